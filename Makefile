@@ -1,0 +1,50 @@
+# The two commands of the quick start are `make run` and `make test`; both install what they need.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+UV_VERSION := 0.13.9
+TOOLS := .tools
+VENV := .venv
+UV := $(TOOLS)/bin/uv
+PY := $(VENV)/bin/python
+export UV_PYTHON_DOWNLOADS := never
+export UV_NO_PROGRESS := 1
+
+.PHONY: run test lint install lock schemas clean-data help
+
+help:
+	@echo "make run    - start the whole system on http://127.0.0.1:8000 (embedded PostgreSQL + NATS)"
+	@echo "make test   - lint and run every test"
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# The stamp re-syncs the venv whenever the lock changes.
+$(VENV)/.synced: requirements.lock | $(UV)
+	test -x $(PY) || $(UV) venv --quiet --python $(PYTHON) $(VENV)
+	$(UV) pip sync --quiet --python $(PY) requirements.lock
+	touch $@
+
+install: $(VENV)/.synced
+
+lock: | $(UV)
+	$(UV) pip compile --quiet --python-version 3.11 --generate-hashes --no-header requirements.in -o requirements.lock
+
+run: install
+	$(PY) -m zc_devstack run
+
+test: install lint
+	$(PY) -m zc_contracts.export --check
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+schemas: install
+	$(PY) -m zc_contracts.export
+
+clean-data:
+	rm -rf .data

@@ -1,0 +1,34 @@
+"""Auth library: verify identity-bridge access tokens and hand FastAPI services the calling Principal."""
+
+from zc_auth.deps import MissingTokenError, PrincipalDep, RoleForbiddenError, current_principal, require_role
+from zc_auth.principal import Principal, Role, RoleGrant, ScopeType
+from zc_auth.tokens import (
+    DEFAULT_ALGORITHMS,
+    HttpJwks,
+    InvalidTokenError,
+    JwksSource,
+    JwksUnavailableError,
+    StaticJwks,
+    TokenVerifier,
+    parse_jwks,
+)
+
+__all__ = [
+    "DEFAULT_ALGORITHMS",
+    "HttpJwks",
+    "InvalidTokenError",
+    "JwksSource",
+    "JwksUnavailableError",
+    "MissingTokenError",
+    "Principal",
+    "PrincipalDep",
+    "Role",
+    "RoleForbiddenError",
+    "RoleGrant",
+    "ScopeType",
+    "StaticJwks",
+    "TokenVerifier",
+    "current_principal",
+    "parse_jwks",
+    "require_role",
+]

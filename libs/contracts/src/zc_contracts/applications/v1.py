@@ -1,0 +1,44 @@
+"""Contracts: applications service events, major version 1. Additive changes only within v1."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar, Literal
+from uuid import UUID
+
+from pydantic import Field
+
+from zc_contracts.envelope import EventPayload
+from zc_contracts.registry import register
+
+EvaluationMode = Literal["review", "initial_determination"]  # 申报评审 / 职称初定
+
+
+@register
+class ApplicationSubmitted(EventPayload):
+    """An applicant submitted (or re-submitted after a return) an application to their work unit."""
+
+    event_type: ClassVar[str] = "applications.application.submitted"
+    version: ClassVar[int] = 1
+
+    application_id: UUID
+    applicant_id: str = Field(description="internal user id (never an ID-card number)")
+    unit_id: UUID
+    evaluation_mode: EvaluationMode
+    year: int = Field(ge=2000, le=2100)
+    series_code: str
+    level_code: str
+    committee_id: UUID | None = None
+    resubmission: bool = False
+    submitted_at: datetime
+
+
+@register
+class ApplicationWithdrawn(EventPayload):
+    """The applicant withdrew a submitted application before the unit reviewed it."""
+
+    event_type: ClassVar[str] = "applications.application.withdrawn"
+    version: ClassVar[int] = 1
+
+    application_id: UUID
+    withdrawn_at: datetime

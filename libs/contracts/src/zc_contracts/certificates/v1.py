@@ -1,0 +1,24 @@
+"""Contracts: certificates service events, major version 1. Additive changes only within v1."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+from uuid import UUID
+
+from zc_contracts.envelope import EventPayload
+from zc_contracts.registry import register
+
+
+@register
+class CertificateIssued(EventPayload):
+    """A certificate was issued (exactly once per approved application)."""
+
+    event_type: ClassVar[str] = "certificates.certificate.issued"
+    version: ClassVar[int] = 1
+
+    certificate_id: UUID
+    certificate_no: str
+    holder_id: str
+    application_id: UUID | None = None
+    issued_at: datetime

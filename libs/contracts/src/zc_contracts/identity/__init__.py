@@ -1,0 +1,1 @@
+"""Contracts published by the identity bridge."""

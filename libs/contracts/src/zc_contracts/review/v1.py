@@ -1,0 +1,38 @@
+"""Contracts: review service events, major version 1. Additive changes only within v1."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+from uuid import UUID
+
+from pydantic import Field
+
+from zc_contracts.envelope import EventPayload
+from zc_contracts.registry import register
+
+
+@register
+class ApplicationReturned(EventPayload):
+    """A reviewer returned the application to the applicant (or a lower level) for modification."""
+
+    event_type: ClassVar[str] = "review.application.returned"
+    version: ClassVar[int] = 1
+
+    application_id: UUID
+    stage: str = Field(description="review stage that returned it, e.g. unit, department, committee")
+    reason: str = Field(max_length=500)
+    returned_at: datetime
+
+
+@register
+class ApplicationApproved(EventPayload):
+    """The last review stage approved the application; the authority may now issue a certificate."""
+
+    event_type: ClassVar[str] = "review.application.approved"
+    version: ClassVar[int] = 1
+
+    application_id: UUID
+    applicant_id: str
+    qualification_code: str
+    approved_at: datetime

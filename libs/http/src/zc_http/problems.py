@@ -1,0 +1,237 @@
+"""HTTP layer: RFC 9457 problem+json errors with a stable `code`, the offending field and a Chinese reason."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from zc_telemetry import current_trace_id
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://zhicheng.dev/problems/"
+
+log = logging.getLogger("zc_http.problems")
+
+
+class ProblemError(Exception):
+    """An error that renders as problem+json; raise it (or a subclass) from the API layer.
+
+    Domain errors stay framework-free: services map them with `register_problem(...)`.
+    `detail` is shown to the user, so it is written in Chinese.
+    """
+
+    status: int = 400
+    code: str = "bad_request"
+    title: str = "请求有误"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        title: str | None = None,
+        field: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if status is not None:
+            self.status = status
+        if code is not None:
+            self.code = code
+        if title is not None:
+            self.title = title
+        self.field = field
+        self.headers = dict(headers or {})
+
+
+class NotFoundProblem(ProblemError):
+    status, code, title = 404, "not_found", "资源不存在"
+
+
+class ConflictProblem(ProblemError):
+    status, code, title = 409, "conflict", "状态冲突"
+
+
+class UnauthorizedProblem(ProblemError):
+    status, code, title = 401, "unauthenticated", "未登录或登录已过期"
+
+
+class ForbiddenProblem(ProblemError):
+    status, code, title = 403, "forbidden", "无权访问"
+
+
+class ServiceUnavailableProblem(ProblemError):
+    status, code, title = 503, "unavailable", "服务暂不可用"
+
+
+# exception type -> function building a ProblemError from it; used for domain errors.
+ProblemMapper = Callable[[Exception], ProblemError]
+
+_STATUS_TITLES = {
+    400: "请求有误",
+    401: "未登录或登录已过期",
+    403: "无权访问",
+    404: "资源不存在",
+    405: "不支持的请求方法",
+    409: "状态冲突",
+    413: "请求内容过大",
+    415: "不支持的内容类型",
+    422: "提交的内容不符合要求",
+    429: "请求过于频繁",
+    500: "系统内部错误",
+    503: "服务暂不可用",
+}
+
+# Pydantic error types -> Chinese reasons shown to the user.
+_VALIDATION_REASONS = {
+    "missing": "必填项不能为空",
+    "string_too_long": "长度不能超过{max_length}个字符",
+    "string_too_short": "长度不能少于{min_length}个字符",
+    "too_long": "数量不能超过{max_length}项",
+    "too_short": "数量不能少于{min_length}项",
+    "string_pattern_mismatch": "格式不正确",
+    "string_type": "应为文本",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "float_parsing": "应为数字",
+    "bool_parsing": "应为是或否",
+    "date_parsing": "日期格式不正确，应为 YYYY-MM-DD",
+    "date_from_datetime_parsing": "日期格式不正确，应为 YYYY-MM-DD",
+    "datetime_parsing": "时间格式不正确",
+    "datetime_from_date_parsing": "时间格式不正确",
+    "uuid_parsing": "编号格式不正确",
+    "enum": "取值不在允许范围内",
+    "literal_error": "取值不在允许范围内",
+    "greater_than_equal": "不能小于{ge}",
+    "less_than_equal": "不能大于{le}",
+    "greater_than": "必须大于{gt}",
+    "less_than": "必须小于{lt}",
+    "json_invalid": "请求内容不是有效的 JSON",
+    "model_attributes_type": "请求内容格式不正确",
+    "dict_type": "请求内容格式不正确",
+    "list_type": "应为列表",
+    "extra_forbidden": "不允许的字段",
+    "value_error": "{message}",
+}
+
+
+def _reason(err: Mapping[str, Any]) -> str:
+    template = _VALIDATION_REASONS.get(str(err.get("type")))
+    ctx = dict(err.get("ctx") or {})
+    if template is None:
+        return "内容不符合要求"
+    if "{message}" in template:
+        # our own validators raise ValueError with a Chinese message
+        msg = str(ctx.get("error", err.get("msg", "")))
+        return msg.removeprefix("Value error, ") or "内容不符合要求"
+    try:
+        return template.format(**ctx)
+    except (KeyError, IndexError):
+        return template.split("{")[0].rstrip() or "内容不符合要求"
+
+
+def _field_path(loc: Sequence[Any]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in {"body", "query", "path", "header", "cookie"}:
+        parts = parts[1:]
+    return ".".join(parts)
+
+
+def problem_response(
+    request: Request,
+    *,
+    status: int,
+    code: str,
+    detail: str,
+    title: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + code.replace(".", "/"),
+        "title": title or _STATUS_TITLES.get(status, "请求失败"),
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        "code": code,
+    }
+    trace_id = current_trace_id()
+    if trace_id:
+        body["trace_id"] = trace_id
+    request_id = getattr(request.state, "request_id", None)
+    if request_id:
+        body["request_id"] = request_id
+    if extra:
+        body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=dict(headers or {}))
+
+
+def install_problem_handlers(
+    app: FastAPI, mappers: Mapping[type[Exception], ProblemMapper] | None = None
+) -> None:
+    """Render every error as problem+json. `mappers` turn a service's domain errors into problems."""
+    registry = dict(mappers or {})
+
+    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ProblemError)
+        extra = {"field": exc.field} if exc.field else None
+        return problem_response(
+            request,
+            status=exc.status,
+            code=exc.code,
+            title=exc.title,
+            detail=exc.detail,
+            extra=extra,
+            headers=exc.headers,
+        )
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = [{"field": _field_path(e.get("loc", ())), "reason": _reason(e)} for e in exc.errors()]
+        first = errors[0] if errors else {"field": "", "reason": "内容不符合要求"}
+        detail = f"{first['field']}：{first['reason']}" if first["field"] else first["reason"]
+        return problem_response(
+            request,
+            status=422,
+            code="validation_failed",
+            detail=detail,
+            extra={"field": first["field"], "errors": errors},
+        )
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        status = exc.status_code
+        detail = exc.detail if isinstance(exc.detail, str) and status != 404 else _STATUS_TITLES.get(status, "")
+        if status == 404:
+            detail = "请求的地址不存在"
+        elif status == 405:
+            detail = "该地址不支持此请求方法"
+        return problem_response(
+            request,
+            status=status,
+            code=f"http_{status}",
+            detail=str(detail),
+            headers=getattr(exc, "headers", None),
+        )
+
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        for exc_type, mapper in registry.items():
+            if isinstance(exc, exc_type):
+                return await on_problem(request, mapper(exc))
+        log.exception("unhandled error", extra={"path": request.url.path})
+        return problem_response(request, status=500, code="internal_error", detail="系统繁忙，请稍后再试")
+
+    app.add_exception_handler(ProblemError, on_problem)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    for exc_type in registry:
+        app.add_exception_handler(exc_type, on_unexpected)
+    app.add_exception_handler(Exception, on_unexpected)

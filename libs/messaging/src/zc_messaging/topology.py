@@ -1,0 +1,78 @@
+"""Messaging: the one declaration of every JetStream stream and durable consumer in the system.
+
+Services only bind to these; `zc_messaging.provision` creates or updates them (pull_subscribe would
+silently ignore a changed config on an existing durable, so nothing is created at subscribe time).
+Streams use file storage; the server runs with `sync_interval: always`, so an ack means on disk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Redeliveries after a relay crash reach the stream with the same Nats-Msg-Id; inside this window
+# JetStream drops them, after it the consumers' inbox tables do.
+DUPLICATE_WINDOW_SECONDS = 20 * 60
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    name: str
+    subjects: tuple[str, ...]
+    max_age_days: int = 365
+    duplicate_window_seconds: int = DUPLICATE_WINDOW_SECONDS
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    durable: str  # `<consumer_svc>__<purpose>`
+    stream: str
+    filter_subject: str
+    ack_wait_seconds: float = 30.0
+    max_deliver: int = 8
+    # nak delays by delivery attempt (seconds); the last one repeats
+    backoff_seconds: tuple[float, ...] = (1, 5, 15, 60, 120)
+    max_ack_pending: int = 256
+    description: str = ""
+
+    @property
+    def service(self) -> str:
+        return self.durable.split("__", 1)[0]
+
+
+@dataclass(frozen=True)
+class Topology:
+    streams: tuple[StreamSpec, ...]
+    consumers: tuple[ConsumerSpec, ...] = field(default_factory=tuple)
+
+    def consumer(self, durable: str) -> ConsumerSpec:
+        for c in self.consumers:
+            if c.durable == durable:
+                return c
+        raise KeyError(f"no consumer {durable!r} in the topology")
+
+    def stream_for_subject(self, subject: str) -> StreamSpec:
+        producer = subject.split(".", 1)[0]
+        for s in self.streams:
+            if s.name == producer.upper():
+                return s
+        raise KeyError(f"no stream for subject {subject!r}")
+
+
+DLQ_STREAM = StreamSpec(name="DLQ", subjects=("dlq.>",), max_age_days=30)
+
+
+def dlq_subject(stream: str, consumer: str) -> str:
+    return f"dlq.{stream.lower()}.{consumer}"
+
+
+# One stream per producer. Consumers are added here by the issue that adds their handler.
+TOPOLOGY = Topology(
+    streams=(
+        StreamSpec(name="APPLICATIONS", subjects=("applications.>",)),
+        StreamSpec(name="REVIEW", subjects=("review.>",)),
+        StreamSpec(name="CERTIFICATES", subjects=("certificates.>",)),
+        StreamSpec(name="IDENTITY", subjects=("identity.>",)),
+        DLQ_STREAM,
+    ),
+    consumers=(),
+)

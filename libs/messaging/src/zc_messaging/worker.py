@@ -1,0 +1,75 @@
+"""Messaging: the worker process body shared by every service (outbox relay + consumers + shutdown).
+
+SIGTERM/SIGINT: stop fetching, finish the messages in hand, drain NATS, dispose the DB engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from zc_db import MessagingTables, create_session_factory
+from zc_messaging.connection import NatsConnection
+from zc_messaging.consumer import ConsumerRunner, Handler
+from zc_messaging.outbox import OutboxRelay, Publisher
+from zc_messaging.stats import MessagingStats
+from zc_messaging.topology import TOPOLOGY, Topology
+
+log = logging.getLogger("zc_messaging.worker")
+
+
+@dataclass
+class WorkerSpec:
+    service: str
+    engine: AsyncEngine
+    tables: MessagingTables
+    nats_url: str
+    handlers: Mapping[str, Handler] = field(default_factory=dict)  # durable consumer name -> handler
+    topology: Topology = TOPOLOGY
+
+
+async def run_worker(spec: WorkerSpec, stop: asyncio.Event, stats: MessagingStats | None = None) -> None:
+    stats = stats or MessagingStats()
+    sessions = create_session_factory(spec.engine)
+    conn = NatsConnection(spec.nats_url, name=f"{spec.service}-worker")
+    await conn.start()
+    try:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await conn.wait_connected(timeout=1.0)
+                break
+        if stop.is_set():
+            return
+        js = conn.jetstream()
+        relay = OutboxRelay(session_factory=sessions, tables=spec.tables, publisher=Publisher(js), stats=stats)
+        runners = [
+            ConsumerRunner(
+                js=js,
+                spec=spec.topology.consumer(durable),
+                handler=handler,
+                session_factory=sessions,
+                tables=spec.tables,
+                stats=stats,
+            )
+            for durable, handler in spec.handlers.items()
+        ]
+        log.info("worker started", extra={"consumers": [r.spec.durable for r in runners]})
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(relay.run(stop), name="outbox-relay")
+            for r in runners:
+                tg.create_task(r.run(stop), name=f"consumer-{r.spec.durable}")
+        log.info("worker stopped", extra={"stats": stats.as_dict()})
+    finally:
+        await conn.close()
+
+
+def install_signal_handlers(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
