@@ -1,0 +1,32 @@
+"""HTTP layer shared by the services: app factory, problem+json errors, health/readiness, request ids."""
+
+from zc_http.app import ReadinessCheck, RequestIdMiddleware, app_state, create_service_app, health_router
+from zc_http.problems import (
+    ConflictProblem,
+    ForbiddenProblem,
+    NotFoundProblem,
+    ProblemError,
+    ServiceUnavailableProblem,
+    UnauthorizedProblem,
+    install_problem_handlers,
+    problem_response,
+)
+from zc_http.settings import SettingsError, load_settings
+
+__all__ = [
+    "ConflictProblem",
+    "ForbiddenProblem",
+    "NotFoundProblem",
+    "ProblemError",
+    "ReadinessCheck",
+    "RequestIdMiddleware",
+    "ServiceUnavailableProblem",
+    "SettingsError",
+    "UnauthorizedProblem",
+    "app_state",
+    "create_service_app",
+    "health_router",
+    "install_problem_handlers",
+    "load_settings",
+    "problem_response",
+]

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping
+from contextvars import ContextVar
 
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.propagate import extract, inject
+
+
+# Set by the HTTP middleware; logs carry it beside the trace id.
+request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 
 def inject_context(carrier: MutableMapping[str, str], context: Context | None = None) -> MutableMapping[str, str]:

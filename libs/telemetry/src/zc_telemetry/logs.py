@@ -8,6 +8,8 @@ import sys
 from typing import Any
 
 from opentelemetry import trace
+
+from zc_telemetry.context import request_id_var
 from pythonjsonlogger.json import JsonFormatter
 
 
@@ -23,6 +25,7 @@ class _TraceFields(logging.Filter):
         record.service = getattr(record, "service", None) or self.service
         record.trace_id = format(ctx.trace_id, "032x") if ctx.is_valid else None
         record.span_id = format(ctx.span_id, "016x") if ctx.is_valid else None
+        record.request_id = request_id_var.get()
         return True
 
 
@@ -39,7 +42,7 @@ def configure_logging(service: str, *, level: str | None = None, fmt: str | None
     if fmt == "json":
         rename: dict[str, Any] = {"levelname": "level", "asctime": "time", "name": "logger"}
         formatter = JsonFormatter(
-            "%(asctime)s %(levelname)s %(name)s %(message)s %(service)s %(trace_id)s %(span_id)s",
+            "%(asctime)s %(levelname)s %(name)s %(message)s %(service)s %(trace_id)s %(span_id)s %(request_id)s",
             rename_fields=rename,
             timestamp=False,
         )

@@ -1,0 +1,1 @@
+"""The applications service: applications, the personal profile, catalog, regions, units, committees and their review activities, messages, talent statistics, out-of-province records."""

@@ -1,0 +1,1 @@
+"""The certificates service: certificates: issuance exactly once, numbering, e-certificate, public check."""

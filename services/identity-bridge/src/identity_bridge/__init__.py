@@ -1,0 +1,1 @@
+"""The identity-bridge service: the bridge to the provincial identity platform (OIDC or ticket style); mints the tokens every other service verifies and publishes their keys."""

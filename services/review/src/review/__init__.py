@@ -1,0 +1,1 @@
+"""The review service: every review as a BPMN process on SpiffWorkflow 3 (application review, 初定, certificate verification, out-of-province confirmation, talent statistics)."""

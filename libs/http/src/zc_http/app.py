@@ -1,0 +1,96 @@
+"""HTTP layer: the FastAPI app every service starts from (prefix, problems, health, request ids, tracing)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from zc_http.problems import ProblemMapper, install_problem_handlers
+from zc_telemetry import request_id_var
+
+# A readiness check answers "can I serve now?" for one dependency (database, NATS, ...).
+ReadinessCheck = Callable[[FastAPI], Awaitable[Mapping[str, bool]]]
+
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class RequestIdMiddleware(BaseHTTPMiddleware):
+    """Keeps a caller's X-Request-ID when it is well formed, else makes one; echoes it and logs it."""
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        incoming = request.headers.get("x-request-id", "")
+        request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+        request.state.request_id = request_id
+        token = request_id_var.set(request_id)
+        try:
+            response = await call_next(request)
+        finally:
+            request_id_var.reset(token)
+        response.headers["X-Request-ID"] = request_id
+        return response
+
+
+def health_router(prefix: str, readiness: ReadinessCheck) -> APIRouter:
+    router = APIRouter(prefix=prefix, tags=["health"])
+
+    @router.get("/healthz", summary="存活检查")
+    async def healthz() -> dict[str, str]:
+        return {"status": "alive"}
+
+    @router.get("/readyz", summary="就绪检查", responses={503: {"description": "依赖不可用"}})
+    async def readyz(request: Request) -> JSONResponse:
+        checks = dict(await readiness(request.app))
+        ready = all(checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not_ready", "checks": checks}, status_code=200 if ready else 503
+        )
+
+    return router
+
+
+def create_service_app(
+    *,
+    title: str,
+    prefix: str,
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
+    readiness: ReadinessCheck,
+    routers: Iterable[APIRouter] = (),
+    problem_mappers: Mapping[type[Exception], ProblemMapper] | None = None,
+    version: str = "0.1.0",
+) -> FastAPI:
+    """Everything under `prefix` (the gateway and the Ingress pass paths through unchanged)."""
+    app = FastAPI(
+        title=title,
+        version=version,
+        lifespan=lifespan,
+        docs_url=f"{prefix}/docs",
+        redoc_url=None,
+        openapi_url=f"{prefix}/openapi.json",
+    )
+    app.add_middleware(RequestIdMiddleware)
+    install_problem_handlers(app, problem_mappers)
+    app.include_router(health_router(prefix, readiness))
+    for router in routers:
+        app.include_router(router, prefix=prefix)
+    try:
+        from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+        FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+    except ImportError:  # pragma: no cover
+        pass
+    return app
+
+
+def app_state(app: FastAPI, name: str) -> Any:
+    """A value the lifespan put on app.state; a clear error when it is not there yet."""
+    try:
+        return getattr(app.state, name)
+    except AttributeError:
+        raise RuntimeError(f"app.state.{name} is not set: the lifespan has not run") from None

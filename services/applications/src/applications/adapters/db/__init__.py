@@ -1,0 +1,1 @@
+"""Adapters: this service's own PostgreSQL database."""

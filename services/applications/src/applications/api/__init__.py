@@ -1,0 +1,1 @@
+"""API: HTTP routes, request/response schemas and dependencies."""

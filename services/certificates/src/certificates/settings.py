@@ -1,0 +1,19 @@
+"""Settings: environment variables prefixed CERTIFICATES_, validated when the service starts (never at import)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CERTIFICATES_", extra="ignore", env_ignore_empty=True)
+
+    database_url: str = Field(pattern=r"^postgres(ql)?(\+asyncpg)?://")
+    nats_url: str = Field(default="nats://127.0.0.1:4222", pattern=r"^(nats|tls)://")
+    token_issuer: str = "http://127.0.0.1:8000/api/identity"
+    token_audience: str = "zhicheng"
+
+    # where the identity bridge publishes its token-signing keys
+    jwks_url: str = "http://127.0.0.1:8000/api/identity/.well-known/jwks.json"
+

@@ -1,0 +1,1 @@
+"""Domain: business rules in plain Python; imports nothing but the standard library."""

@@ -1,0 +1,60 @@
+"""`python -m zc_devstack run`: what `make run` starts. Ctrl-C stops everything it started."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from zc_devstack.procs import port_is_free
+from zc_devstack.stack import REPO, SERVICES, Stack
+
+log = logging.getLogger("zc_devstack")
+
+
+def run(data_dir: Path, port: int) -> int:
+    if not port_is_free(port):
+        log.error("port %s is taken: stop what uses it, or run with --port N (make run ARGS='--port N')", port)
+        return 1
+    stack = Stack(data_dir=data_dir, port=port)
+
+    def _terminate(_sig: int, _frame: object) -> None:
+        raise KeyboardInterrupt  # SIGTERM ends the run like Ctrl-C does
+
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        stack.start_infra()
+        stack.prepare()
+        stack.start_services()
+        stack.wait_ready()
+        server = stack.gateway()
+        base = f"http://127.0.0.1:{port}"
+        lines = [f"Zhicheng is running: {base}/"]
+        lines += [f"  {s.name:<16} {base}/api/{s.prefix}/readyz   docs: {base}/api/{s.prefix}/docs" for s in SERVICES]
+        lines += [f"  data: {data_dir}   logs: {data_dir}/logs   Ctrl-C stops everything"]
+        sys.stderr.write("\n".join(lines) + "\n")
+        server.run()  # returns on Ctrl-C / SIGTERM
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.shutdown()
+        sys.stderr.write("Zhicheng stopped; nothing left running.\n")
+    return 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m zc_devstack")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_run = sub.add_parser("run", help="start the whole system on one port")
+    p_run.add_argument("--port", type=int, default=8000)
+    p_run.add_argument("--data-dir", type=Path, default=REPO / ".data")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    raise SystemExit(run(args.data_dir.resolve(), args.port))
+
+
+if __name__ == "__main__":
+    main()

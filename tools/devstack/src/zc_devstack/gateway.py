@@ -1,0 +1,70 @@
+"""Dev stack: the one-port gateway. Same path layout as the Kubernetes Ingress: /api/<service>/... goes to
+that service unchanged, everything else is the web client.
+
+A small reverse proxy on httpx; in Kubernetes the Ingress controller does this job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+from starlette.applications import Starlette
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+# Hop-by-hop headers (RFC 9110 §7.6.1) are not forwarded.
+_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+        "transfer-encoding", "upgrade", "host", "content-length"}
+
+
+def create_gateway(upstreams: Mapping[str, str], web_dir: Path | None) -> Starlette:
+    """`upstreams`: path prefix (e.g. "applications") -> base URL of that service."""
+    client_holder: dict[str, httpx.AsyncClient] = {}
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        client_holder["c"] = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=5.0), follow_redirects=False)
+        yield
+        await client_holder["c"].aclose()
+
+    async def proxy(request: Request) -> Response:
+        prefix = request.path_params["service"]
+        base = upstreams.get(prefix)
+        if base is None:
+            return JSONResponse(
+                {"type": "about:blank", "title": "资源不存在", "status": 404, "detail": "请求的地址不存在",
+                 "code": "http_404", "instance": request.url.path},
+                status_code=404, media_type="application/problem+json",
+            )
+        headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _HOP]
+        client_host = request.client.host if request.client else ""
+        headers.append(("x-forwarded-for", client_host))
+        headers.append(("x-forwarded-proto", request.url.scheme))
+        upstream = client_holder["c"].build_request(
+            request.method, base + request.url.path, params=request.query_params.multi_items(), headers=headers,
+            content=request.stream(),
+        )
+        try:
+            resp = await client_holder["c"].send(upstream, stream=True)
+        except httpx.TransportError:
+            return JSONResponse(
+                {"type": "about:blank", "title": "服务暂不可用", "status": 503, "detail": "服务正在启动或暂不可用，请稍后再试",
+                 "code": "gateway.upstream_unavailable", "instance": request.url.path},
+                status_code=503, media_type="application/problem+json",
+            )
+        out_headers = {k: v for k, v in resp.headers.items() if k.lower() not in _HOP}
+        return StreamingResponse(resp.aiter_raw(), status_code=resp.status_code, headers=out_headers,
+                                 background=BackgroundTask(resp.aclose))
+
+    routes: list[Route | Mount] = [
+        Route("/api/{service}/{rest:path}", proxy, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]),
+    ]
+    if web_dir is not None and web_dir.exists():
+        routes.append(Mount("/", StaticFiles(directory=web_dir, html=True)))
+    return Starlette(routes=routes, lifespan=lifespan)

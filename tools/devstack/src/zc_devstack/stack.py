@@ -1,0 +1,177 @@
+"""Dev stack: bring up the whole system on one machine (embedded PostgreSQL + NATS, every service, one port)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import nats
+import uvicorn
+
+from zc_db.migrate import upgrade
+from zc_devstack.gateway import create_gateway
+from zc_devstack.nats import EmbeddedNats
+from zc_devstack.postgres import EmbeddedPostgres
+from zc_devstack.procs import free_port, spawn, stop
+from zc_messaging import provision
+
+log = logging.getLogger("zc_devstack")
+
+REPO = Path(__file__).resolve().parents[4]
+
+
+@dataclass(frozen=True)
+class ServiceDef:
+    name: str  # directory under services/
+    package: str
+    prefix: str  # /api/<prefix>
+    env: str  # settings prefix
+
+    @property
+    def database(self) -> str:
+        return f"zc_{self.prefix}"
+
+
+SERVICES = (
+    ServiceDef("identity-bridge", "identity_bridge", "identity", "IDENTITY"),
+    ServiceDef("applications", "applications", "applications", "APPLICATIONS"),
+    ServiceDef("review", "review", "review", "REVIEW"),
+    ServiceDef("certificates", "certificates", "certificates", "CERTIFICATES"),
+)
+
+
+@dataclass
+class Stack:
+    data_dir: Path
+    port: int = 8000
+    pg: EmbeddedPostgres | None = None
+    nats: EmbeddedNats | None = None
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    service_ports: dict[str, int] = field(default_factory=dict)
+
+    def start_infra(self) -> None:
+        reused = (self.data_dir / "postgres" / "pgdata" / "PG_VERSION").exists()
+        log.info("%s data in %s", "reusing" if reused else "creating", self.data_dir)
+        self.pg = EmbeddedPostgres(self.data_dir / "postgres")
+        self.pg.start()
+        log.info("PostgreSQL on 127.0.0.1:%s", self.pg.port)
+        self.nats = EmbeddedNats(self.data_dir / "nats")
+        self.nats.start()
+        log.info("NATS JetStream on 127.0.0.1:%s", self.nats.port)
+
+    def prepare(self) -> None:
+        """Databases, migrations, NATS topology, demo data: every step is safe to repeat."""
+        assert self.pg is not None and self.nats is not None
+        for svc in SERVICES:
+            self.pg.create_database(svc.database)
+            upgrade(REPO / "services" / svc.name / "migrations", self.pg.url(svc.database))
+            log.info("migrated %s", svc.database)
+        asyncio.run(self._provision(self.nats.url))
+        for svc in SERVICES:
+            self._load_demo_data(svc)
+
+    async def _provision(self, url: str) -> None:
+        nc = await nats.connect(url)
+        try:
+            for name, what in (await provision(nc.jetstream())).items():
+                log.info("NATS %s: %s", name, what)
+        finally:
+            await nc.close()
+
+    def _load_demo_data(self, svc: ServiceDef) -> None:
+        """A service with demo data exposes `<package>.demo_data.load(database_url)` (idempotent)."""
+        try:
+            module = importlib.import_module(f"{svc.package}.demo_data")
+        except ModuleNotFoundError:
+            return
+        assert self.pg is not None
+        asyncio.run(module.load(self.pg.url(svc.database)))
+        log.info("demo data loaded for %s", svc.name)
+
+    def _signing_key(self) -> Path:
+        path = self.data_dir / "identity" / "signing-key.pem"
+        if not path.exists():
+            from identity_bridge.adapters.signing_keys import generate_pem
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(generate_pem())
+            path.chmod(0o600)
+        return path
+
+    def service_env(self, svc: ServiceDef) -> dict[str, str]:
+        assert self.pg is not None and self.nats is not None
+        base = f"http://127.0.0.1:{self.port}"
+        env = {
+            **os.environ,
+            f"{svc.env}_DATABASE_URL": self.pg.url(svc.database),
+            f"{svc.env}_NATS_URL": self.nats.url,
+            f"{svc.env}_TOKEN_ISSUER": f"{base}/api/identity",
+            f"{svc.env}_JWKS_URL": f"http://127.0.0.1:{self.service_ports.get('identity', self.port)}"
+                                    "/api/identity/.well-known/jwks.json",
+        }
+        if svc.package == "identity_bridge":
+            env["IDENTITY_SIGNING_KEY_FILE"] = str(self._signing_key())
+        return env
+
+    def start_services(self) -> None:
+        logs = self.data_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        for svc in SERVICES:
+            self.service_ports[svc.prefix] = free_port()
+        for svc in SERVICES:
+            port = self.service_ports[svc.prefix]
+            self.procs[svc.name] = spawn(
+                [sys.executable, "-m", "zc_devstack.service_host", svc.package, "--port", str(port)],
+                log_file=logs / f"{svc.name}.log",
+                env=self.service_env(svc),
+            )
+            log.info("%s on 127.0.0.1:%s (log: %s)", svc.name, port, logs / f"{svc.name}.log")
+
+    def wait_ready(self, timeout: float = 60) -> dict[str, bool]:
+        deadline = time.monotonic() + timeout
+        ready: dict[str, bool] = {}
+        with httpx.Client(timeout=2) as client:
+            while time.monotonic() < deadline:
+                for svc in SERVICES:
+                    proc = self.procs[svc.name]
+                    if proc.poll() is not None:
+                        raise RuntimeError(f"{svc.name} exited ({proc.returncode}); see {self.data_dir}/logs")
+                    url = f"http://127.0.0.1:{self.service_ports[svc.prefix]}/api/{svc.prefix}/readyz"
+                    with contextlib.suppress(httpx.HTTPError):
+                        ready[svc.name] = client.get(url).status_code == 200
+                if len(ready) == len(SERVICES) and all(ready.values()):
+                    return ready
+                time.sleep(0.2)
+        raise TimeoutError(f"services not ready after {timeout}s: {ready}")
+
+    def gateway(self) -> uvicorn.Server:
+        upstreams = {prefix: f"http://127.0.0.1:{port}" for prefix, port in self.service_ports.items()}
+        app = create_gateway(upstreams, REPO / "web")
+        return uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None,
+                                             access_log=False))
+
+    def shutdown(self) -> None:
+        """Services first (they finish in-flight work and drain), then NATS, then PostgreSQL."""
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for name, proc in self.procs.items():
+            stop(proc, signal.SIGTERM, timeout=30)
+            log.info("%s stopped", name)
+        self.procs.clear()
+        if self.nats is not None:
+            self.nats.stop()
+            log.info("NATS stopped")
+        if self.pg is not None:
+            self.pg.stop()
+            log.info("PostgreSQL stopped")
