@@ -77,4 +77,9 @@ async def counts(engine: AsyncEngine) -> dict[str, int]:
         pending = (
             await conn.execute(select(func.count()).select_from(tables.outbox).where(tables.outbox.c.sent_at.is_(None)))
         ).scalar_one()
-    return {"state_changes": n_things, "effects": n_effects, "distinct_effects": distinct, "outbox_pending": pending}
+    return {
+        "state_changes": n_things,
+        "effects": n_effects,
+        "distinct_effects": distinct,
+        "outbox_pending": pending,
+    }

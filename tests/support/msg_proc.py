@@ -55,13 +55,28 @@ async def main() -> None:
     stop = asyncio.Event()
     install_signal_handlers(stop)
     if args.role == "relay":
-        relay = OutboxRelay(session_factory=sessions, tables=eo.tables, publisher=Publisher(js), stats=stats,
-                            poll_interval=0.05, batch_size=5, after_publish=_die_after(args.die_after))
+        relay = OutboxRelay(
+            session_factory=sessions,
+            tables=eo.tables,
+            publisher=Publisher(js),
+            stats=stats,
+            poll_interval=0.05,
+            batch_size=5,
+            after_publish=_die_after(args.die_after),
+        )
         await relay.run(stop)
     else:
-        runner = ConsumerRunner(js=js, spec=eo.CONSUMER, handler=eo.apply_effect, session_factory=sessions,
-                                tables=eo.tables, stats=stats, batch_size=5, fetch_timeout=0.3,
-                                after_commit=_die_after(args.die_after))
+        runner = ConsumerRunner(
+            js=js,
+            spec=eo.CONSUMER,
+            handler=eo.apply_effect,
+            session_factory=sessions,
+            tables=eo.tables,
+            stats=stats,
+            batch_size=5,
+            fetch_timeout=0.3,
+            after_commit=_die_after(args.die_after),
+        )
         await runner.run(stop)
     trace.get_tracer_provider().force_flush()  # type: ignore[attr-defined]
     await nc.drain()

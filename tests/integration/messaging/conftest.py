@@ -48,10 +48,22 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 20.0
         await asyncio.sleep(0.05)
 
 
-def spawn_msg_proc(role: str, *, db: str, nats_url: str, service: str, log_file: Path,
-                   die_after: int | None = None) -> subprocess.Popen[bytes]:
-    args = [sys.executable, "-m", "support.msg_proc", role, "--db", db, "--nats", nats_url, "--service", service]
+def spawn_msg_proc(
+    role: str, *, db: str, nats_url: str, service: str, log_file: Path, die_after: int | None = None
+) -> subprocess.Popen[bytes]:
+    args = [
+        sys.executable,
+        "-m",
+        "support.msg_proc",
+        role,
+        "--db",
+        db,
+        "--nats",
+        nats_url,
+        "--service",
+        service,
+    ]
     if die_after is not None:
         args += ["--die-after", str(die_after)]
     env = {**os.environ, "PYTHONPATH": str(TESTS_DIR), "ZC_LOG_FORMAT": "json"}
-    return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=open(log_file, "wb"))  # noqa: SIM115
+    return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=open(log_file, "wb"))

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import nats
 import pytest
+from integration.messaging.conftest import eventually, spawn_msg_proc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from integration.messaging.conftest import eventually, spawn_msg_proc
 from support import exactly_once as eo
 from zc_db import create_session_factory
 from zc_devstack.nats import EmbeddedNats
@@ -49,14 +49,26 @@ async def running(*coros):  # type: ignore[no-untyped-def]
 
 
 def make_relay(engine: AsyncEngine, js, stats: MessagingStats) -> OutboxRelay:  # type: ignore[no-untyped-def]
-    return OutboxRelay(session_factory=create_session_factory(engine), tables=eo.tables, publisher=Publisher(js),
-                       stats=stats, poll_interval=0.05, max_backoff=0.5)
+    return OutboxRelay(
+        session_factory=create_session_factory(engine),
+        tables=eo.tables,
+        publisher=Publisher(js),
+        stats=stats,
+        poll_interval=0.05,
+        max_backoff=0.5,
+    )
 
 
 def make_consumer(engine: AsyncEngine, js, stats: MessagingStats) -> ConsumerRunner:  # type: ignore[no-untyped-def]
-    return ConsumerRunner(js=js, spec=eo.CONSUMER, handler=eo.apply_effect,
-                          session_factory=create_session_factory(engine), tables=eo.tables, stats=stats,
-                          fetch_timeout=0.3)
+    return ConsumerRunner(
+        js=js,
+        spec=eo.CONSUMER,
+        handler=eo.apply_effect,
+        session_factory=create_session_factory(engine),
+        tables=eo.tables,
+        stats=stats,
+        fetch_timeout=0.3,
+    )
 
 
 def effects_reached(engine: AsyncEngine, n: int):  # type: ignore[no-untyped-def]
@@ -101,8 +113,13 @@ async def test_event_delivered_once_when_nats_stops_and_restarts_with_events_pen
         server.stop()
     assert final == {"state_changes": N, "effects": N, "distinct_effects": N, "outbox_pending": 0}
     assert consumer_stats.applied == N
-    report_counts({**relay_stats.as_dict(), **{f"consumer_{k}": v for k, v in consumer_stats.as_dict().items()},
-                   "effects": final["effects"]})
+    report_counts(
+        {
+            **relay_stats.as_dict(),
+            **{f"consumer_{k}": v for k, v in consumer_stats.as_dict().items()},
+            "effects": final["effects"],
+        }
+    )
 
 
 async def test_event_delivered_once_when_relay_killed_between_publish_and_mark_sent(
@@ -111,8 +128,14 @@ async def test_event_delivered_once_when_relay_killed_between_publish_and_mark_s
     await write_changes(engine, N)
     # The relay publishes in batches of 5 and dies right after publishing the 7th event: events 6 and 7
     # are in the stream, but their batch's mark-sent never committed.
-    proc = spawn_msg_proc("relay", db=database_url, nats_url=provisioned, service="applications",
-                          log_file=tmp_path / "relay.log", die_after=7)
+    proc = spawn_msg_proc(
+        "relay",
+        db=database_url,
+        nats_url=provisioned,
+        service="applications",
+        log_file=tmp_path / "relay.log",
+        die_after=7,
+    )
     assert proc.wait(60) == 137
     nc = await nats.connect(provisioned)
     try:
@@ -134,10 +157,18 @@ async def test_event_delivered_once_when_relay_killed_between_publish_and_mark_s
     assert relay_stats.publish_duplicates == 2, "JetStream dropped the re-published events 6 and 7"
     assert in_stream == N
     assert consumer_stats.delivered == N and consumer_stats.applied == N
-    report_counts({"published_before_crash": 7, "republished": relay_stats.published,
-                   "publish_duplicates_dropped": relay_stats.publish_duplicates, "in_stream": in_stream,
-                   "delivered": consumer_stats.delivered, "applied": consumer_stats.applied,
-                   "duplicates_suppressed": consumer_stats.duplicates_suppressed, "effects": final["effects"]})
+    report_counts(
+        {
+            "published_before_crash": 7,
+            "republished": relay_stats.published,
+            "publish_duplicates_dropped": relay_stats.publish_duplicates,
+            "in_stream": in_stream,
+            "delivered": consumer_stats.delivered,
+            "applied": consumer_stats.applied,
+            "duplicates_suppressed": consumer_stats.duplicates_suppressed,
+            "effects": final["effects"],
+        }
+    )
 
 
 async def test_event_applied_once_when_consumer_killed_after_effects_before_ack(
@@ -151,8 +182,14 @@ async def test_event_applied_once_when_consumer_killed_after_effects_before_ack(
         async with running(make_relay(engine, js, relay_stats).run):
             await eventually(lambda: _pending_is_zero(engine), what="outbox drained")
         # The consumer commits the 5th effect and dies before acking it.
-        proc = spawn_msg_proc("consumer", db=database_url, nats_url=provisioned, service="review",
-                              log_file=tmp_path / "consumer.log", die_after=5)
+        proc = spawn_msg_proc(
+            "consumer",
+            db=database_url,
+            nats_url=provisioned,
+            service="review",
+            log_file=tmp_path / "consumer.log",
+            die_after=5,
+        )
         assert proc.wait(60) == 137
         assert (await eo.counts(engine))["effects"] == 5
 
@@ -160,8 +197,11 @@ async def test_event_applied_once_when_consumer_killed_after_effects_before_ack(
         async with running(make_consumer(engine, js, stats).run):
             await eventually(effects_reached(engine, N), what="all effects")
             # the unacked 5th message comes back after ack_wait and must be recognised
-            await eventually(lambda: _true_if(stats.duplicates_suppressed >= 1), timeout=15,
-                             what="redelivery of the unacked message")
+            await eventually(
+                lambda: _true_if(stats.duplicates_suppressed >= 1),
+                timeout=15,
+                what="redelivery of the unacked message",
+            )
             await asyncio.sleep(0.5)
     finally:
         await nc.close()
@@ -169,9 +209,16 @@ async def test_event_applied_once_when_consumer_killed_after_effects_before_ack(
     assert final == {"state_changes": N, "effects": N, "distinct_effects": N, "outbox_pending": 0}
     assert stats.duplicates_suppressed == 1
     assert stats.applied == N - 5
-    report_counts({"published": relay_stats.published, "applied_before_crash": 5,
-                   "delivered_after_restart": stats.delivered, "applied_after_restart": stats.applied,
-                   "duplicates_suppressed": stats.duplicates_suppressed, "effects": final["effects"]})
+    report_counts(
+        {
+            "published": relay_stats.published,
+            "applied_before_crash": 5,
+            "delivered_after_restart": stats.delivered,
+            "applied_after_restart": stats.applied,
+            "duplicates_suppressed": stats.duplicates_suppressed,
+            "effects": final["effects"],
+        }
+    )
 
 
 async def _pending_is_zero(engine: AsyncEngine) -> bool:

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import nats
+from integration.messaging.conftest import eventually, spawn_msg_proc
 from opentelemetry import trace
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from integration.messaging.conftest import eventually, spawn_msg_proc
 from support import exactly_once as eo
 from zc_contracts import Envelope
 from zc_db import create_session_factory
@@ -44,10 +44,10 @@ async def test_one_trace_id_in_publisher_and_consumer_logs_when_event_crosses_se
     assert trace_id is not None
 
     relay_log, consumer_log = tmp_path / "applications.log", tmp_path / "review.log"
-    relay = spawn_msg_proc("relay", db=database_url, nats_url=provisioned, service="applications",
-                           log_file=relay_log)
-    consumer = spawn_msg_proc("consumer", db=database_url, nats_url=provisioned, service="review",
-                              log_file=consumer_log)
+    relay = spawn_msg_proc("relay", db=database_url, nats_url=provisioned, service="applications", log_file=relay_log)
+    consumer = spawn_msg_proc(
+        "consumer", db=database_url, nats_url=provisioned, service="review", log_file=consumer_log
+    )
     try:
         await eventually(lambda: _effects(engine, 1), what="the effect")
     finally:
@@ -79,14 +79,25 @@ async def test_poison_message_is_dead_lettered_and_terminated_when_payload_is_in
     try:
         js = nc.jetstream()
         dlq = await js.subscribe(dlq_subject("APPLICATIONS", eo.CONSUMER.durable), stream="DLQ")
-        bad = Envelope(type="applications.application.submitted", version=1, source="applications",
-                       subject_id="x", data={"application_id": "not-a-uuid"})
+        bad = Envelope(
+            type="applications.application.submitted",
+            version=1,
+            source="applications",
+            subject_id="x",
+            data={"application_id": "not-a-uuid"},
+        )
         await js.publish(bad.subject, bad.to_bytes(), headers={"Nats-Msg-Id": str(bad.id)})
         await js.publish("applications.application.submitted.v1", b"\xff not json")
         stats = MessagingStats()
-        runner = ConsumerRunner(js=js, spec=eo.CONSUMER, handler=eo.apply_effect,
-                                session_factory=create_session_factory(engine), tables=eo.tables, stats=stats,
-                                fetch_timeout=0.3)
+        runner = ConsumerRunner(
+            js=js,
+            spec=eo.CONSUMER,
+            handler=eo.apply_effect,
+            session_factory=create_session_factory(engine),
+            tables=eo.tables,
+            stats=stats,
+            fetch_timeout=0.3,
+        )
         stop = asyncio.Event()
         task = asyncio.create_task(runner.run(stop))
         parked = [await dlq.next_msg(timeout=10), await dlq.next_msg(timeout=10)]
@@ -121,8 +132,15 @@ async def test_transient_failure_is_retried_with_backoff_then_applied_once(
         js = nc.jetstream()
         await js.publish(envelope.subject, envelope.to_bytes(), headers={"Nats-Msg-Id": str(envelope.id)})
         stats = MessagingStats()
-        runner = ConsumerRunner(js=js, spec=eo.CONSUMER, handler=flaky, session_factory=sessions,
-                                tables=eo.tables, stats=stats, fetch_timeout=0.3)
+        runner = ConsumerRunner(
+            js=js,
+            spec=eo.CONSUMER,
+            handler=flaky,
+            session_factory=sessions,
+            tables=eo.tables,
+            stats=stats,
+            fetch_timeout=0.3,
+        )
         stop = asyncio.Event()
         task = asyncio.create_task(runner.run(stop))
         await eventually(lambda: _effects(engine, 1), what="the effect after retries")

@@ -83,9 +83,7 @@ async def test_me_returns_401_problem_when_authorization_header_is_malformed(
 
 
 async def test_me_ignores_identity_headers_when_no_token_is_sent(client: httpx.AsyncClient) -> None:
-    response = await client.get(
-        "/me", headers={"X-User-Id": "admin", "X-Roles": "admin", "X-Subject": "admin"}
-    )
+    response = await client.get("/me", headers={"X-User-Id": "admin", "X-Roles": "admin", "X-Subject": "admin"})
 
     assert response.status_code == 401
 
@@ -103,12 +101,8 @@ async def test_me_returns_401_invalid_token_problem_when_token_is_expired(
     assert body["detail"] == "登录凭证无效或已过期，请重新登录"  # no PyJWT wording leaks out
 
 
-async def test_me_returns_principal_when_token_is_valid(
-    client: httpx.AsyncClient, factory: TokenFactory
-) -> None:
-    token = factory.mint(
-        "user-42", roles=[RoleGrant(Role.EXPERT, ScopeType.COMMITTEE, "c-1"), Role.APPLICANT]
-    )
+async def test_me_returns_principal_when_token_is_valid(client: httpx.AsyncClient, factory: TokenFactory) -> None:
+    token = factory.mint("user-42", roles=[RoleGrant(Role.EXPERT, ScopeType.COMMITTEE, "c-1"), Role.APPLICANT])
 
     response = await client.get("/me", headers=bearer(token))
 
@@ -116,9 +110,7 @@ async def test_me_returns_principal_when_token_is_valid(
     assert response.json() == {"subject": "user-42", "roles": ["applicant", "expert"]}
 
 
-async def test_me_accepts_token_when_scheme_is_lowercase(
-    client: httpx.AsyncClient, factory: TokenFactory
-) -> None:
+async def test_me_accepts_token_when_scheme_is_lowercase(client: httpx.AsyncClient, factory: TokenFactory) -> None:
     response = await client.get("/me", headers={"Authorization": f"bearer {factory.mint('user-1')}"})
 
     assert response.status_code == 200

@@ -39,9 +39,7 @@ def factory() -> TokenFactory:
 
 
 def verifier_for(factory: TokenFactory, **kwargs: Any) -> TokenVerifier:
-    return TokenVerifier(
-        issuer=factory.issuer, audience=factory.audience, jwks=StaticJwks(factory.jwks), **kwargs
-    )
+    return TokenVerifier(issuer=factory.issuer, audience=factory.audience, jwks=StaticJwks(factory.jwks), **kwargs)
 
 
 def encode_segment(data: dict[str, Any]) -> str:
@@ -136,9 +134,7 @@ async def test_verify_accepts_token_when_audience_list_contains_ours(factory: To
 
 
 @pytest.mark.parametrize("typ", ["AT+JWT", "application/at+jwt"])
-async def test_verify_accepts_token_when_typ_uses_other_rfc9068_spelling(
-    factory: TokenFactory, typ: str
-) -> None:
+async def test_verify_accepts_token_when_typ_uses_other_rfc9068_spelling(factory: TokenFactory, typ: str) -> None:
     token = factory.mint("user-1", headers={"typ": typ})
 
     assert (await verifier_for(factory).verify(token)).subject == "user-1"
@@ -286,9 +282,7 @@ async def test_verify_rejects_token_when_alg_differs_from_the_jwk_alg(
     ],
     ids=["unknown-role", "unknown-scope", "scoped-without-id", "global-with-id", "no-scope", "not-object"],
 )
-async def test_verify_rejects_token_when_role_grant_is_unknown_or_malformed(
-    factory: TokenFactory, grant: Any
-) -> None:
+async def test_verify_rejects_token_when_role_grant_is_unknown_or_malformed(factory: TokenFactory, grant: Any) -> None:
     token = factory.sign({**valid_claims(factory), "roles": [grant]})
 
     await assert_rejected(verifier_for(factory), token)
@@ -426,9 +420,7 @@ async def test_http_jwks_keeps_cached_keys_when_endpoint_fails(
 
 async def test_http_jwks_keeps_cached_keys_when_endpoint_returns_junk(factory: TokenFactory) -> None:
     state = {"body": json.dumps(factory.jwks)}
-    client = httpx.AsyncClient(
-        transport=httpx.MockTransport(lambda _: httpx.Response(200, text=state["body"]))
-    )
+    client = httpx.AsyncClient(transport=httpx.MockTransport(lambda _: httpx.Response(200, text=state["body"])))
     clock = FakeClock()
     jwks = HttpJwks(JWKS_URL, client, ttl_seconds=300, clock=clock)
     await jwks.get_key(factory.kid)

@@ -76,9 +76,7 @@ def test_yaml_parses(path: Path):
         assert "apiVersion" in doc and "kind" in doc
 
 
-@pytest.mark.parametrize(
-    "path", sorted(K8S.rglob("kustomization.yaml")), ids=lambda p: p.relative_to(K8S).as_posix()
-)
+@pytest.mark.parametrize("path", sorted(K8S.rglob("kustomization.yaml")), ids=lambda p: p.relative_to(K8S).as_posix())
 def test_kustomization_references_exist_and_avoid_bases(path: Path):
     kust = _load(path)[0]
     assert kust["kind"] == "Kustomization"
@@ -209,9 +207,7 @@ def test_service_accounts_mount_no_token():
 
 
 def test_nats_config_syncs_every_write():
-    configs = [
-        doc["data"]["nats.conf"] for _, doc in _kinds("ConfigMap") if "nats.conf" in doc.get("data", {})
-    ]
+    configs = [doc["data"]["nats.conf"] for _, doc in _kinds("ConfigMap") if "nats.conf" in doc.get("data", {})]
     assert len(configs) >= 2  # base and the prod cluster replacement
     for conf in configs:
         assert "sync_interval: always" in conf

@@ -10,7 +10,9 @@ from uuid import UUID
 import uuid6
 from pydantic import BaseModel, ConfigDict, Field
 
-SUBJECT_RE = re.compile(r"^(?P<producer>[a-z][a-z_]*)\.(?P<aggregate>[a-z][a-z_]*)\.(?P<event>[a-z][a-z_]*)\.v(?P<major>\d+)$")
+SUBJECT_RE = re.compile(
+    r"^(?P<producer>[a-z][a-z_]*)\.(?P<aggregate>[a-z][a-z_]*)\.(?P<event>[a-z][a-z_]*)\.v(?P<major>\d+)$"
+)
 
 
 def new_event_id() -> UUID:

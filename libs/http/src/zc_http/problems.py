@@ -174,9 +174,7 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=dict(headers or {}))
 
 
-def install_problem_handlers(
-    app: FastAPI, mappers: Mapping[type[Exception], ProblemMapper] | None = None
-) -> None:
+def install_problem_handlers(app: FastAPI, mappers: Mapping[type[Exception], ProblemMapper] | None = None) -> None:
     """Render every error as problem+json. `mappers` turn a service's domain errors into problems."""
     registry = dict(mappers or {})
 

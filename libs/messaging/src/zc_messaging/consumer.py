@@ -97,8 +97,11 @@ class ConsumerRunner:
             f"{msg.subject} process",
             context=extract_context(headers),
             kind=SpanKind.CONSUMER,
-            attributes={"messaging.system": "nats", "messaging.destination.name": msg.subject,
-                        "messaging.consumer.group.name": self.spec.durable},
+            attributes={
+                "messaging.system": "nats",
+                "messaging.destination.name": msg.subject,
+                "messaging.consumer.group.name": self.spec.durable,
+            },
         ):
             try:
                 envelope = Envelope.from_bytes(msg.data)
@@ -163,7 +166,10 @@ class ConsumerRunner:
         delay = backoff[min(attempt - 1, len(backoff) - 1)]
         self.stats.nacked += 1
         log.warning(
-            "handler failed, retrying in %ss (attempt %s): %s", delay, attempt, type(exc).__name__,
+            "handler failed, retrying in %ss (attempt %s): %s",
+            delay,
+            attempt,
+            type(exc).__name__,
             extra={"event_id": str(envelope.id), "consumer": self.spec.durable},
         )
         await msg.nak(delay=delay)
@@ -171,12 +177,14 @@ class ConsumerRunner:
     async def _dead_letter(self, msg: Any, reason: str, envelope: Envelope | None = None) -> None:
         """Park the message on `dlq.<stream>.<consumer>` with why, then stop its redelivery."""
         event_id = str(envelope.id) if envelope else f"seq-{msg.metadata.sequence.stream}"
-        headers = inject_context({
-            "Nats-Msg-Id": f"{event_id}:dlq:{self.spec.durable}",
-            "Zc-Original-Subject": msg.subject,
-            "Zc-Consumer": self.spec.durable,
-            "Zc-Reason": reason.replace("\n", " ")[:500],
-        })
+        headers = inject_context(
+            {
+                "Nats-Msg-Id": f"{event_id}:dlq:{self.spec.durable}",
+                "Zc-Original-Subject": msg.subject,
+                "Zc-Consumer": self.spec.durable,
+                "Zc-Reason": reason.replace("\n", " ")[:500],
+            }
+        )
         try:
             await self._js.publish(dlq_subject(self.spec.stream, self.spec.durable), msg.data, headers=headers)
         except Exception:
@@ -185,6 +193,8 @@ class ConsumerRunner:
             await msg.nak(delay=self.spec.backoff_seconds[-1])
             return
         self.stats.on_dead_letter(self.spec.durable)
-        log.error("message dead-lettered", extra={"event_id": event_id, "reason": reason,
-                                                  "consumer": self.spec.durable})
+        log.error(
+            "message dead-lettered",
+            extra={"event_id": event_id, "reason": reason, "consumer": self.spec.durable},
+        )
         await msg.term()

@@ -96,15 +96,19 @@ class OutboxRelay:
             ).all()
             for row in rows:
                 event_id = str(row.id)
-                headers = {k: str(v) for k, v in (row.headers or {}).items()}
+                stored = {str(k): str(v) for k, v in (row.headers or {}).items()}
                 with tracer.start_as_current_span(
                     f"{row.subject} publish",
-                    context=extract_context(headers),
+                    context=extract_context(stored),
                     kind=SpanKind.PRODUCER,
-                    attributes={"messaging.system": "nats", "messaging.destination.name": row.subject,
-                                "messaging.message.id": event_id},
+                    attributes={
+                        "messaging.system": "nats",
+                        "messaging.destination.name": row.subject,
+                        "messaging.message.id": event_id,
+                    },
                 ):
-                    headers = inject_context({MSG_ID: event_id})  # this span becomes the consumer's parent
+                    headers: dict[str, str] = {MSG_ID: event_id}
+                    inject_context(headers)  # this span becomes the consumer's parent
                     try:
                         duplicate = await self._publisher.publish(row.subject, row.payload, headers)
                     except Exception as exc:
@@ -114,12 +118,16 @@ class OutboxRelay:
                             .where(outbox.c.id == row.id)
                             .values(attempts=outbox.c.attempts + 1, last_error=str(exc)[:500])
                         )
-                        log.warning("publish failed, row stays pending", extra={"event_id": event_id,
-                                                                                "subject": row.subject})
+                        log.warning(
+                            "publish failed, row stays pending",
+                            extra={"event_id": event_id, "subject": row.subject},
+                        )
                         break  # keep order: later rows wait for this one
                     self.stats.on_published(duplicate)
-                    log.info("event published", extra={"event_id": event_id, "subject": row.subject,
-                                                       "duplicate": duplicate})
+                    log.info(
+                        "event published",
+                        extra={"event_id": event_id, "subject": row.subject, "duplicate": duplicate},
+                    )
                 if self._after_publish is not None:
                     self._after_publish(event_id)
                 await session.execute(

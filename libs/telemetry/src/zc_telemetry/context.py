@@ -9,7 +9,6 @@ from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.propagate import extract, inject
 
-
 # Set by the HTTP middleware; logs carry it beside the trace id.
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 

@@ -8,9 +8,9 @@ import sys
 from typing import Any
 
 from opentelemetry import trace
+from pythonjsonlogger.json import JsonFormatter
 
 from zc_telemetry.context import request_id_var
-from pythonjsonlogger.json import JsonFormatter
 
 
 class _TraceFields(logging.Filter):

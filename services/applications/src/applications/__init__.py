@@ -1,1 +1,5 @@
-"""The applications service: applications, the personal profile, catalog, regions, units, committees and their review activities, messages, talent statistics, out-of-province records."""
+"""The applications service.
+
+Owns applications, the personal profile, catalog, regions, units, committees and their review
+activities, messages, talent statistics, out-of-province records.
+"""

@@ -16,4 +16,3 @@ class Settings(BaseSettings):
 
     # where the identity bridge publishes its token-signing keys
     jwks_url: str = "http://127.0.0.1:8000/api/identity/.well-known/jwks.json"
-

@@ -1,1 +1,4 @@
-"""The certificates service: certificates: issuance exactly once, numbering, e-certificate, public check."""
+"""The certificates service.
+
+Owns certificates: issuance exactly once, numbering, e-certificate, public check.
+"""

@@ -1,6 +1,7 @@
 """Settings: environment variables prefixed IDENTITY_, validated when the service starts (never at import)."""
 
 from __future__ import annotations
+
 from pathlib import Path
 
 from pydantic import Field
@@ -17,4 +18,3 @@ class Settings(BaseSettings):
 
     # PEM of the EC P-256 key that signs access tokens; its public half is served as JWKS.
     signing_key_file: Path
-

@@ -19,8 +19,18 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 # Hop-by-hop headers (RFC 9110 §7.6.1) are not forwarded.
-_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-        "transfer-encoding", "upgrade", "host", "content-length"}
+_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+}
 
 
 def create_gateway(upstreams: Mapping[str, str], web_dir: Path | None) -> Starlette:
@@ -38,32 +48,57 @@ def create_gateway(upstreams: Mapping[str, str], web_dir: Path | None) -> Starle
         base = upstreams.get(prefix)
         if base is None:
             return JSONResponse(
-                {"type": "about:blank", "title": "资源不存在", "status": 404, "detail": "请求的地址不存在",
-                 "code": "http_404", "instance": request.url.path},
-                status_code=404, media_type="application/problem+json",
+                {
+                    "type": "about:blank",
+                    "title": "资源不存在",
+                    "status": 404,
+                    "detail": "请求的地址不存在",
+                    "code": "http_404",
+                    "instance": request.url.path,
+                },
+                status_code=404,
+                media_type="application/problem+json",
             )
         headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _HOP]
         client_host = request.client.host if request.client else ""
         headers.append(("x-forwarded-for", client_host))
         headers.append(("x-forwarded-proto", request.url.scheme))
         upstream = client_holder["c"].build_request(
-            request.method, base + request.url.path, params=request.query_params.multi_items(), headers=headers,
+            request.method,
+            base + request.url.path,
+            params=request.query_params.multi_items(),
+            headers=headers,
             content=request.stream(),
         )
         try:
             resp = await client_holder["c"].send(upstream, stream=True)
         except httpx.TransportError:
             return JSONResponse(
-                {"type": "about:blank", "title": "服务暂不可用", "status": 503, "detail": "服务正在启动或暂不可用，请稍后再试",
-                 "code": "gateway.upstream_unavailable", "instance": request.url.path},
-                status_code=503, media_type="application/problem+json",
+                {
+                    "type": "about:blank",
+                    "title": "服务暂不可用",
+                    "status": 503,
+                    "detail": "服务正在启动或暂不可用，请稍后再试",
+                    "code": "gateway.upstream_unavailable",
+                    "instance": request.url.path,
+                },
+                status_code=503,
+                media_type="application/problem+json",
             )
         out_headers = {k: v for k, v in resp.headers.items() if k.lower() not in _HOP}
-        return StreamingResponse(resp.aiter_raw(), status_code=resp.status_code, headers=out_headers,
-                                 background=BackgroundTask(resp.aclose))
+        return StreamingResponse(
+            resp.aiter_raw(),
+            status_code=resp.status_code,
+            headers=out_headers,
+            background=BackgroundTask(resp.aclose),
+        )
 
     routes: list[Route | Mount] = [
-        Route("/api/{service}/{rest:path}", proxy, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]),
+        Route(
+            "/api/{service}/{rest:path}",
+            proxy,
+            methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
+        ),
     ]
     if web_dir is not None and web_dir.exists():
         routes.append(Mount("/", StaticFiles(directory=web_dir, html=True)))

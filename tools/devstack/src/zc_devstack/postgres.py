@@ -29,8 +29,11 @@ def _ensure_user() -> str:
     try:
         pwd.getpwnam(SYSTEM_USER)
     except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SYSTEM_USER],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SYSTEM_USER],
+            check=True,
+            capture_output=True,
+        )
     return SYSTEM_USER
 
 
@@ -58,8 +61,14 @@ class EmbeddedPostgres:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
     def _run(self, exe: str, *args: str) -> None:
-        r = subprocess.run([str(POSTGRES_BIN_PATH / exe), *args], capture_output=True, text=True, timeout=120,
-                           check=False, **as_user(self.user))
+        r = subprocess.run(
+            [str(POSTGRES_BIN_PATH / exe), *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            **as_user(self.user),
+        )
         if r.returncode != 0:
             raise RuntimeError(f"{exe} failed ({r.returncode}): {r.stderr.strip()[-2000:]}")
 
@@ -89,17 +98,42 @@ class EmbeddedPostgres:
             if self.user:
                 shutil.chown(self.pgdata, self.user, self.user)
             # trust on loopback only: a developer's machine, never a deployment (see docs/decisions).
-            self._run("initdb", "-D", str(self.pgdata), "-U", "postgres", "--auth=trust", "--encoding=UTF8",
-                      "--locale=C.UTF-8", "--data-checksums")
+            self._run(
+                "initdb",
+                "-D",
+                str(self.pgdata),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+                "--data-checksums",
+            )
         self._kill_leftover()
         if self.user:
             self.log_file.touch()
             shutil.chown(self.log_file, self.user, self.user)
         sock_dir = self.pgdata  # unix socket inside pgdata: no clash with a system PostgreSQL
         self.proc = spawn(
-            [str(POSTGRES_BIN_PATH / "postgres"), "-D", str(self.pgdata), "-h", "127.0.0.1", "-p", str(self.port),
-             "-k", str(sock_dir), "-c", "fsync=on", "-c", "synchronous_commit=on", "-c", "max_connections=200",
-             "-c", "shared_buffers=64MB"],
+            [
+                str(POSTGRES_BIN_PATH / "postgres"),
+                "-D",
+                str(self.pgdata),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-k",
+                str(sock_dir),
+                "-c",
+                "fsync=on",
+                "-c",
+                "synchronous_commit=on",
+                "-c",
+                "max_connections=200",
+                "-c",
+                "shared_buffers=64MB",
+            ],
             log_file=self.log_file,
             user=self.user,
             env={"LC_ALL": "C.UTF-8", "PATH": os.environ.get("PATH", "")},
@@ -112,8 +146,19 @@ class EmbeddedPostgres:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"postgres exited ({self.proc.returncode}); see {self.log_file}")
-            r = subprocess.run([str(POSTGRES_BIN_PATH / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port),
-                                "-U", "postgres", "-q"], check=False)
+            r = subprocess.run(
+                [
+                    str(POSTGRES_BIN_PATH / "pg_isready"),
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                    "-U",
+                    "postgres",
+                    "-q",
+                ],
+                check=False,
+            )
             if r.returncode == 0:
                 return
             time.sleep(0.1)
@@ -122,9 +167,25 @@ class EmbeddedPostgres:
     def create_database(self, name: str) -> None:
         """Create `name` unless it exists (psql from the same wheel; no client needed on the machine)."""
         psql = str(POSTGRES_BIN_PATH / "psql")
-        base = [psql, "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", "postgres", "-tAq", "-c"]
-        exists = subprocess.run([*base, f"SELECT 1 FROM pg_database WHERE datname = '{name}'"], check=True,
-                                capture_output=True, text=True).stdout.strip()
+        base = [
+            psql,
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-tAq",
+            "-c",
+        ]
+        exists = subprocess.run(
+            [*base, f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
         if exists != "1":
             subprocess.run([*base, f'CREATE DATABASE "{name}"'], check=True, capture_output=True)
 

@@ -21,18 +21,24 @@ def _die_with_parent() -> None:
         pass
 
 
-def spawn(args: list[str], *, log_file: Path, user: str | None = None, env: dict[str, str] | None = None,
-          cwd: Path | None = None) -> subprocess.Popen[bytes]:
+def spawn(
+    args: list[str],
+    *,
+    log_file: Path,
+    user: str | None = None,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> subprocess.Popen[bytes]:
     """Start a child in its own session (a terminal's Ctrl-C reaches only the launcher, which stops
     children in order) that is also killed if the launcher dies."""
-    log = open(log_file, "ab")  # noqa: SIM115 - the child owns it for its lifetime
+    log = open(log_file, "ab")
     return subprocess.Popen(
         args,
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
         start_new_session=True,
-        preexec_fn=_die_with_parent,  # noqa: PLW1509 - runs after setuid, before exec
+        preexec_fn=_die_with_parent,
         env=env,
         **as_user(user),
         cwd=cwd,

@@ -117,7 +117,7 @@ class Stack:
             f"{svc.env}_NATS_URL": self.nats.url,
             f"{svc.env}_TOKEN_ISSUER": f"{base}/api/identity",
             f"{svc.env}_JWKS_URL": f"http://127.0.0.1:{self.service_ports.get('identity', self.port)}"
-                                    "/api/identity/.well-known/jwks.json",
+            "/api/identity/.well-known/jwks.json",
         }
         if svc.package == "identity_bridge":
             env["IDENTITY_SIGNING_KEY_FILE"] = str(self._signing_key())
@@ -157,8 +157,7 @@ class Stack:
     def gateway(self) -> uvicorn.Server:
         upstreams = {prefix: f"http://127.0.0.1:{port}" for prefix, port in self.service_ports.items()}
         app = create_gateway(upstreams, REPO / "web")
-        return uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None,
-                                             access_log=False))
+        return uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None, access_log=False))
 
     def shutdown(self) -> None:
         """Services first (they finish in-flight work and drain), then NATS, then PostgreSQL."""

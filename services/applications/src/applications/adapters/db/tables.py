@@ -1,4 +1,4 @@
-"""Adapters: the tables of the applications database (its Alembic history lives in services/applications/migrations)."""
+"""Adapters: the tables of the applications database (Alembic history: services/applications/migrations)."""
 
 from __future__ import annotations
 

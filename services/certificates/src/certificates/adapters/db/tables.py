@@ -1,4 +1,4 @@
-"""Adapters: the tables of the certificates database (its Alembic history lives in services/certificates/migrations)."""
+"""Adapters: the tables of the certificates database (Alembic history: services/certificates/migrations)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Adapters: the tables of the identity-bridge database (its Alembic history lives in services/identity-bridge/migrations)."""
+"""Adapters: the tables of the identity-bridge database (Alembic history: services/identity-bridge/migrations)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Adapters: the tables of the review database (its Alembic history lives in services/review/migrations)."""
+"""Adapters: the tables of the review database (Alembic history: services/review/migrations)."""
 
 from __future__ import annotations
 
