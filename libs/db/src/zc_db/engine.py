@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext import asyncio as sa_asyncio
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 
 def create_engine(url: str, *, pool_size: int = 5, max_overflow: int = 5, echo: bool = False) -> AsyncEngine:
     """An asyncpg engine; `url` may say postgresql:// and is switched to the asyncpg driver."""
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+asyncpg://" + url.split("://", 1)[1]
-    engine = create_async_engine(
+    # Looked up at call time so telemetry's instrumentation (which wraps it) sees every engine.
+    return sa_asyncio.create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=max_overflow,
@@ -19,13 +21,6 @@ def create_engine(url: str, *, pool_size: int = 5, max_overflow: int = 5, echo: 
         echo=echo,
         connect_args={"timeout": 5, "command_timeout": 30},
     )
-    try:
-        from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
-
-        SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine)
-    except ImportError:  # pragma: no cover - telemetry is optional for tools
-        pass
-    return engine
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -76,9 +76,14 @@ class NatsConnection:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        if self.client is not None and not self.client.is_closed:
-            try:
-                await asyncio.wait_for(self.client.drain(), timeout=10)
-            except Exception:
-                with contextlib.suppress(Exception):
-                    await self.client.close()
+        if self.client is None or self.client.is_closed:
+            return
+        if not self.client.is_connected:  # nothing to drain while the server is away
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await self.client.close()
+            return
+        try:
+            await asyncio.wait_for(self.client.drain(), timeout=10)
+        except (Exception, asyncio.CancelledError):  # nats-py cancels internally if the link drops mid-drain
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await self.client.close()

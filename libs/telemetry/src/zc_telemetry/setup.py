@@ -68,6 +68,9 @@ def setup_telemetry(service_name: str) -> TelemetryHandle:
             resource=resource, metric_readers=_metric_readers(os.environ.get("OTEL_METRICS_EXPORTER", "none"))
         )
         metrics.set_meter_provider(meter_provider)
+        from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+
+        SQLAlchemyInstrumentor().instrument()  # every engine created from now on gets DB spans
         _installed = provider
     tp = trace.get_tracer_provider()
     mp = metrics.get_meter_provider()
