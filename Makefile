@@ -31,7 +31,7 @@ lock: | $(UV)
 	$(UV) pip compile --quiet --python-version 3.11 --generate-hashes --no-header requirements.in -o requirements.lock
 
 run: install
-	$(PY) -m zc_devstack run
+	$(PY) -m zc_devstack run $(ARGS)
 
 test: install lint
 	$(PY) -m zc_contracts.export --check
