@@ -121,15 +121,7 @@ def test_api_deployment_probes_health_endpoints(svc: str):
     pkg, prefix, _ = SERVICES[svc]
     (container,) = _containers(_one(BASE / svc / "deployment-api.yaml", "Deployment"))
     assert container["image"] == f"zhicheng/{svc}:latest"
-    assert container["command"] == [
-        "uvicorn",
-        f"{pkg}.main:create_app",
-        "--factory",
-        "--host",
-        "0.0.0.0",
-        "--port",
-        "8000",
-    ]
+    assert container["command"] == ["python", "-m", f"{pkg}.main"]
     assert container["livenessProbe"]["httpGet"]["path"] == f"/api/{prefix}/healthz"
     assert container["readinessProbe"]["httpGet"]["path"] == f"/api/{prefix}/readyz"
 

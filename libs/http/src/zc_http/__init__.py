@@ -1,6 +1,16 @@
 """HTTP layer shared by the services: app factory, problem+json errors, health/readiness, request ids."""
 
-from zc_http.app import ReadinessCheck, RequestIdMiddleware, app_state, create_service_app, health_router
+from zc_http.app import (
+    ReadinessCheck,
+    RequestIdMiddleware,
+    ServiceContainer,
+    app_state,
+    container_lifespan,
+    container_readiness,
+    create_service_app,
+    health_router,
+    serve_api,
+)
 from zc_http.problems import (
     ConflictProblem,
     ForbiddenProblem,
@@ -20,13 +30,17 @@ __all__ = [
     "ProblemError",
     "ReadinessCheck",
     "RequestIdMiddleware",
+    "ServiceContainer",
     "ServiceUnavailableProblem",
     "SettingsError",
     "UnauthorizedProblem",
     "app_state",
+    "container_lifespan",
+    "container_readiness",
     "create_service_app",
     "health_router",
     "install_problem_handlers",
     "load_settings",
     "problem_response",
+    "serve_api",
 ]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from contextlib import AbstractAsyncContextManager
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, Protocol
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -17,6 +17,40 @@ from zc_telemetry import request_id_var
 
 # A readiness check answers "can I serve now?" for one dependency (database, NATS, ...).
 ReadinessCheck = Callable[[FastAPI], Awaitable[Mapping[str, bool]]]
+
+
+class ServiceContainer(Protocol):
+    """What the app needs of a service's composition root (its `bootstrap.Container`)."""
+
+    token_verifier: Any
+
+    async def readiness(self) -> Mapping[str, bool]: ...
+
+    async def aclose(self) -> None: ...
+
+
+def container_lifespan(
+    build: Callable[[], Awaitable[ServiceContainer]],
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Build the container at start-up, put it on app.state, close it at shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        container = await build()
+        app.state.container = container
+        app.state.token_verifier = container.token_verifier
+        try:
+            yield
+        finally:
+            await container.aclose()
+
+    return lifespan
+
+
+async def container_readiness(app: FastAPI) -> Mapping[str, bool]:
+    container: ServiceContainer = app_state(app, "container")
+    return await container.readiness()
+
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -60,7 +94,7 @@ def create_service_app(
     title: str,
     prefix: str,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
-    readiness: ReadinessCheck,
+    readiness: ReadinessCheck = container_readiness,
     routers: Iterable[APIRouter] = (),
     problem_mappers: Mapping[type[Exception], ProblemMapper] | None = None,
     version: str = "0.1.0",
@@ -94,3 +128,15 @@ def app_state(app: FastAPI, name: str) -> Any:
         return getattr(app.state, name)
     except AttributeError:
         raise RuntimeError(f"app.state.{name} is not set: the lifespan has not run") from None
+
+
+def serve_api(service: str, create_app: Callable[[], FastAPI], *, host: str = "0.0.0.0", port: int = 8000) -> None:
+    """Process entry point of a service API: settings checked first, then telemetry, JSON logs, uvicorn."""
+    import uvicorn
+
+    from zc_telemetry import configure_logging, setup_telemetry
+
+    app = create_app()  # exits with one line if a setting is missing or invalid
+    setup_telemetry(service)
+    configure_logging(service)
+    uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=True, forwarded_allow_ips="*")

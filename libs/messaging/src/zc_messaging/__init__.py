@@ -7,7 +7,7 @@ from zc_messaging.outbox import OutboxRelay, Publisher, add_to_outbox
 from zc_messaging.provision import provision
 from zc_messaging.stats import MessagingStats
 from zc_messaging.topology import TOPOLOGY, ConsumerSpec, StreamSpec, Topology, dlq_subject
-from zc_messaging.worker import WorkerSpec, install_signal_handlers, run_worker
+from zc_messaging.worker import WorkerSpec, install_signal_handlers, run_service_worker, run_worker, worker_main
 
 __all__ = [
     "TOPOLOGY",
@@ -27,5 +27,7 @@ __all__ = [
     "dlq_subject",
     "install_signal_handlers",
     "provision",
+    "run_service_worker",
     "run_worker",
+    "worker_main",
 ]

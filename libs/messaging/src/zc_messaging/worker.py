@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -73,3 +73,39 @@ def install_signal_handlers(stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+
+
+async def run_service_worker(
+    service: str,
+    *,
+    database_url: str,
+    nats_url: str,
+    tables: MessagingTables,
+    handlers: Mapping[str, Handler],
+    stop: asyncio.Event,
+) -> None:
+    """A service's worker: its own engine, relay and consumers until `stop`; the engine is disposed after."""
+    from zc_db import create_engine
+
+    engine = create_engine(database_url)
+    try:
+        await run_worker(
+            WorkerSpec(service=service, engine=engine, tables=tables, nats_url=nats_url, handlers=handlers), stop
+        )
+    finally:
+        await engine.dispose()
+
+
+def worker_main(service: str, run: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+    """Process entry point: telemetry, JSON logs, SIGTERM/SIGINT -> graceful stop."""
+    from zc_telemetry import configure_logging, setup_telemetry
+
+    setup_telemetry(service)
+    configure_logging(service)
+
+    async def _main() -> None:
+        stop = asyncio.Event()
+        install_signal_handlers(stop)
+        await run(stop)
+
+    asyncio.run(_main())

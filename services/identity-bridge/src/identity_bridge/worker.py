@@ -1,4 +1,4 @@
-"""Entry point of the identity-bridge worker: outbox relay + consumers. `python -m identity_bridge.worker`."""
+"""Entry point of the identity-bridge worker (outbox relay + consumers): `python -m identity_bridge.worker`."""
 
 from __future__ import annotations
 
@@ -8,34 +8,24 @@ from identity_bridge.adapters.db.tables import messaging
 from identity_bridge.bootstrap import SERVICE
 from identity_bridge.consumers import HANDLERS
 from identity_bridge.settings import Settings
-from zc_db import create_engine
 from zc_http import load_settings
-from zc_messaging import WorkerSpec, install_signal_handlers, run_worker
-from zc_telemetry import configure_logging, setup_telemetry
+from zc_messaging import run_service_worker, worker_main
 
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:
-    engine = create_engine(settings.database_url)
-    try:
-        spec = WorkerSpec(
-            service=SERVICE, engine=engine, tables=messaging, nats_url=settings.nats_url, handlers=HANDLERS
-        )
-        await run_worker(spec, stop)
-    finally:
-        await engine.dispose()
+    await run_service_worker(
+        SERVICE,
+        database_url=settings.database_url,
+        nats_url=settings.nats_url,
+        tables=messaging,
+        handlers=HANDLERS,
+        stop=stop,
+    )
 
 
 def main() -> None:
     settings = load_settings(Settings)
-    setup_telemetry(SERVICE)
-    configure_logging(SERVICE)
-
-    async def _main() -> None:
-        stop = asyncio.Event()
-        install_signal_handlers(stop)
-        await run(settings, stop)
-
-    asyncio.run(_main())
+    worker_main(SERVICE, lambda stop: run(settings, stop))
 
 
 if __name__ == "__main__":
