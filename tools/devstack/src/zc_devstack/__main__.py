@@ -8,15 +8,21 @@ import signal
 import sys
 from pathlib import Path
 
-from zc_devstack.procs import port_is_free
+from zc_devstack.procs import free_port, port_is_free
 from zc_devstack.stack import REPO, SERVICES, Stack
 
 log = logging.getLogger("zc_devstack")
 
+DEFAULT_PORT = 8000
 
-def run(data_dir: Path, port: int) -> int:
-    if not port_is_free(port):
-        log.error("port %s is taken: stop what uses it, or run with --port N (make run ARGS='--port N')", port)
+
+def run(data_dir: Path, port: int | None) -> int:
+    if port is None:
+        port = free_port(DEFAULT_PORT)
+        if port != DEFAULT_PORT:
+            log.warning("port %s is taken; serving on %s instead", DEFAULT_PORT, port)
+    elif not port_is_free(port):
+        log.error("port %s is taken: stop what uses it, or choose another (make run ARGS='--port N')", port)
         return 1
     stack = Stack(data_dir=data_dir, port=port)
 
@@ -48,7 +54,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m zc_devstack")
     sub = parser.add_subparsers(dest="command", required=True)
     p_run = sub.add_parser("run", help="start the whole system on one port")
-    p_run.add_argument("--port", type=int, default=8000)
+    p_run.add_argument("--port", type=int, help=f"gateway port (default {DEFAULT_PORT}, or a free one if taken)")
     p_run.add_argument("--data-dir", type=Path, default=REPO / ".data")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
