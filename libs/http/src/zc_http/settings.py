@@ -21,6 +21,9 @@ def load_settings(cls: type[S]) -> S:
         prefix = str(cls.model_config.get("env_prefix", "")).upper()
         problems = []
         for err in exc.errors():
+            if not err["loc"]:  # a check across several settings
+                problems.append(str(err["msg"]).removeprefix("Value error, "))
+                continue
             name = prefix + "_".join(str(p) for p in err["loc"]).upper()
             reason = "is not set" if err["type"] == "missing" else f"is invalid: {err['msg']}"
             problems.append(f"{name} {reason}")

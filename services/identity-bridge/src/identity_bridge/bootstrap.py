@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from identity_bridge.adapters.db.store import SqlIdentityStore
 from identity_bridge.adapters.db.tables import messaging
-from identity_bridge.adapters.signing_keys import SigningKeys
+from identity_bridge.adapters.oidc import OidcProvider
+from identity_bridge.adapters.pii_crypto import BlindIndex, PiiCipher, parse_key_ring
+from identity_bridge.adapters.signing_keys import SigningKeyRing
+from identity_bridge.adapters.ticket import TicketProvider
+from identity_bridge.adapters.token_minter import TokenMinter
+from identity_bridge.domain.identity import SessionPolicy
 from identity_bridge.settings import Settings
-from zc_db import MessagingTables, create_engine, create_session_factory, database_ready
+from identity_bridge.usecases.handlers import IdentityService
+from identity_bridge.usecases.ports import IdentityProvider
+from zc_db import create_engine, create_session_factory, database_ready
 from zc_messaging import NatsConnection
 
 SERVICE = "identity-bridge"
@@ -19,29 +31,85 @@ SERVICE = "identity-bridge"
 class Container:
     settings: Settings
     engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
-    tables: MessagingTables
     nats: NatsConnection
-    signing_keys: SigningKeys
-    token_verifier: None = None  # the bridge mints tokens; it does not verify its own
+    http: httpx.AsyncClient
+    signing_keys: SigningKeyRing
+    identity: IdentityService
+    token_verifier: None = None  # the bridge mints tokens; its own routes use the session cookie
+
+    @property
+    def jwks(self) -> dict[str, Any]:
+        return self.signing_keys.jwks
 
     async def readiness(self) -> dict[str, bool]:
         return {"database": await database_ready(self.engine), "nats": self.nats.is_connected}
 
     async def aclose(self) -> None:
+        await self.http.aclose()
         await self.nats.close()
         await self.engine.dispose()
 
 
-async def build_container(settings: Settings) -> Container:
+def build_provider(settings: Settings, http: httpx.AsyncClient) -> IdentityProvider | None:
+    if settings.provider == "oidc":
+        assert settings.oidc_discovery_url and settings.oidc_client_id and settings.oidc_client_secret
+        return OidcProvider(
+            discovery_url=settings.oidc_discovery_url,
+            client_id=settings.oidc_client_id,
+            client_secret=settings.oidc_client_secret,
+            http=http,
+            register_url=settings.oidc_register_url,
+        )
+    if settings.provider == "ticket":
+        assert settings.ticket_issuer and settings.ticket_login_url
+        assert settings.ticket_validate_url and settings.ticket_userinfo_url
+        return TicketProvider(
+            issuer=settings.ticket_issuer,
+            login_url=settings.ticket_login_url,
+            register_url=settings.ticket_register_url or settings.ticket_login_url,
+            validate_url=settings.ticket_validate_url,
+            userinfo_url=settings.ticket_userinfo_url,
+            service_code=settings.ticket_service_code or "",
+            service_password=settings.ticket_service_password or "",
+            http=http,
+            logout_url=settings.ticket_logout_url,
+        )
+    return None
+
+
+def _index_key(encoded: str) -> bytes:
+    key = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+    if len(key) != 32:
+        raise ValueError("IDENTITY_PII_INDEX_KEY must be 32 bytes (base64url)")
+    return key
+
+
+async def build_container(settings: Settings, *, http: httpx.AsyncClient | None = None) -> Container:
     engine = create_engine(settings.database_url)
     nats = NatsConnection(settings.nats_url, name=f"{SERVICE}-api")
     await nats.start()  # returns at once; readiness says when it is up
-    return Container(
-        settings=settings,
-        engine=engine,
+    http = http or httpx.AsyncClient(timeout=10)
+    key_size = 16 if settings.pii_algorithm == "SM4-GCM" else 32
+    keys = SigningKeyRing.from_files(settings.signing_key_file, settings.previous_signing_key_files)
+    identity = IdentityService(
         sessions=create_session_factory(engine),
-        tables=messaging,
-        nats=nats,
-        signing_keys=SigningKeys.from_pem_file(settings.signing_key_file),
+        store=SqlIdentityStore,
+        outbox=messaging,
+        provider=build_provider(settings, http),
+        cipher=PiiCipher(
+            parse_key_ring(settings.pii_keys, key_size=key_size),
+            settings.pii_active_key,
+            algorithm=settings.pii_algorithm,
+        ),
+        index=BlindIndex(_index_key(settings.pii_index_key)),
+        minter=TokenMinter(
+            keys, issuer=settings.token_issuer, ttl=timedelta(seconds=settings.access_token_ttl_seconds)
+        ),
+        policy=SessionPolicy(
+            idle=timedelta(minutes=settings.session_idle_minutes),
+            absolute=timedelta(hours=settings.session_absolute_hours),
+        ),
+        login_state_ttl=timedelta(minutes=settings.login_state_minutes),
+        callback_url=settings.callback_url,
     )
+    return Container(settings=settings, engine=engine, nats=nats, http=http, signing_keys=keys, identity=identity)

@@ -47,3 +47,20 @@ def generate_pem() -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
+
+
+@dataclass(frozen=True)
+class SigningKeyRing:
+    """The active key signs; previous keys stay published until every token they signed has expired."""
+
+    active: SigningKeys
+    previous: tuple[SigningKeys, ...] = ()
+
+    @property
+    def jwks(self) -> dict[str, Any]:
+        keys = [self.active.jwks["keys"][0], *(k.jwks["keys"][0] for k in self.previous)]
+        return {"keys": keys}
+
+    @classmethod
+    def from_files(cls, active: Path, previous: tuple[Path, ...] = ()) -> SigningKeyRing:
+        return cls(SigningKeys.from_pem_file(active), tuple(SigningKeys.from_pem_file(p) for p in previous))

@@ -1,17 +1,229 @@
-"""API: the identity bridge's routes. Login, sessions and token minting arrive with issue #3."""
+"""API: login through the provincial platform, the session cookie (BFF), access tokens, roles, dev login."""
 
 from __future__ import annotations
 
-from typing import Any
+import html
+from typing import Annotated, Any, Protocol
+from uuid import UUID
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+
+from identity_bridge.api.schemas import GrantChange, TokenRequest
+from identity_bridge.demo_users import DEMO_USERS, demo_user
+from identity_bridge.domain.identity import Grant
+from identity_bridge.settings import Settings
+from identity_bridge.usecases.handlers import IdentityService, SessionView, safe_return_to
+from zc_http import ForbiddenProblem, NotFoundProblem, ProblemError, UnauthorizedProblem
+
+SESSION_COOKIE = "zc_session"
+PRELOGIN_COOKIE = "zc_prelogin"
+PREFIX = "/api/identity"
 
 router = APIRouter()
 
 
+class Container(Protocol):
+    """What the routes need of the composition root (bootstrap.Container satisfies it)."""
+
+    settings: Settings
+    identity: IdentityService
+
+    @property
+    def jwks(self) -> dict[str, Any]: ...
+
+
+def container(request: Request) -> Container:
+    c: Container = request.app.state.container
+    return c
+
+
+ContainerDep = Annotated[Container, Depends(container)]
+
+
+def _cookie(response: Response, c: Container, name: str, value: str, *, max_age: int, path: str = "/") -> None:
+    response.set_cookie(
+        name, value, max_age=max_age, path=path, httponly=True, secure=c.settings.cookie_secure, samesite="lax"
+    )
+
+
+def _no_store(response: Response) -> None:
+    response.headers["Cache-Control"] = "no-store"
+
+
+def require_csrf_header(x_requested_with: Annotated[str | None, Header()] = None) -> None:
+    """State changes need a custom header: a cross-site form cannot send one without a CORS preflight."""
+    if x_requested_with != "zhicheng":
+        raise ForbiddenProblem("请求缺少必要的安全标头", code="identity.csrf_header_missing")
+
+
+async def current_session(request: Request, c: ContainerDep) -> SessionView:
+    view = await c.identity.resolve_session(request.cookies.get(SESSION_COOKIE))
+    if view is None:
+        raise UnauthorizedProblem("请先登录", code="identity.no_session")
+    return view
+
+
+SessionDep = Annotated[SessionView, Depends(current_session)]
+
+
 @router.get("/.well-known/jwks.json", summary="令牌签名公钥")
-async def jwks(request: Request, response: Response) -> dict[str, Any]:
-    """Public keys that every service uses to verify the access tokens this bridge mints."""
+async def jwks(c: ContainerDep, response: Response) -> dict[str, Any]:
+    """Public keys every service uses to verify the access tokens this bridge mints."""
     response.headers["Cache-Control"] = "public, max-age=300"
-    result: dict[str, Any] = request.app.state.container.signing_keys.jwks
-    return result
+    return c.jwks
+
+
+async def _start(c: Container, return_to: str | None, register: bool) -> Response:
+    url, prelogin = await c.identity.start_login(return_to=return_to, register=register)
+    response = RedirectResponse(url, status_code=302)
+    _cookie(
+        response, c, PRELOGIN_COOKIE, prelogin, max_age=c.settings.login_state_minutes * 60, path=f"{PREFIX}/callback"
+    )
+    _no_store(response)
+    return response
+
+
+@router.get("/login", summary="个人登录（跳转统一身份认证平台）")
+async def login(c: ContainerDep, return_to: str | None = None) -> Response:
+    return await _start(c, return_to, register=False)
+
+
+@router.get("/register", summary="注册（跳转统一身份认证平台注册）")
+async def register(c: ContainerDep, return_to: str | None = None) -> Response:
+    return await _start(c, return_to, register=True)
+
+
+@router.get("/callback", summary="统一身份认证平台回调")
+async def callback(request: Request, c: ContainerDep) -> Response:
+    token, return_to = await c.identity.finish_login(
+        dict(request.query_params), prelogin=request.cookies.get(PRELOGIN_COOKIE)
+    )
+    response = RedirectResponse(return_to, status_code=303)
+    response.delete_cookie(PRELOGIN_COOKIE, path=f"{PREFIX}/callback")
+    _cookie(response, c, SESSION_COOKIE, token, max_age=c.settings.session_absolute_hours * 3600)
+    _no_store(response)
+    return response
+
+
+@router.post("/logout", summary="退出登录", dependencies=[Depends(require_csrf_header)])
+async def logout(request: Request, c: ContainerDep) -> JSONResponse:
+    url = await c.identity.logout(
+        request.cookies.get(SESSION_COOKIE), post_logout_redirect_uri=f"{c.settings.public_base_url}/"
+    )
+    response = JSONResponse({"logout_url": url})
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    _no_store(response)
+    return response
+
+
+@router.get("/session", summary="当前登录信息（脱敏）")
+async def session(view: SessionDep, c: ContainerDep, response: Response) -> dict[str, object]:
+    _no_store(response)
+    return c.identity.profile(view)
+
+
+@router.post("/session/token", summary="换取访问令牌", dependencies=[Depends(require_csrf_header)])
+async def session_token(
+    view: SessionDep, c: ContainerDep, response: Response, body: TokenRequest | None = None
+) -> dict[str, object]:
+    audiences = list(c.settings.audiences)
+    if body and body.audiences:
+        unknown = set(body.audiences) - set(audiences)
+        if unknown:
+            raise ProblemError(
+                f"未知的服务：{', '.join(sorted(unknown))}",
+                code="identity.unknown_audience",
+                field="audiences",
+                status=422,
+            )
+        audiences = body.audiences
+    _no_store(response)
+    return {
+        "access_token": c.identity.access_token(view, audiences),
+        "token_type": "Bearer",
+        "expires_in": c.settings.access_token_ttl_seconds,
+    }
+
+
+@router.get("/session/authz", summary="网关鉴权子请求", include_in_schema=False)
+async def session_authz(request: Request, c: ContainerDep) -> Response:
+    """For the gateway / Ingress `auth-url`: a valid session cookie becomes `Authorization: Bearer …` on the
+    forwarded request, so the browser never holds a token. 401 when there is no valid session."""
+    view = await c.identity.resolve_session(request.cookies.get(SESSION_COOKIE))
+    if view is None:
+        return Response(status_code=401, headers={"Cache-Control": "no-store"})
+    token = c.identity.access_token(view, list(c.settings.audiences))
+    return Response(status_code=200, headers={"Authorization": f"Bearer {token}", "Cache-Control": "no-store"})
+
+
+# --- role administration (admins only) ---------------------------------------------------------------
+def _require_admin(view: SessionView) -> None:
+    if not any(g.role == "admin" for g in view.grants):
+        raise ForbiddenProblem("当前账号无权执行此操作", code="auth.forbidden")
+
+
+@router.get("/admin/users/{user_id}/roles", summary="查询用户角色")
+async def list_roles(user_id: UUID, view: SessionDep, c: ContainerDep) -> dict[str, object]:
+    _require_admin(view)
+    grants = await c.identity.grants_of(user_id)
+    if grants is None:
+        raise NotFoundProblem("用户不存在", code="identity.user_not_found")
+    return {"user_id": str(user_id), "roles": [g.__dict__ for g in grants]}
+
+
+@router.post("/admin/users/{user_id}/roles", summary="授予角色", dependencies=[Depends(require_csrf_header)])
+async def grant_role(user_id: UUID, body: GrantChange, view: SessionDep, c: ContainerDep) -> dict[str, object]:
+    _require_admin(view)
+    grant = Grant(body.role, body.scope_type, body.scope_id)
+    if not await c.identity.change_grant(actor=view.user.id, user_id=user_id, grant=grant, revoke=False):
+        raise NotFoundProblem("用户不存在", code="identity.user_not_found")
+    return await list_roles(user_id, view, c)
+
+
+@router.delete("/admin/users/{user_id}/roles", summary="撤销角色", dependencies=[Depends(require_csrf_header)])
+async def revoke_role(user_id: UUID, body: GrantChange, view: SessionDep, c: ContainerDep) -> dict[str, object]:
+    _require_admin(view)
+    grant = Grant(body.role, body.scope_type, body.scope_id)
+    if not await c.identity.change_grant(actor=view.user.id, user_id=user_id, grant=grant, revoke=True):
+        raise NotFoundProblem("用户不存在", code="identity.user_not_found")
+    return await list_roles(user_id, view, c)
+
+
+# --- development login ---------------------------------------------------------------------------------
+def _dev_enabled(c: Container) -> IdentityService:
+    if not c.settings.dev_login:
+        raise NotFoundProblem("请求的地址不存在", code="http_404")
+    return c.identity
+
+
+@router.get("/dev/login", summary="开发环境登录", include_in_schema=False)
+async def dev_login_page(c: ContainerDep, return_to: str | None = None) -> HTMLResponse:
+    _dev_enabled(c)
+    back = html.escape(safe_return_to(return_to), quote=True)
+    rows = "\n".join(
+        f'<li><form method="post" action="{PREFIX}/dev/login/{u.key}?return_to={back}">'
+        f"<button>{html.escape(u.label)}</button> <span>{html.escape(u.name[-1:].rjust(len(u.name), '*'))}"
+        f"</span></form></li>"
+        for u in DEMO_USERS
+    )
+    page = f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>开发环境登录</title>
+<style>body{{font-family:system-ui,"Microsoft YaHei",sans-serif;max-width:40rem;margin:2rem auto}}
+.warn{{background:#fde7e9;color:#a4262c;padding:.75rem;border-radius:4px}} li{{margin:.4rem 0;list-style:none}}
+button{{min-width:12rem;padding:.4rem}}</style></head><body>
+<p class="warn"><strong>仅限开发环境使用</strong>：以下为演示账号，一键登录，
+不经过统一身份认证平台。生产环境不可用。</p>
+<h1>选择演示账号登录</h1><ul>{rows}</ul></body></html>"""
+    return HTMLResponse(page, headers={"Cache-Control": "no-store"})
+
+
+@router.post("/dev/login/{key}", summary="开发环境一键登录", include_in_schema=False)
+async def dev_login(key: str, c: ContainerDep, return_to: str | None = None) -> Response:
+    identity = _dev_enabled(c)
+    user = demo_user(key)
+    if user is None:
+        raise NotFoundProblem("演示账号不存在", code="identity.demo_user_not_found")
+    token = await identity.dev_login(user.identity(), user.grants)
+    response = RedirectResponse(safe_return_to(return_to), status_code=303)
+    _cookie(response, c, SESSION_COOKIE, token, max_age=c.settings.session_absolute_hours * 3600)
+    return response

@@ -1,0 +1,108 @@
+"""Demo users of every role for the development login (`ZC_ENV=dev` only). Fictitious people.
+
+Scope ids are the demo organisations' stable ids; the applications service's demo data uses the same ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from identity_bridge.domain.identity import ExternalIdentity, Grant
+
+DEV_ISSUER = "urn:zhicheng:dev-login"
+
+DEMO_UNIT = "0193a1f0-0000-7000-8000-00000000a001"  # 成都市示例农业科技有限公司
+DEMO_DEPARTMENT = "0193a1f0-0000-7000-8000-00000000d001"  # 成都市农业农村局
+DEMO_COMMITTEE = "0193a1f0-0000-7000-8000-00000000c001"  # 成都市农业系列中级评委会
+DEMO_ORGANISER = "0193a1f0-0000-7000-8000-00000000e001"  # 评委会组建单位
+DEMO_AUTHORITY = "0193a1f0-0000-7000-8000-00000000f001"  # 授权管理单位
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    key: str
+    label: str
+    name: str
+    id_number: str
+    phone: str
+    grants: tuple[Grant, ...]
+
+    def identity(self) -> ExternalIdentity:
+        return ExternalIdentity(
+            issuer=DEV_ISSUER,
+            subject=f"demo-{self.key}",
+            name=self.name,
+            id_type="居民身份证",
+            id_number=self.id_number,
+            phone=self.phone,
+            auth_level=3,
+        )
+
+
+DEMO_USERS: tuple[DemoUser, ...] = (
+    DemoUser(
+        "applicant", "申报人", "王小明", "510104198506035532", "13800000001", (Grant("applicant", "global", None),)
+    ),
+    DemoUser(
+        "unit_reviewer",
+        "工作单位审核人",
+        "李静",
+        "510107198802141224",
+        "13800000002",
+        (Grant("unit_reviewer", "unit", DEMO_UNIT),),
+    ),
+    DemoUser(
+        "department_reviewer",
+        "主管部门审核人",
+        "张国强",
+        "511302197905123016",
+        "13800000003",
+        (Grant("department_reviewer", "department", DEMO_DEPARTMENT),),
+    ),
+    DemoUser(
+        "committee_staff",
+        "评委会工作人员",
+        "陈丽",
+        "510703198309214626",
+        "13800000004",
+        (Grant("committee_staff", "committee", DEMO_COMMITTEE),),
+    ),
+    DemoUser(
+        "committee_organiser",
+        "评委会组建单位",
+        "刘建华",
+        "510105197503082116",
+        "13800000005",
+        (Grant("committee_organiser", "unit", DEMO_ORGANISER),),
+    ),
+    DemoUser(
+        "expert",
+        "评审专家",
+        "赵敏",
+        "511502198601175322",
+        "13800000006",
+        (Grant("expert", "committee", DEMO_COMMITTEE),),
+    ),
+    DemoUser(
+        "authority",
+        "授权管理单位（发证）",
+        "孙伟",
+        "510402199006247182",
+        "13800000007",
+        (Grant("authority", "unit", DEMO_AUTHORITY),),
+    ),
+    DemoUser(
+        "process_designer",
+        "流程设计人员",
+        "周芳",
+        "510106198111306425",
+        "13800000008",
+        (Grant("process_designer", "global", None),),
+    ),
+    DemoUser("operator", "运维人员", "吴强", "511702199204053116", "13800000009", (Grant("operator", "global", None),)),
+    DemoUser("admin", "系统管理员", "郑洁", "510112197001014010", "13800000010", (Grant("admin", "global", None),)),
+)
+
+
+def demo_user(key: str) -> DemoUser | None:
+    return next((u for u in DEMO_USERS if u.key == key), None)

@@ -1,0 +1,357 @@
+"""Use cases: login (start, finish), sessions (resolve, logout), access tokens, role grants, dev login.
+
+Each public method is one unit of work: one transaction, committed once, audit and events included.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from identity_bridge.domain.id_number import mask_id_number, mask_name, mask_phone, validate
+from identity_bridge.domain.identity import (
+    ExternalIdentity,
+    Grant,
+    IdentityConflictError,
+    LoginFailedError,
+    SessionPolicy,
+    UserRecord,
+)
+from identity_bridge.usecases.ports import (
+    AccessTokenMinter,
+    BlindIndexer,
+    IdentityProvider,
+    IdentityStore,
+    PiiProtector,
+)
+from zc_contracts import identity_v1, make_envelope
+from zc_db import MessagingTables
+from zc_messaging import add_to_outbox
+
+log = logging.getLogger("identity_bridge.usecases")
+
+SESSION_EXPIRED = "登录已过期，请重新登录"
+
+
+@dataclass(frozen=True)
+class SessionView:
+    session_id: UUID
+    user: UserRecord
+    grants: tuple[Grant, ...]
+    expires_at: datetime
+
+
+def safe_return_to(value: str | None) -> str:
+    """Only same-site paths: an absolute or protocol-relative URL would be an open redirect."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return "/"
+    return value
+
+
+class IdentityService:
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        store: Callable[[AsyncSession], IdentityStore],
+        outbox: MessagingTables,
+        provider: IdentityProvider | None,
+        cipher: PiiProtector,
+        index: BlindIndexer,
+        minter: AccessTokenMinter,
+        policy: SessionPolicy,
+        login_state_ttl: timedelta,
+        callback_url: str,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._sessions = sessions
+        self._store = store
+        self._outbox = outbox
+        self.provider = provider
+        self._cipher = cipher
+        self._index = index
+        self.minter = minter
+        self.policy = policy
+        self._login_state_ttl = login_state_ttl
+        self._callback_url = callback_url
+        self._clock = clock
+
+    # --- login -------------------------------------------------------------------------------------
+    async def start_login(self, *, return_to: str | None, register: bool = False) -> tuple[str, str]:
+        """Returns (where to send the browser, the pre-login cookie value)."""
+        if self.provider is None:
+            raise LoginFailedError("未配置统一身份认证平台")
+        start = await self.provider.begin(self._callback_url, register=register)
+        prelogin = secrets.token_urlsafe(32)
+        now = self._clock()
+        async with self._sessions() as s, s.begin():
+            await self._store(s).save_login_state(
+                state=start.state,
+                prelogin=prelogin,
+                nonce=start.nonce,
+                code_verifier=start.code_verifier,
+                return_to=safe_return_to(return_to),
+                now=now,
+                expires_at=now + self._login_state_ttl,
+            )
+        return start.authorize_url, prelogin
+
+    async def finish_login(self, params: Mapping[str, str], *, prelogin: str | None) -> tuple[str, str]:
+        """Returns (the new session cookie value, where to go). Nothing is created when any check fails."""
+        if self.provider is None:
+            raise LoginFailedError("未配置统一身份认证平台")
+        state = params.get("state")
+        if not state or not prelogin:
+            await self._audit_failure("state_missing")
+            raise LoginFailedError("登录失败，请重新登录")
+        async with self._sessions() as s, s.begin():
+            pending = await self._store(s).consume_login_state(state=state, prelogin=prelogin, now=self._clock())
+        if pending is None:
+            await self._audit_failure("state_unknown_or_used")
+            raise LoginFailedError("登录失败，请重新登录")
+        try:
+            result = await self.provider.complete(
+                params,
+                redirect_uri=self._callback_url,
+                state=state,
+                nonce=pending.nonce,
+                code_verifier=pending.code_verifier,
+            )
+        except LoginFailedError:
+            await self._audit_failure("provider_rejected")
+            raise
+        token = await self._open_session(result.identity, provider=self.provider.kind, id_token=result.id_token)
+        return token, pending.return_to
+
+    async def _open_session(self, identity: ExternalIdentity, *, provider: str, id_token: str | None) -> str:
+        id_number = validate(identity.id_number)  # the platform vouches; we still refuse malformed numbers
+        index = self._index.digest(id_number.value, context="id_number")
+        now = self._clock()
+        token = secrets.token_urlsafe(32)  # a brand-new session id at every login: no fixation
+        try:
+            async with self._sessions() as s, s.begin():
+                store = self._store(s)
+                user = await store.user_by_external_id(identity.issuer, identity.subject)
+                phone_enc = self._cipher.encrypt(identity.phone, context="user.phone") if identity.phone else None
+                if user is None:
+                    owner = await store.user_id_by_id_number_index(identity.id_type, index)
+                    if owner is not None:
+                        await store.audit(
+                            actor="system",
+                            action="login",
+                            outcome="refused",
+                            target=f"user:{owner}",
+                            details={"reason": "id_number_bound_elsewhere"},
+                        )
+                        raise IdentityConflictError("该证件号码已绑定其他账号，请联系管理员")
+                    user_id = await store.insert_user(
+                        {
+                            "issuer": identity.issuer,
+                            "subject": identity.subject,
+                            "name": identity.name,
+                            "id_type": identity.id_type,
+                            "id_number_enc": self._cipher.encrypt(id_number.value, context="user.id_number"),
+                            "id_number_index": index,
+                            "id_number_last4": id_number.value[-4:],
+                            "phone_enc": phone_enc,
+                            "auth_level": identity.auth_level,
+                            "last_login_at": now,
+                        }
+                    )
+                    await store.add_grant(user_id, Grant("applicant", "global", None), by="system", now=now)
+                    await add_to_outbox(
+                        s,
+                        self._outbox,
+                        make_envelope(
+                            identity_v1.UserRegistered(
+                                user_id=str(user_id), real_name_level=identity.auth_level, registered_at=now
+                            ),
+                            source="identity",
+                            subject_id=str(user_id),
+                        ),
+                    )
+                else:
+                    user_id = user.id
+                    # name and ID number from registration are immutable; phone and level may change
+                    await store.update_user_login(
+                        user_id, now=now, values={"phone_enc": phone_enc, "auth_level": identity.auth_level}
+                    )
+                id_token_enc = self._cipher.encrypt(id_token, context="session.id_token") if id_token else None
+                session_id = await store.create_session(
+                    user_id=user_id,
+                    token=token,
+                    provider=provider,
+                    now=now,
+                    absolute_expires_at=now + self.policy.absolute,
+                    provider_id_token_enc=id_token_enc,
+                )
+                await store.audit(
+                    actor=f"user:{user_id}",
+                    action="login",
+                    outcome="success",
+                    target=f"session:{session_id}",
+                    details={"provider": provider},
+                )
+        except IntegrityError:  # a concurrent first login of the same person
+            raise LoginFailedError("登录失败，请重新登录") from None
+        return token
+
+    async def _audit_failure(self, reason: str) -> None:
+        async with self._sessions() as s, s.begin():
+            await self._store(s).audit(actor="anonymous", action="login", outcome="failure", details={"reason": reason})
+
+    # --- sessions ----------------------------------------------------------------------------------
+    async def resolve_session(self, token: str | None, *, touch: bool = True) -> SessionView | None:
+        if not token:
+            return None
+        now = self._clock()
+        async with self._sessions() as s, s.begin():
+            store = self._store(s)
+            found = await store.session_by_token(token)
+            if found is None:
+                return None
+            state, _, _ = found
+            reason = state.end_reason_at(now, self.policy)
+            if reason is not None:
+                if reason != "ended":
+                    await self._end(s, store, state.id, state.user_id, reason=reason, now=now)
+                return None
+            user = await store.user_by_id(state.user_id)
+            assert user is not None
+            grants = tuple(await store.grants_of(user.id))
+            if touch:
+                await store.touch_session(state.id, now)
+        return SessionView(
+            session_id=state.id,
+            user=user,
+            grants=grants,
+            expires_at=min(state.absolute_expires_at, now + self.policy.idle),
+        )
+
+    async def logout(self, token: str | None, *, post_logout_redirect_uri: str) -> str | None:
+        """Ends the session here (and, through the event, at every service); returns the provider's
+        logout URL so the provider's own session ends too."""
+        if not token:
+            return None
+        now = self._clock()
+        async with self._sessions() as s, s.begin():
+            store = self._store(s)
+            found = await store.session_by_token(token)
+            if found is None:
+                return None
+            state, id_token_enc, provider = found
+            id_token = self._cipher.decrypt(id_token_enc, context="session.id_token") if id_token_enc else None
+            await self._end(s, store, state.id, state.user_id, reason="logout", now=now)
+        if self.provider is None or provider != self.provider.kind:
+            return None
+        return await self.provider.logout_url(id_token_hint=id_token, post_logout_redirect_uri=post_logout_redirect_uri)
+
+    async def _end(
+        self, s: AsyncSession, store: IdentityStore, session_id: UUID, user_id: UUID, *, reason: str, now: datetime
+    ) -> None:
+        if await store.end_session(session_id, reason=reason, now=now):
+            await store.audit(
+                actor=f"user:{user_id}",
+                action="session_end",
+                outcome="success",
+                target=f"session:{session_id}",
+                details={"reason": reason},
+            )
+            await add_to_outbox(
+                s,
+                self._outbox,
+                make_envelope(
+                    identity_v1.SessionEnded(
+                        session_id=str(session_id),
+                        user_id=str(user_id),
+                        reason=reason,
+                        ended_at=now,
+                        tokens_valid_until=now + self.minter.ttl,
+                    ),
+                    source="identity",
+                    subject_id=str(user_id),
+                ),
+            )
+
+    def access_token(self, view: SessionView, audiences: list[str]) -> str:
+        return self.minter.mint(
+            user_id=view.user.id, session_id=view.session_id, grants=view.grants, audiences=audiences, now=self._clock()
+        )
+
+    def profile(self, view: SessionView) -> dict[str, object]:
+        """What the browser may see: masked as the manual shows it (证件号码 *****5532)."""
+        phone = self._cipher.decrypt(view.user.phone_enc, context="user.phone") if view.user.phone_enc else None
+        return {
+            "user_id": str(view.user.id),
+            "name": mask_name(view.user.name),
+            "id_type": view.user.id_type,
+            "id_number": mask_id_number(view.user.id_number_last4),
+            "phone": mask_phone(phone) if phone else None,
+            "auth_level": view.user.auth_level,
+            "roles": [{"role": g.role, "scope_type": g.scope_type, "scope_id": g.scope_id} for g in view.grants],
+            "session_expires_at": view.expires_at.isoformat(),
+        }
+
+    # --- role grants -------------------------------------------------------------------------------
+    async def change_grant(self, *, actor: UUID, user_id: UUID, grant: Grant, revoke: bool) -> bool:
+        now = self._clock()
+        async with self._sessions() as s, s.begin():
+            store = self._store(s)
+            if await store.user_by_id(user_id) is None:
+                return False
+            if revoke:
+                changed = await store.revoke_grant(user_id, grant, by=f"user:{actor}", now=now)
+            else:
+                changed = await store.add_grant(user_id, grant, by=f"user:{actor}", now=now)
+            await store.audit(
+                actor=f"user:{actor}",
+                action="role_revoke" if revoke else "role_grant",
+                outcome="success" if changed else "unchanged",
+                target=f"user:{user_id}",
+                details={"role": grant.role, "scope_type": grant.scope_type, "scope_id": grant.scope_id},
+            )
+            if changed:
+                await add_to_outbox(
+                    s,
+                    self._outbox,
+                    make_envelope(
+                        identity_v1.RolesChanged(
+                            user_id=str(user_id),
+                            role=grant.role,
+                            scope_type=grant.scope_type,
+                            scope_id=grant.scope_id,
+                            change="revoked" if revoke else "granted",
+                            changed_at=now,
+                        ),
+                        source="identity",
+                        subject_id=str(user_id),
+                    ),
+                )
+        return True
+
+    async def grants_of(self, user_id: UUID) -> list[Grant] | None:
+        async with self._sessions() as s:
+            store = self._store(s)
+            if await store.user_by_id(user_id) is None:
+                return None
+            return await store.grants_of(user_id)
+
+    # --- development login ---------------------------------------------------------------------------
+    async def dev_login(self, identity: ExternalIdentity, grants: tuple[Grant, ...]) -> str:
+        """Open a session for a demo user as if the platform had vouched for them (dev only)."""
+        token = await self._open_session(identity, provider="dev", id_token=None)
+        view = await self.resolve_session(token, touch=False)
+        assert view is not None
+        now = self._clock()
+        async with self._sessions() as s, s.begin():
+            store = self._store(s)
+            for grant in grants:
+                await store.add_grant(view.user.id, grant, by="dev-login", now=now)
+        return token
