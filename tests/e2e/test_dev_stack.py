@@ -56,13 +56,44 @@ def mint_token(data_dir: Path, port: int) -> str:
     now = datetime.now(UTC)
     claims = {
         "iss": f"http://127.0.0.1:{port}/api/identity",
-        "aud": "zhicheng",
+        "aud": ["applications", "review", "certificates"],
         "sub": "usr_e2e",
         "iat": now,
         "exp": now + timedelta(minutes=5),
         "roles": [{"role": "applicant", "scope_type": "global", "scope_id": None}],
     }
     return jwt.encode(claims, keys.private_key, algorithm="ES256", headers={"kid": keys.kid, "typ": "at+jwt"})
+
+
+def check_dev_login_and_logout(client: httpx.Client) -> None:
+    """The browser journey: one-click demo login, every service knows the user through the gateway's
+    cookie-to-token exchange, logout ends it everywhere (tokens taken before logout included)."""
+    page = client.get("/api/identity/dev/login")
+    assert page.status_code == 200 and "仅限开发环境使用" in page.text
+    login = client.post("/api/identity/dev/login/unit_reviewer?return_to=/")
+    assert login.status_code == 303 and "zc_session" in client.cookies
+    profile = client.get("/api/identity/session").json()
+    assert profile["id_number"].startswith("*****") and len(profile["id_number"]) == 9
+    for prefix in ("applications", "review", "certificates"):
+        me = client.get(f"/api/{prefix}/me")
+        assert me.status_code == 200, (prefix, me.text)
+        assert me.json()["subject"] == profile["user_id"]
+        assert {(r["role"], r["scope_type"]) for r in me.json()["roles"]} == {
+            ("applicant", "global"),  # everyone may apply
+            ("unit_reviewer", "unit"),
+        }
+    csrf = {"X-Requested-With": "zhicheng"}
+    token = client.post("/api/identity/session/token", headers=csrf).json()["access_token"]
+    assert client.post("/api/identity/logout", headers=csrf).status_code == 200
+    assert client.get("/api/identity/session").status_code == 401
+    assert client.get("/api/applications/me").status_code == 401
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # the session-ended event reaches every service
+        held = client.get("/api/review/me", headers={"Authorization": f"Bearer {token}"})
+        if held.status_code == 401:
+            break
+        time.sleep(0.2)
+    assert held.status_code == 401, "a token of an ended session must stop working"
 
 
 @pytest.mark.timeout(400)
@@ -88,6 +119,7 @@ def test_stack_serves_all_services_on_one_port_and_stops_cleanly_then_reuses_dat
             me = client.get("/api/applications/me", headers={"Authorization": f"Bearer {mint_token(data_dir, port)}"})
             assert me.status_code == 200, me.text
             assert me.json()["subject"] == "usr_e2e"
+            check_dev_login_and_logout(client)
     finally:
         pids = stop_with_ctrl_c(proc)
     assert len(pids) >= 6  # postgres, nats-server, four services (plus postgres' own workers)

@@ -2,6 +2,7 @@
 
 from zc_auth.deps import MissingTokenError, PrincipalDep, RoleForbiddenError, current_principal, require_role
 from zc_auth.principal import Principal, Role, RoleGrant, ScopeType
+from zc_auth.revocation import RevokedSessions
 from zc_auth.tokens import (
     DEFAULT_ALGORITHMS,
     HttpJwks,
@@ -22,6 +23,7 @@ __all__ = [
     "MissingTokenError",
     "Principal",
     "PrincipalDep",
+    "RevokedSessions",
     "Role",
     "RoleForbiddenError",
     "RoleGrant",

@@ -13,6 +13,7 @@ import httpx
 import jwt
 
 from zc_auth.principal import Principal, Role, RoleGrant, ScopeType
+from zc_auth.revocation import RevokedSessions
 from zc_http.problems import ServiceUnavailableProblem, UnauthorizedProblem
 
 log = logging.getLogger("zc_auth.tokens")
@@ -180,6 +181,7 @@ class TokenVerifier:
         jwks: JwksSource,
         algorithms: Sequence[str] = DEFAULT_ALGORITHMS,
         leeway_seconds: float = 30,
+        revoked: RevokedSessions | None = None,
     ) -> None:
         if not issuer or not audience:
             raise ValueError("issuer and audience must be set")
@@ -195,6 +197,7 @@ class TokenVerifier:
         self._jwks = jwks
         self._algorithms = algs
         self._leeway = leeway_seconds
+        self._revoked = revoked
 
     async def verify(self, token: str) -> Principal:
         """The Principal the token describes; raises InvalidTokenError (or JwksUnavailableError)."""
@@ -243,6 +246,8 @@ class TokenVerifier:
         session_id = claims.get("sid")
         if session_id is not None and not isinstance(session_id, str):
             raise _Rejected("sid is not a string")
+        if session_id is not None and self._revoked is not None and self._revoked.is_revoked(session_id):
+            raise _Rejected("the session of this token has ended")
         exp = claims["exp"]
         # PyJWT coerces with int(); insist on a real number so "exp": "9999999999" is not accepted.
         if isinstance(exp, bool) or not isinstance(exp, int | float):

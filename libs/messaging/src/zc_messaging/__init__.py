@@ -3,6 +3,7 @@
 from zc_messaging.connection import NatsConnection
 from zc_messaging.consumer import ConsumerRunner, Handler
 from zc_messaging.errors import PoisonMessageError, TransientError
+from zc_messaging.follow import follow_subject
 from zc_messaging.outbox import OutboxRelay, Publisher, add_to_outbox
 from zc_messaging.provision import provision
 from zc_messaging.stats import MessagingStats
@@ -25,6 +26,7 @@ __all__ = [
     "WorkerSpec",
     "add_to_outbox",
     "dlq_subject",
+    "follow_subject",
     "install_signal_handlers",
     "provision",
     "run_service_worker",

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from applications.adapters.db.tables import messaging
 from applications.settings import Settings
-from zc_auth import HttpJwks, TokenVerifier
+from zc_auth import HttpJwks, RevokedSessions, TokenVerifier
+from zc_auth.revocation import SESSION_ENDED_SUBJECT
 from zc_db import MessagingTables, create_engine, create_session_factory, database_ready
-from zc_messaging import NatsConnection
+from zc_messaging import NatsConnection, follow_subject
 
 SERVICE = "applications"
 
@@ -23,11 +27,16 @@ class Container:
     tables: MessagingTables
     nats: NatsConnection
     token_verifier: TokenVerifier
+    background: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def readiness(self) -> dict[str, bool]:
         return {"database": await database_ready(self.engine), "nats": self.nats.is_connected}
 
     async def aclose(self) -> None:
+        for task in self.background:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await self.nats.close()
         await self.engine.dispose()
 
@@ -36,6 +45,13 @@ async def build_container(settings: Settings) -> Container:
     engine = create_engine(settings.database_url)
     nats = NatsConnection(settings.nats_url, name=f"{SERVICE}-api")
     await nats.start()  # returns at once; readiness says when it is up
+    revoked = RevokedSessions()
+    # Tokens of a session that ended are refused at once, not only when they expire.
+    follower = asyncio.create_task(
+        follow_subject(
+            nats, SESSION_ENDED_SUBJECT, lambda e: revoked.on_session_ended(e.data), since=timedelta(hours=1)
+        )
+    )
     return Container(
         settings=settings,
         engine=engine,
@@ -43,6 +59,10 @@ async def build_container(settings: Settings) -> Container:
         tables=messaging,
         nats=nats,
         token_verifier=TokenVerifier(
-            issuer=settings.token_issuer, audience=settings.token_audience, jwks=HttpJwks(settings.jwks_url)
+            issuer=settings.token_issuer,
+            audience=settings.token_audience,
+            jwks=HttpJwks(settings.jwks_url),
+            revoked=revoked,
         ),
+        background=[follower],
     )

@@ -12,7 +12,7 @@ class Settings(BaseSettings):
     database_url: str = Field(pattern=r"^postgres(ql)?(\+asyncpg)?://")
     nats_url: str = Field(default="nats://127.0.0.1:4222", pattern=r"^(nats|tls)://")
     token_issuer: str = "http://127.0.0.1:8000/api/identity"
-    token_audience: str = "zhicheng"
+    token_audience: str = "review"  # tokens name the services they are for
 
     # where the identity bridge publishes its token-signing keys
     jwks_url: str = "http://127.0.0.1:8000/api/identity/.well-known/jwks.json"

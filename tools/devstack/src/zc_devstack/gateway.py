@@ -18,6 +18,8 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+SESSION_COOKIE = "zc_session"
+
 # Hop-by-hop headers (RFC 9110 §7.6.1) are not forwarded.
 _HOP = {
     "connection",
@@ -60,6 +62,8 @@ def create_gateway(upstreams: Mapping[str, str], web_dir: Path | None) -> Starle
                 media_type="application/problem+json",
             )
         headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _HOP]
+        if prefix != "identity":
+            headers = await _session_to_token(request, headers)
         client_host = request.client.host if request.client else ""
         headers.append(("x-forwarded-for", client_host))
         headers.append(("x-forwarded-proto", request.url.scheme))
@@ -92,6 +96,23 @@ def create_gateway(upstreams: Mapping[str, str], web_dir: Path | None) -> Starle
             headers=out_headers,
             background=BackgroundTask(resp.aclose),
         )
+
+    async def _session_to_token(request: Request, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """What the Ingress does with `auth-url`: the session cookie becomes a short-lived bearer token for
+        the service, and the cookie itself stays between the browser and the identity bridge."""
+        out = [(k, v) for k, v in headers if k.lower() != "cookie"]
+        session = request.cookies.get(SESSION_COOKIE)
+        if not session or any(k.lower() == "authorization" for k, _ in headers) or "identity" not in upstreams:
+            return out
+        try:
+            resp = await client_holder["c"].get(
+                upstreams["identity"] + "/api/identity/session/authz", headers={"cookie": f"{SESSION_COOKIE}={session}"}
+            )
+        except httpx.TransportError:
+            return out
+        if resp.status_code == 200 and resp.headers.get("authorization"):
+            out.append(("authorization", resp.headers["authorization"]))
+        return out
 
     routes: list[Route | Mount] = [
         Route(

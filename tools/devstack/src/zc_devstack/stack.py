@@ -120,7 +120,32 @@ class Stack:
             "/api/identity/.well-known/jwks.json",
         }
         if svc.package == "identity_bridge":
-            env["IDENTITY_SIGNING_KEY_FILE"] = str(self._signing_key())
+            env.update(self._identity_env(base))
+        return env
+
+    def _identity_env(self, base: str) -> dict[str, str]:
+        """Development settings of the identity bridge: its keys are made once and kept in the data dir."""
+        from identity_bridge.adapters.pii_crypto import generate_key_spec
+
+        keys_file = self.data_dir / "identity" / "pii-keys.env"
+        if not keys_file.exists():
+            keys_file.parent.mkdir(parents=True, exist_ok=True)
+            ring = generate_key_spec("dev1")
+            index = generate_key_spec("index").split(":", 1)[1]
+            keys_file.write_text(
+                f"IDENTITY_PII_KEYS={ring}\nIDENTITY_PII_ACTIVE_KEY=dev1\nIDENTITY_PII_INDEX_KEY={index}\n"
+            )
+            keys_file.chmod(0o600)
+        env = dict(line.split("=", 1) for line in keys_file.read_text().splitlines() if "=" in line)
+        env.update(
+            {
+                "ZC_ENV": "dev",
+                "IDENTITY_DEV_LOGIN": "true",  # one-click demo users; refused when ZC_ENV=production
+                "IDENTITY_COOKIE_SECURE": "false",  # plain http on loopback
+                "IDENTITY_PUBLIC_BASE_URL": base,
+                "IDENTITY_SIGNING_KEY_FILE": str(self._signing_key()),
+            }
+        )
         return env
 
     def start_services(self) -> None:

@@ -109,6 +109,13 @@ def mask_id_number(value: str) -> str:
     return "*****" + value[-4:]
 
 
+def mask_id_number_tail(last4: str) -> str:
+    """The same mask from the stored last four characters (no need to decrypt the number to show it)."""
+    if len(last4) != 4:
+        return "*****"
+    return "*****" + last4
+
+
 def mask_name(name: str) -> str:
     """Every character but the last becomes `*` ("张三丰" -> "**丰"); a one-character name becomes "*"."""
     name = name.strip()

@@ -15,7 +15,7 @@ from uuid import UUID
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from identity_bridge.domain.id_number import mask_id_number, mask_name, mask_phone, validate
+from identity_bridge.domain.id_number import mask_id_number_tail, mask_name, mask_phone, validate
 from identity_bridge.domain.identity import (
     ExternalIdentity,
     Grant,
@@ -292,7 +292,7 @@ class IdentityService:
             "user_id": str(view.user.id),
             "name": mask_name(view.user.name),
             "id_type": view.user.id_type,
-            "id_number": mask_id_number(view.user.id_number_last4),
+            "id_number": mask_id_number_tail(view.user.id_number_last4),
             "phone": mask_phone(phone) if phone else None,
             "auth_level": view.user.auth_level,
             "roles": [{"role": g.role, "scope_type": g.scope_type, "scope_id": g.scope_id} for g in view.grants],
