@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 from fastapi import FastAPI
 
 from identity_bridge.api.routes import router
@@ -18,12 +19,13 @@ def domain_problem(exc: Exception) -> ProblemError:
     return ProblemError(exc.message, status=exc.status_hint, code=exc.code, field=exc.field)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, http: httpx.AsyncClient | None = None) -> FastAPI:
+    """`http` reaches the provincial platform (tests pass one that routes to their fake platform)."""
     loaded = settings or load_settings(Settings)  # a bad setting stops start-up here, in one line
     return create_service_app(
         title="统一身份认证桥接服务",
         prefix=PREFIX,
-        lifespan=container_lifespan(lambda: build_container(loaded)),
+        lifespan=container_lifespan(lambda: build_container(loaded, http=http)),
         routers=[router],
         problem_mappers={DomainError: domain_problem},
     )

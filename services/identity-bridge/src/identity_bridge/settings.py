@@ -10,7 +10,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="IDENTITY_", extra="ignore", env_ignore_empty=True)
+    model_config = SettingsConfigDict(
+        env_prefix="IDENTITY_", extra="ignore", env_ignore_empty=True, populate_by_name=True
+    )
 
     env: Literal["dev", "test", "production"] = Field(
         default="production", validation_alias=AliasChoices("ZC_ENV", "IDENTITY_ENV")

@@ -97,7 +97,9 @@ async def register(c: ContainerDep, return_to: str | None = None) -> Response:
 @router.get("/callback", summary="统一身份认证平台回调")
 async def callback(request: Request, c: ContainerDep) -> Response:
     token, return_to = await c.identity.finish_login(
-        dict(request.query_params), prelogin=request.cookies.get(PRELOGIN_COOKIE)
+        dict(request.query_params),
+        prelogin=request.cookies.get(PRELOGIN_COOKIE),
+        previous_session=request.cookies.get(SESSION_COOKIE),
     )
     response = RedirectResponse(return_to, status_code=303)
     response.delete_cookie(PRELOGIN_COOKIE, path=f"{PREFIX}/callback")

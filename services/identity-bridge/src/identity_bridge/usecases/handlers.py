@@ -103,7 +103,9 @@ class IdentityService:
             )
         return start.authorize_url, prelogin
 
-    async def finish_login(self, params: Mapping[str, str], *, prelogin: str | None) -> tuple[str, str]:
+    async def finish_login(
+        self, params: Mapping[str, str], *, prelogin: str | None, previous_session: str | None = None
+    ) -> tuple[str, str]:
         """Returns (the new session cookie value, where to go). Nothing is created when any check fails."""
         if self.provider is None:
             raise LoginFailedError("未配置统一身份认证平台")
@@ -128,7 +130,16 @@ class IdentityService:
             await self._audit_failure("provider_rejected")
             raise
         token = await self._open_session(result.identity, provider=self.provider.kind, id_token=result.id_token)
+        if previous_session:  # the browser's old session does not survive a new login
+            await self._end_by_token(previous_session, reason="replaced")
         return token, pending.return_to
+
+    async def _end_by_token(self, token: str, *, reason: str) -> None:
+        async with self._sessions() as s, s.begin():
+            store = self._store(s)
+            found = await store.session_by_token(token)
+            if found is not None:
+                await self._end(s, store, found[0].id, found[0].user_id, reason=reason, now=self._clock())
 
     async def _open_session(self, identity: ExternalIdentity, *, provider: str, id_token: str | None) -> str:
         id_number = validate(identity.id_number)  # the platform vouches; we still refuse malformed numbers
