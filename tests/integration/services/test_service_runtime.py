@@ -39,11 +39,15 @@ def settings_for(package: str, database_url: str, nats_url: str, tmp_path: Path)
     settings_cls = importlib.import_module(f"{package}.settings").Settings
     extra: dict[str, Any] = {}
     if package == "identity_bridge":
+        from identity_bridge.adapters.pii_crypto import generate_key_spec
         from identity_bridge.adapters.signing_keys import generate_pem
 
         key = tmp_path / f"key-{random_suffix()}.pem"
         key.write_bytes(generate_pem())
         extra["signing_key_file"] = key
+        extra["pii_keys"] = generate_key_spec("t1")
+        extra["pii_active_key"] = "t1"
+        extra["pii_index_key"] = generate_key_spec("i").split(":", 1)[1]
     return settings_cls(database_url=database_url, nats_url=nats_url, **extra)
 
 
