@@ -84,23 +84,25 @@ def _index_key(encoded: str) -> bytes:
     return key
 
 
+def pii_cipher(settings: Settings) -> PiiCipher:
+    key_size = 16 if settings.pii_algorithm == "SM4-GCM" else 32
+    return PiiCipher(
+        parse_key_ring(settings.pii_keys, key_size=key_size), settings.pii_active_key, algorithm=settings.pii_algorithm
+    )
+
+
 async def build_container(settings: Settings, *, http: httpx.AsyncClient | None = None) -> Container:
     engine = create_engine(settings.database_url)
     nats = NatsConnection(settings.nats_url, name=f"{SERVICE}-api")
     await nats.start()  # returns at once; readiness says when it is up
     http = http or httpx.AsyncClient(timeout=10)
-    key_size = 16 if settings.pii_algorithm == "SM4-GCM" else 32
     keys = SigningKeyRing.from_files(settings.signing_key_file, settings.previous_signing_key_files)
     identity = IdentityService(
         sessions=create_session_factory(engine),
         store=SqlIdentityStore,
         outbox=messaging,
         provider=build_provider(settings, http),
-        cipher=PiiCipher(
-            parse_key_ring(settings.pii_keys, key_size=key_size),
-            settings.pii_active_key,
-            algorithm=settings.pii_algorithm,
-        ),
+        cipher=pii_cipher(settings),
         index=BlindIndex(_index_key(settings.pii_index_key)),
         minter=TokenMinter(
             keys, issuer=settings.token_issuer, ttl=timedelta(seconds=settings.access_token_ttl_seconds)
