@@ -298,7 +298,8 @@ async def test_logout_ends_session_here_and_at_provider_and_announces_it(
     browser.client.cookies.set("zc_session", old_cookie)
     assert (await browser.get("/api/identity/session")).status_code == 401
     assert (await browser.post("/api/identity/session/token", headers=CSRF)).status_code == 401
-    assert (await browser.get("/api/identity/session/authz")).status_code == 401
+    authz = await browser.get("/api/identity/session/authz")
+    assert authz.status_code == 200 and "authorization" not in authz.headers
     events = await count(identity_db, "SELECT count(*) FROM outbox WHERE subject = 'identity.session.ended.v1'")
     assert events == 1
     assert await count(identity_db, "SELECT count(*) FROM sessions WHERE provider_id_token_enc IS NOT NULL") == 0

@@ -225,11 +225,11 @@ def test_nats_provision_job_applies_topology():
 
 
 def test_ingress_routes_four_api_prefixes_and_web():
-    ingresses = _kinds("Ingress")
-    assert len(ingresses) == 1
-    _, ingress = ingresses[0]
+    ingresses = {doc["metadata"]["name"]: doc for _, doc in _kinds("Ingress")}
+    assert set(ingresses) == {"zhicheng", "zhicheng-services"}
     routes = {
         path["path"]: (path["pathType"], path["backend"]["service"]["name"])
+        for ingress in ingresses.values()
         for rule in ingress["spec"]["rules"]
         for path in rule["http"]["paths"]
     }
@@ -240,8 +240,20 @@ def test_ingress_routes_four_api_prefixes_and_web():
         "/api/identity": ("Prefix", "identity-bridge"),
         "/": ("Prefix", "web"),
     }
-    annotations = ingress["metadata"].get("annotations", {})
-    assert not [a for a in annotations if "rewrite" in a], "paths must pass through unchanged"
+    for ingress in ingresses.values():
+        annotations = ingress["metadata"].get("annotations", {})
+        assert not [a for a in annotations if "rewrite" in a], "paths must pass through unchanged"
+    # the services sit behind the session-cookie -> access-token exchange; identity and web do not
+    services = ingresses["zhicheng-services"]
+    assert {p["path"] for r in services["spec"]["rules"] for p in r["http"]["paths"]} == {
+        "/api/applications",
+        "/api/review",
+        "/api/certificates",
+    }
+    auth = services["metadata"]["annotations"]
+    assert auth["nginx.ingress.kubernetes.io/auth-url"].endswith("/api/identity/session/authz")
+    assert auth["nginx.ingress.kubernetes.io/auth-response-headers"] == "Authorization"
+    assert "annotations" not in ingresses["zhicheng"]["metadata"]
 
 
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl (with built-in kustomize) not installed")

@@ -149,14 +149,19 @@ async def session_token(
 
 
 @router.get("/session/authz", summary="网关鉴权子请求", include_in_schema=False)
-async def session_authz(request: Request, c: ContainerDep) -> Response:
-    """For the gateway / Ingress `auth-url`: a valid session cookie becomes `Authorization: Bearer …` on the
-    forwarded request, so the browser never holds a token. 401 when there is no valid session."""
+async def session_authz(
+    request: Request, c: ContainerDep, authorization: Annotated[str | None, Header()] = None
+) -> Response:
+    """For the gateway / Ingress `auth-url`: always 200, so public routes stay reachable. A valid session cookie
+    becomes `Authorization: Bearer …` on the forwarded request (the browser never holds a token); a bearer
+    token the caller sent itself is echoed back; otherwise no Authorization and the service decides."""
+    headers = {"Cache-Control": "no-store"}
     view = await c.identity.resolve_session(request.cookies.get(SESSION_COOKIE))
-    if view is None:
-        return Response(status_code=401, headers={"Cache-Control": "no-store"})
-    token = c.identity.access_token(view, list(c.settings.audiences))
-    return Response(status_code=200, headers={"Authorization": f"Bearer {token}", "Cache-Control": "no-store"})
+    if view is not None:
+        headers["Authorization"] = f"Bearer {c.identity.access_token(view, list(c.settings.audiences))}"
+    elif authorization and authorization.startswith("Bearer "):
+        headers["Authorization"] = authorization
+    return Response(status_code=200, headers=headers)
 
 
 # --- role administration (admins only) ---------------------------------------------------------------
