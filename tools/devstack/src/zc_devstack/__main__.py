@@ -6,7 +6,11 @@ import argparse
 import logging
 import signal
 import sys
+import threading
+import time
 from pathlib import Path
+
+import uvicorn
 
 from zc_devstack.procs import free_port, port_is_free
 from zc_devstack.stack import REPO, SERVICES, Stack
@@ -14,6 +18,20 @@ from zc_devstack.stack import REPO, SERVICES, Stack
 log = logging.getLogger("zc_devstack")
 
 DEFAULT_PORT = 8000
+
+
+def _announce_when_listening(server: uvicorn.Server, port: int, data_dir: Path) -> None:
+    """Say where to go only once the gateway really accepts connections."""
+    while not server.started:
+        if server.should_exit:
+            return
+        time.sleep(0.05)
+    base = f"http://127.0.0.1:{port}"
+    lines = [f"Zhicheng is running: {base}/"]
+    lines += [f"  {s.name:<16} {base}/api/{s.prefix}/readyz   docs: {base}/api/{s.prefix}/docs" for s in SERVICES]
+    lines += [f"  development login (demo users of every role): {base}/api/identity/dev/login"]
+    lines += [f"  data: {data_dir}   logs: {data_dir}/logs   Ctrl-C stops everything"]
+    sys.stderr.write("\n".join(lines) + "\n")
 
 
 def run(data_dir: Path, port: int | None) -> int:
@@ -36,11 +54,7 @@ def run(data_dir: Path, port: int | None) -> int:
         stack.start_services()
         stack.wait_ready()
         server = stack.gateway()
-        base = f"http://127.0.0.1:{port}"
-        lines = [f"Zhicheng is running: {base}/"]
-        lines += [f"  {s.name:<16} {base}/api/{s.prefix}/readyz   docs: {base}/api/{s.prefix}/docs" for s in SERVICES]
-        lines += [f"  data: {data_dir}   logs: {data_dir}/logs   Ctrl-C stops everything"]
-        sys.stderr.write("\n".join(lines) + "\n")
+        threading.Thread(target=_announce_when_listening, args=(server, port, data_dir), daemon=True).start()
         server.run()  # returns on Ctrl-C / SIGTERM
     except KeyboardInterrupt:
         pass
