@@ -19,6 +19,7 @@ from zc_http import ForbiddenProblem, NotFoundProblem, ProblemError, Unauthorize
 SESSION_COOKIE = "zc_session"
 PRELOGIN_COOKIE = "zc_prelogin"
 PREFIX = "/api/identity"
+DEV_WARNING = "以下为演示账号，一键登录，不经过统一身份认证平台。生产环境不可用。"
 
 router = APIRouter()
 
@@ -218,8 +219,7 @@ async def dev_login_page(c: ContainerDep, return_to: str | None = None) -> HTMLR
 <style>body{{font-family:system-ui,"Microsoft YaHei",sans-serif;max-width:40rem;margin:2rem auto}}
 .warn{{background:#fde7e9;color:#a4262c;padding:.75rem;border-radius:4px}} li{{margin:.4rem 0;list-style:none}}
 button{{min-width:12rem;padding:.4rem}}</style></head><body>
-<p class="warn"><strong>仅限开发环境使用</strong>：以下为演示账号，一键登录，
-不经过统一身份认证平台。生产环境不可用。</p>
+<p class="warn"><strong>仅限开发环境使用</strong>：{DEV_WARNING}</p>
 <h1>选择演示账号登录</h1><ul>{rows}</ul></body></html>"""
     return HTMLResponse(page, headers={"Cache-Control": "no-store"})
 
