@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from applications.adapters.db.reference_store import SqlReferenceStore
 from applications.adapters.db.tables import messaging
 from applications.settings import Settings
+from applications.usecases.reference import ReferenceService
 from zc_auth import HttpJwks, RevokedSessions, TokenVerifier
 from zc_auth.revocation import SESSION_ENDED_SUBJECT
 from zc_db import MessagingTables, create_engine, create_session_factory, database_ready
@@ -27,6 +30,7 @@ class Container:
     tables: MessagingTables
     nats: NatsConnection
     token_verifier: TokenVerifier
+    reference: ReferenceService
     background: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def readiness(self) -> dict[str, bool]:
@@ -41,10 +45,11 @@ class Container:
         await self.engine.dispose()
 
 
-async def build_container(settings: Settings) -> Container:
+async def build_container(settings: Settings, *, clock: Callable[[], datetime] | None = None) -> Container:
     engine = create_engine(settings.database_url)
     nats = NatsConnection(settings.nats_url, name=f"{SERVICE}-api")
     await nats.start()  # returns at once; readiness says when it is up
+    sessions = create_session_factory(engine)
     revoked = RevokedSessions()
     # Tokens of a session that ended are refused at once, not only when they expire.
     follower = asyncio.create_task(
@@ -55,7 +60,7 @@ async def build_container(settings: Settings) -> Container:
     return Container(
         settings=settings,
         engine=engine,
-        sessions=create_session_factory(engine),
+        sessions=sessions,
         tables=messaging,
         nats=nats,
         token_verifier=TokenVerifier(
@@ -64,5 +69,6 @@ async def build_container(settings: Settings) -> Container:
             jwks=HttpJwks(settings.jwks_url),
             revoked=revoked,
         ),
+        reference=ReferenceService(sessions=sessions, store=SqlReferenceStore, **({"clock": clock} if clock else {})),
         background=[follower],
     )

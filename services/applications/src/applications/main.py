@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from fastapi import FastAPI
 
 from applications.api.routes import router
 from applications.bootstrap import SERVICE, build_container
+from applications.domain.errors import DomainError
 from applications.settings import Settings
-from zc_http import container_lifespan, create_service_app, load_settings, serve_api
+from zc_http import ProblemError, container_lifespan, create_service_app, load_settings, serve_api
 
 PREFIX = "/api/applications"
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def domain_problem(exc: Exception) -> ProblemError:
+    assert isinstance(exc, DomainError)
+    return ProblemError(exc.message, status=exc.status_hint, code=exc.code, field=exc.field)
+
+
+def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None) -> FastAPI:
+    """`clock` lets tests fix "now" (deadlines and work statuses depend on it)."""
     loaded = settings or load_settings(Settings)  # a bad setting stops start-up here, in one line
     return create_service_app(
         title="职称申报服务",
         prefix=PREFIX,
-        lifespan=container_lifespan(lambda: build_container(loaded)),
+        lifespan=container_lifespan(lambda: build_container(loaded, clock=clock)),
         routers=[router],
+        problem_mappers={DomainError: domain_problem},
     )
 
 

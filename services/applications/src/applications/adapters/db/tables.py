@@ -2,9 +2,103 @@
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from zc_db import messaging_tables, new_metadata
 
 metadata: MetaData = new_metadata()
 messaging = messaging_tables(metadata)  # outbox + inbox
+
+# The title catalog, one immutable document per version; an application records the version it used.
+catalog_versions = Table(
+    "catalog_versions",
+    metadata,
+    Column("version", Integer, primary_key=True),
+    Column("document", JSONB, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("created_by", String(100), nullable=False),
+)
+
+regions = Table(
+    "regions",
+    metadata,
+    Column("code", String(20), primary_key=True),
+    Column("name", String(50), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("parent_code", String(20), ForeignKey("regions.code")),
+    Column("display_path", String(200), nullable=False),
+)
+
+# 主管部门: the competent departments that review above a unit
+departments = Table(
+    "departments",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("region_code", String(20), ForeignKey("regions.code"), nullable=False),
+)
+
+# 工作单位 registered in the system (only these can be chosen by an applicant)
+units = Table(
+    "units",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("credit_code", String(18), nullable=False, unique=True),
+    Column("region_code", String(20), ForeignKey("regions.code"), nullable=False),
+    Column("department_chain", JSONB, nullable=False),  # department ids, nearest first
+    Column("central_in_sichuan", Boolean, nullable=False, server_default="false"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_units_name", "name"),
+)
+
+committees = Table(
+    "committees",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("series", String(40), nullable=False),
+    Column("levels", JSONB, nullable=False),
+    Column("region_scope", String(20), ForeignKey("regions.code"), nullable=False),
+    Column("organiser_id", String(64), nullable=False),
+    Column("organiser_name", String(100), nullable=False),
+    Column("contact_person", String(30), nullable=False),
+    Column("contact_phone", String(30), nullable=False),
+    Column("specialties", JSONB, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_committees_series", "series"),
+)
+
+# 评审活动: one per committee and year; the notice fields, templates, waivers and required materials
+review_activities = Table(
+    "review_activities",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("committee_id", UUID(as_uuid=True), ForeignKey("committees.id"), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("first_submit_deadline", Date, nullable=False),
+    Column("modify_deadline", Date, nullable=False),
+    Column("unit_deadline", Date, nullable=False),
+    Column("notice", JSONB, nullable=False),
+    Column("achievement_templates", JSONB, nullable=False),
+    Column("waivers", JSONB, nullable=False),
+    Column("required_materials", JSONB, nullable=False),
+    Column("updated_by", String(100), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("committee_id", "year"),
+)

@@ -1,0 +1,99 @@
+"""Demo data for the embedded default (`make run`): a realistic province of units, departments, committees
+and this year's review activities. Idempotent: rows that exist are left as they are."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert
+
+from applications.adapters.db.tables import committees, departments, review_activities, units
+from applications.reference_data import load_demo_data
+from zc_db import create_engine
+
+
+async def load(database_url: str, *, year: int | None = None) -> dict[str, int]:
+    """`year` moves every activity to that year (same month and day), so the demo never goes stale."""
+    data = load_demo_data()
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            for d in data["departments"]:
+                await conn.execute(
+                    insert(departments)
+                    .values(id=uuid.UUID(d["id"]), name=d["name"], region_code=d["region"])
+                    .on_conflict_do_nothing()
+                )
+            for u in data["units"]:
+                await conn.execute(
+                    insert(units)
+                    .values(
+                        id=uuid.UUID(u["id"]),
+                        name=u["name"],
+                        credit_code=u["credit_code"],
+                        region_code=u["region"],
+                        department_chain=u["department_chain"],
+                        central_in_sichuan=u["central_in_sichuan"],
+                    )
+                    .on_conflict_do_nothing()
+                )
+            for c in data["committees"]:
+                await conn.execute(
+                    insert(committees)
+                    .values(
+                        id=uuid.UUID(c["id"]),
+                        name=c["name"],
+                        series=c["series"],
+                        levels=c["levels"],
+                        region_scope=c["region_scope"],
+                        organiser_id=c["organiser"]["id"],
+                        organiser_name=c["organiser"]["name"],
+                        contact_person=c["contact_person"],
+                        contact_phone=c["contact_phone"],
+                        specialties=c.get("specialties", []),
+                    )
+                    .on_conflict_do_nothing()
+                )
+            for a in data["activities"]:
+                await conn.execute(
+                    insert(review_activities)
+                    .values(
+                        id=uuid.UUID(a["id"]),
+                        committee_id=uuid.UUID(a["committee_id"]),
+                        year=year or a["year"],
+                        start_date=_day(a["start"], year),
+                        first_submit_deadline=_day(a["first_submit_deadline"], year),
+                        modify_deadline=_day(a["modify_deadline"], year),
+                        unit_deadline=_day(a["unit_deadline"], year),
+                        notice=_notice(a),
+                        achievement_templates=a["achievement_templates"],
+                        waivers=a["waivers"],
+                        required_materials=a["required_materials"],
+                        updated_by="demo-data",
+                    )
+                    .on_conflict_do_nothing()
+                )
+    finally:
+        await engine.dispose()
+    return {k: len(data[k]) for k in ("departments", "units", "committees", "activities")}
+
+
+def _day(value: str, year: int | None) -> date:
+    d = date.fromisoformat(value)
+    return d.replace(year=year + (d.year - 2026)) if year else d
+
+
+def _notice(a: dict[str, Any]) -> dict[str, Any]:
+    keys = (
+        "scope",
+        "phone",
+        "review_method",
+        "exam",
+        "interview",
+        "specialty_group_vote",
+        "policy_documents",
+        "schedule",
+    )
+    return {k: a[k] for k in keys if k in a}

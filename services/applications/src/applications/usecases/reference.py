@@ -1,0 +1,427 @@
+"""Use cases: 个人申报设置 — the catalog cascade, units, the committee query and the settings check;
+plus maintenance of the catalog, committees and review activities by those entitled to it."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from applications.domain.catalog import Catalog, InvalidChoiceError
+from applications.domain.committees import (
+    NO_ACTIVITY,
+    RECEIVING,
+    STATUS_ORDER,
+    ActivityDates,
+    Committee,
+    local_today,
+    work_status,
+)
+from applications.domain.errors import DomainError
+from applications.domain.regions import RegionTree
+from applications.domain.settings import (
+    INITIAL,
+    METHOD_NAMES,
+    NO_COMMITTEE_NEEDED,
+    SettingsRejectedError,
+    method_rule,
+)
+from applications.usecases.ports import Activity, ReferenceStore, Unit
+
+UNIT_NOT_REGISTERED = (
+    "所选工作单位未在系统中注册。申报人所在工作单位在系统中建立单位账户后才能选择，请联系本单位职称业务管理部门注册"
+)
+
+
+class NotFoundError(DomainError):
+    code = "not_found"
+    status_hint = 404
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    total: int
+    page: int
+    size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.size))
+
+
+@dataclass(frozen=True)
+class SettingsChoice:
+    unit_id: str
+    year: int
+    method: str
+    series: str
+    level: str
+    specialty: str
+    qualification: str
+    committee_id: str | None = None
+
+
+class ReferenceService:
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        store: Callable[[AsyncSession], ReferenceStore],
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._sessions = sessions
+        self._store = store
+        self._clock = clock
+
+    def current_year(self) -> int:
+        return local_today(self._clock()).year
+
+    async def catalog(self) -> Catalog:
+        async with self._sessions() as s:
+            catalog = await self._store(s).latest_catalog()
+        if catalog is None:
+            raise NotFoundError("职称目录尚未加载")
+        return catalog
+
+    async def regions(self) -> RegionTree:
+        async with self._sessions() as s:
+            return await self._store(s).region_tree()
+
+    async def search_units(self, keyword: str, *, page: int, size: int) -> tuple[list[Unit], int]:
+        async with self._sessions() as s:
+            return await self._store(s).search_units(keyword.strip(), offset=(page - 1) * size, limit=size)
+
+    async def unit(self, unit_id: str, *, field: str = "unit_id") -> Unit:
+        async with self._sessions() as s:
+            unit = await self._store(s).unit(unit_id)
+        if unit is None:
+            raise SettingsRejectedError(UNIT_NOT_REGISTERED, field=field)
+        return unit
+
+    # --- the committee query (Fig. 2.2.3) ---------------------------------------------------------------
+    async def query_committees(
+        self,
+        *,
+        unit_id: str,
+        year: int | None,
+        method: str,
+        series: str,
+        level: str | None,
+        specialty: str | None,
+        qualification: str | None,
+        page: int,
+        entrusted_page: int,
+        size: int,
+    ) -> dict[str, Any]:
+        unit = await self.unit(unit_id)
+        rule = method_rule(method, central_unit=unit.central_in_sichuan)
+        catalog = await self.catalog()
+        self._check_partial_choice(
+            catalog, series=series, level=level, specialty=specialty, qualification=qualification
+        )
+        if not rule.needs_committee:
+            return {"no_committee_needed": True, "message": NO_COMMITTEE_NEEDED, "method": METHOD_NAMES[method]}
+        year = year or self.current_year()
+        async with self._sessions() as s:
+            store = self._store(s)
+            tree = await store.region_tree()
+            candidates = [
+                c
+                for c in await store.committees_of_series(series)
+                if c.covers(series=series, level=level, specialty=specialty)
+            ]
+            activities = await store.activities([c.id for c in candidates], year)
+        direct_codes = [r.code for r in tree.direct_scopes(unit.region_code)]
+        now = self._clock()
+        direct, entrusted = [], []
+        for c in candidates:
+            (direct if c.region_scope in direct_codes else entrusted).append(c)
+        unit_region = tree.get(unit.region_code)
+        header = [
+            "1.您的工作单位职称业务归属地为【{}】，可直接申报开设范围为【{}】区域的评委会，申报其它区域评委会需主管部门出具委托评审函".format(
+                unit_region.display_path if unit_region else unit.region_code,
+                "、".join(r.display_path for r in tree.direct_scopes(unit.region_code)),
+            ),
+            f"2.当前可直接申报评委会数为：【{len(direct)}】，可委托申报评委会数为：【{len(entrusted)}】",
+        ]
+        return {
+            "no_committee_needed": False,
+            "header": header,
+            "year": year,
+            "unit": {"id": unit.id, "name": unit.name, "region_path": unit_region.display_path if unit_region else ""},
+            "direct": self._page(direct, activities, tree, catalog, now, page, size, direct_scope=True),
+            "entrusted": self._page(
+                entrusted, activities, tree, catalog, now, entrusted_page, size, direct_scope=False
+            ),
+        }
+
+    def _page(
+        self,
+        committees: list[Committee],
+        activities: dict[str, Activity],
+        tree: RegionTree,
+        catalog: Catalog,
+        now: datetime,
+        page: int,
+        size: int,
+        *,
+        direct_scope: bool,
+    ) -> dict[str, Any]:
+        rows = []
+        for c in committees:
+            activity = activities.get(c.id)
+            status = work_status(activity.dates if activity else None, now)
+            scope = tree.get(c.region_scope)
+            series = catalog.get_series(c.series)
+            rows.append(
+                {
+                    "id": c.id,
+                    "name": c.name,
+                    "series_name": series.name if series else c.series,
+                    "region_path": scope.display_path if scope else c.region_scope,
+                    "contact_phone": c.contact_phone,
+                    "contact_person": c.contact_person,
+                    "status": status,
+                    "selectable": status == RECEIVING,
+                    "direct": direct_scope,
+                    "activity_id": activity.id if activity else None,
+                }
+            )
+        # receiving first (as the manual's list), the nearer scope first, then by name
+        rows.sort(key=lambda r: (STATUS_ORDER[r["status"]], -r["region_path"].count("/"), r["name"], r["id"]))
+        start = (page - 1) * size
+        items = [{"no": start + i + 1, **row} for i, row in enumerate(rows[start : start + size])]
+        result = Page(items=items, total=len(rows), page=page, size=size)
+        return {
+            "items": result.items,
+            "total": result.total,
+            "page": result.page,
+            "size": result.size,
+            "pages": result.pages,
+        }
+
+    @staticmethod
+    def _check_partial_choice(
+        catalog: Catalog, *, series: str, level: str | None, specialty: str | None, qualification: str | None
+    ) -> None:
+        """Each given choice must be reachable from the others (the cascade, enforced on the server)."""
+        chosen = {"series": series, "level": level, "specialty": specialty, "qualification": qualification}
+        options = catalog.options(series=series, level=level, specialty=specialty, qualification=qualification)
+        allowed = {
+            "series": {s.code for s in options.series},
+            "level": {lv.code for lv in options.levels},
+            "specialty": {sp.code for sp in options.specialties},
+            "qualification": {q.code for q in options.qualifications},
+        }
+        names = {
+            "series": "申报系列",
+            "level": "申报层级",
+            "specialty": "申报职称专业",
+            "qualification": "申报资格名称",
+        }
+        for field_name, value in chosen.items():
+            if value and value not in allowed[field_name]:
+                raise InvalidChoiceError(f"{names[field_name]}与其他已选项不匹配，请重新选择", field=field_name)
+
+    # --- the activity notice (Fig. 2.2.4) ----------------------------------------------------------------
+    async def activity_notice(self, committee_id: str, year: int | None) -> dict[str, Any]:
+        year = year or self.current_year()
+        async with self._sessions() as s:
+            store = self._store(s)
+            committee = await store.committee(committee_id)
+            if committee is None:
+                raise NotFoundError("评委会不存在")
+            activity = (await store.activities([committee.id], year)).get(committee.id)
+        status = work_status(activity.dates if activity else None, self._clock())
+        if activity is None:
+            return {"committee": committee.name, "year": year, "status": NO_ACTIVITY}
+        d = activity.dates
+        return {
+            "title": f"{committee.name}评审通知",
+            "committee_id": committee.id,
+            "year": year,
+            "status": status,
+            "申报范围": activity.notice.get("scope", ""),
+            "申报开始时间": d.start.isoformat(),
+            "个人初次提交截止时间": d.first_submit_deadline.isoformat(),
+            "个人修改提交截止时间": d.modify_deadline.isoformat(),
+            "各单位提交截止时间": d.unit_deadline.isoformat(),
+            "咨询电话": activity.notice.get("phone", committee.contact_phone),
+            "评审方式": activity.notice.get("review_method", ""),
+            "评委会组织考试": activity.notice.get("exam", "不组织"),
+            "是否组织面试答辩": {"all": "全部面试答辩", "partial": "部分面试答辩", "none": "不组织面试答辩"}.get(
+                activity.notice.get("interview", "none"), "不组织面试答辩"
+            ),
+            "是否设专业组投票": "是" if activity.notice.get("specialty_group_vote") else "否",
+            "政策文件": activity.notice.get("policy_documents", []),
+            "评审活动安排": activity.notice.get("schedule", []),
+            "achievement_templates": activity.achievement_templates,
+            "waivers": activity.waivers,
+            "required_materials": activity.required_materials,
+        }
+
+    # --- 立即申报: the full settings check ------------------------------------------------------------------
+    async def check_settings(self, choice: SettingsChoice) -> dict[str, Any]:
+        unit = await self.unit(choice.unit_id)
+        this_year = self.current_year()
+        if choice.year not in (this_year, this_year + 1):
+            raise SettingsRejectedError(f"申报年度只能为{this_year}年或{this_year + 1}年", field="year")
+        rule = method_rule(choice.method, central_unit=unit.central_in_sichuan)
+        catalog = await self.catalog()
+        qualification = catalog.check_choice(
+            series=choice.series, level=choice.level, specialty=choice.specialty, qualification=choice.qualification
+        )
+        series = catalog.get_series(choice.series)
+        assert series is not None
+        level_rule = series.level_rule(choice.level)
+        assert level_rule is not None
+        if level_rule.exam_mode == "exam_only":
+            raise SettingsRejectedError(f"“{qualification.name}”实行以考代评，通过考试取得，无需申报", field="level")
+        result: dict[str, Any] = {
+            "valid": True,
+            "catalog_version": catalog.version,
+            "unit": {"id": unit.id, "name": unit.name},
+            "method": choice.method,
+            "method_name": METHOD_NAMES[choice.method],
+            "year": choice.year,
+            "qualification": {"code": qualification.code, "name": qualification.name},
+            "exam_mode": level_rule.exam_mode,
+            "exam_record_required": level_rule.exam_record_required,
+            "special_section": series.special_section,
+            "entrustment_letter_required": rule.needs_entrustment_letter,
+        }
+        if choice.method == INITIAL:
+            if choice.level not in catalog.initial_determination_levels:
+                raise SettingsRejectedError("职称初定只适用于员级、助理级和中级", field="level")
+            if choice.committee_id:
+                raise SettingsRejectedError(NO_COMMITTEE_NEEDED, field="committee_id")
+            return {**result, "committee": None, "message": NO_COMMITTEE_NEEDED}
+        if not choice.committee_id:
+            raise SettingsRejectedError("请选择申报评委会", field="committee_id")
+        async with self._sessions() as s:
+            store = self._store(s)
+            committee = await store.committee(choice.committee_id)
+            if committee is None:
+                raise SettingsRejectedError("所选评委会不存在", field="committee_id")
+            tree = await store.region_tree()
+            activity = (await store.activities([committee.id], choice.year)).get(committee.id)
+        if not committee.covers(series=choice.series, level=choice.level, specialty=choice.specialty):
+            raise SettingsRejectedError("所选评委会的评审范围不包括所选系列、层级或专业", field="committee_id")
+        is_direct = committee.region_scope in {r.code for r in tree.direct_scopes(unit.region_code)}
+        if rule.direct is True and not is_direct:
+            raise SettingsRejectedError(
+                "所选评委会的评审区域不包括您工作单位的职称业务归属地，请选择“委托评审”并由主管部门出具委托评审函",
+                field="committee_id",
+            )
+        if rule.direct is False and is_direct:
+            raise SettingsRejectedError("所选评委会可直接申报，请选择“社会化评审”", field="committee_id")
+        status = work_status(activity.dates if activity else None, self._clock())
+        if activity is None:
+            raise SettingsRejectedError("所选评委会未设置评审活动，暂不能申报", field="committee_id")
+        if status != RECEIVING:
+            raise SettingsRejectedError(f"所选评委会{status}，不能申报", field="committee_id")
+        return {
+            **result,
+            "committee": {"id": committee.id, "name": committee.name, "direct": is_direct},
+            "activity_id": activity.id,
+        }
+
+    # --- maintenance -------------------------------------------------------------------------------------
+    async def add_catalog_version(self, document: dict[str, Any], *, by: str) -> int:
+        Catalog.from_document(0, document)  # refuse a malformed catalog before it becomes current
+        async with self._sessions() as s, s.begin():
+            return await self._store(s).add_catalog_version(document, by=by)
+
+    async def catalog_document(self, version: int) -> dict[str, Any]:
+        async with self._sessions() as s:
+            doc = await self._store(s).catalog_version(version)
+        if doc is None:
+            raise NotFoundError("该版本的职称目录不存在")
+        return doc
+
+    async def register_unit(
+        self, *, name: str, credit_code: str, region_code: str, department_ids: list[str], central_in_sichuan: bool
+    ) -> Unit:
+        async with self._sessions() as s, s.begin():
+            store = self._store(s)
+            tree = await store.region_tree()
+            if region_code not in tree:
+                raise SettingsRejectedError("职称业务归属地不存在", field="region_code")
+            unit = Unit(
+                str(uuid.uuid4()),
+                name,
+                credit_code,
+                region_code,
+                tuple({"id": d, "name": "", "region": ""} for d in department_ids),
+                central_in_sichuan,
+            )
+            await store.add_unit(unit)
+        return unit
+
+    async def committee(self, committee_id: str) -> Committee:
+        async with self._sessions() as s:
+            committee = await self._store(s).committee(committee_id)
+        if committee is None:
+            raise NotFoundError("评委会不存在")
+        return committee
+
+    async def save_committee(self, committee: Committee) -> None:
+        catalog = await self.catalog()
+        series = catalog.get_series(committee.series)
+        if series is None:
+            raise SettingsRejectedError("评审系列不存在", field="series")
+        if not committee.levels or not committee.levels <= {r.level for r in series.levels}:
+            raise SettingsRejectedError(f"评审层级不属于“{series.name}”系列", field="levels")
+        if not committee.specialties <= {sp.code for sp in series.specialties}:
+            raise SettingsRejectedError(f"评审专业不属于“{series.name}”系列", field="specialties")
+        async with self._sessions() as s, s.begin():
+            store = self._store(s)
+            if committee.region_scope not in await store.region_tree():
+                raise SettingsRejectedError("评审区域范围不存在", field="region_scope")
+            await store.save_committee(committee)
+
+    async def save_activity(
+        self,
+        committee_id: str,
+        year: int,
+        *,
+        dates: ActivityDates,
+        notice: dict[str, Any],
+        templates: list[dict[str, Any]],
+        waivers: list[dict[str, Any]],
+        materials: list[dict[str, Any]],
+        by: str,
+    ) -> str:
+        if not any(t.get("counts") is False for t in templates):
+            templates = [
+                *templates,
+                {
+                    "code": "OTHER",
+                    "form": "generic",
+                    "counts": False,
+                    "clause": "其他业绩成果：不满足政策要求的材料可以在此处添加。（不计入满足政策条数）",
+                },
+            ]
+        async with self._sessions() as s, s.begin():
+            store = self._store(s)
+            if await store.committee(committee_id) is None:
+                raise NotFoundError("评委会不存在")
+            existing = (await store.activities([committee_id], year)).get(committee_id)
+            activity = Activity(
+                existing.id if existing else str(uuid.uuid4()),
+                committee_id,
+                year,
+                dates,
+                notice,
+                templates,
+                waivers,
+                materials,
+            )
+            await store.save_activity(activity, by=by)
+        return activity.id

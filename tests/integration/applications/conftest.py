@@ -1,0 +1,86 @@
+"""Fixtures for the applications service: its app on a migrated database, a fixed clock, signed tokens."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from applications.main import create_app
+from applications.settings import Settings
+from zc_auth import Role, RoleGrant, ScopeType, StaticJwks, TokenVerifier
+from zc_auth.testing import TokenFactory
+from zc_db.migrate import upgrade
+
+REPO = Path(__file__).resolve().parents[3]
+# 2026-11-27 10:00 in Asia/Shanghai
+NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+
+
+@dataclass
+class Clock:
+    now: datetime = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Api:
+    client: httpx.AsyncClient
+    tokens: TokenFactory
+    clock: Clock
+    database_url: str
+    _headers: dict[str, str] = field(default_factory=dict)
+
+    def as_(self, *grants: RoleGrant | Role, subject: str = "usr_test") -> dict[str, str]:
+        token = self.tokens.mint(subject, roles=grants, audience=["applications"])
+        return {"Authorization": f"Bearer {token}"}
+
+    @property
+    def admin(self) -> dict[str, str]:
+        return self.as_(Role.ADMIN, subject="usr_admin")
+
+    @property
+    def applicant(self) -> dict[str, str]:
+        return self.as_(Role.APPLICANT, subject="usr_applicant")
+
+    async def get(self, path: str, **kw: Any) -> httpx.Response:
+        return await self.client.get(f"/api/applications{path}", **kw)
+
+    async def post(self, path: str, **kw: Any) -> httpx.Response:
+        return await self.client.post(f"/api/applications{path}", **kw)
+
+    async def put(self, path: str, **kw: Any) -> httpx.Response:
+        return await self.client.put(f"/api/applications{path}", **kw)
+
+
+@pytest.fixture
+async def applications_db(database_url: str) -> str:
+    await asyncio.to_thread(upgrade, REPO / "services" / "applications" / "migrations", database_url)
+    return database_url
+
+
+@pytest.fixture
+async def api(applications_db: str, nats_url: str) -> AsyncIterator[Api]:
+    clock = Clock()
+    tokens = TokenFactory(issuer="http://127.0.0.1:8000/api/identity", audience="applications")
+    settings = Settings(database_url=applications_db, nats_url=nats_url, jwks_url="http://127.0.0.1:9/unused")
+    app = create_app(settings, clock=clock)
+    async with app.router.lifespan_context(app):
+        # tokens signed by the test's own key, verified exactly as the identity bridge's would be
+        app.state.token_verifier = TokenVerifier(
+            issuer=tokens.issuer, audience="applications", jwks=StaticJwks(tokens.jwks)
+        )
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc") as client:
+            yield Api(client, tokens, clock, applications_db)
+
+
+def grant(role: Role, scope: ScopeType, scope_id: str | None) -> RoleGrant:
+    return RoleGrant(role, scope, scope_id)
