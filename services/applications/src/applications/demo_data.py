@@ -4,18 +4,21 @@ and this year's review activities. Idempotent: rows that exist are left as they 
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert
 
 from applications.adapters.db.tables import committees, departments, review_activities, units
+from applications.domain.committees import SHANGHAI
 from applications.reference_data import load_demo_data
 from zc_db import create_engine
 
 
 async def load(database_url: str, *, year: int | None = None) -> dict[str, int]:
-    """`year` moves every activity to that year (same month and day), so the demo never goes stale."""
+    """`year` (default: this year in Asia/Shanghai) moves every activity to that year, same month and day,
+    so the demo never goes stale."""
+    year = year or datetime.now(SHANGHAI).year
     data = load_demo_data()
     engine = create_engine(database_url)
     try:

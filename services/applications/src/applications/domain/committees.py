@@ -17,6 +17,11 @@ NOT_STARTED = "尚未开始接收材料"  # not in the manual's screenshots; act
 STATUS_ORDER = {RECEIVING: 0, NOT_STARTED: 1, PAST_DEADLINE: 2, NO_ACTIVITY: 3}
 
 
+class InvalidActivityError(DomainError):
+    code = "activity.invalid"
+    status_hint = 422
+
+
 @dataclass(frozen=True)
 class Committee:
     id: str
@@ -47,7 +52,7 @@ class ActivityDates:
 
     def __post_init__(self) -> None:
         if not (self.start <= self.first_submit_deadline <= self.modify_deadline <= self.unit_deadline):
-            raise DomainError(
+            raise InvalidActivityError(
                 "评审活动的时间须满足：申报开始 ≤ 个人初次提交截止 ≤ 个人修改提交截止 ≤ 各单位提交截止",
                 field="first_submit_deadline",
             )
