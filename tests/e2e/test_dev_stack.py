@@ -96,6 +96,22 @@ def check_dev_login_and_logout(client: httpx.Client) -> None:
     assert held.status_code == 401, "a token of an ended session must stop working"
 
 
+def check_demo_committee_query(client: httpx.Client) -> None:
+    """The demo province is there: the manual's example unit sees its committees."""
+    r = client.get(
+        "/api/applications/committees/query",
+        params={
+            "unit_id": "0193a1f0-0000-7000-8000-00000000a001",
+            "method": "SHEHUIHUA",
+            "series": "NONGYE",
+            "level": "ZHONGJI",
+        },
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["header"][0].startswith("1.您的工作单位职称业务归属地为【四川省/成都市/市(州)本级】")
+    assert r.json()["direct"]["total"] >= 3
+
+
 @pytest.mark.timeout(400)
 def test_stack_serves_all_services_on_one_port_and_stops_cleanly_then_reuses_data(tmp_path: Path) -> None:
     data_dir, port = tmp_path / "data", free_port()
@@ -120,6 +136,7 @@ def test_stack_serves_all_services_on_one_port_and_stops_cleanly_then_reuses_dat
             assert me.status_code == 200, me.text
             assert me.json()["subject"] == "usr_e2e"
             check_dev_login_and_logout(client)
+            check_demo_committee_query(client)
     finally:
         pids = stop_with_ctrl_c(proc)
     assert len(pids) >= 6  # postgres, nats-server, four services (plus postgres' own workers)
