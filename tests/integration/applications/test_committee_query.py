@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from integration.applications.conftest import Api, grant
 
+from integration.applications.conftest import Api, grant
 from zc_auth import Role, ScopeType
 
 RECEIVING = {

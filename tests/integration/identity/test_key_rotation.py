@@ -9,12 +9,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from integration.identity.conftest import CSRF, Browser
 from sqlalchemy import text
 
 from identity_bridge.adapters.db.pii_rotation import rotate_pii
 from identity_bridge.adapters.pii_crypto import PiiCipher, generate_key_spec, parse_key_ring
 from identity_bridge.adapters.signing_keys import generate_pem
+from integration.identity.conftest import CSRF, Browser
 from zc_auth import StaticJwks, TokenVerifier
 from zc_db import create_engine, create_session_factory
 

@@ -18,8 +18,8 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from integration.identity.conftest import CLIENT_ID, CLIENT_SECRET, CSRF, Browser, count, execute
 
+from integration.identity.conftest import CLIENT_ID, CLIENT_SECRET, CSRF, Browser, count, execute
 from support.oidc_op import OpenIdProvider, browser_login
 from zc_auth import StaticJwks, TokenVerifier
 

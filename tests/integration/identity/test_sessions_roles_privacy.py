@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from integration.identity.conftest import CSRF, Browser, count, execute, identity_settings
-from integration.identity.test_oidc_login import full_login, op_settings
 from pydantic import ValidationError
 from sqlalchemy import text
 
 from identity_bridge.domain.id_number import find_id_numbers
+from integration.identity.conftest import CSRF, Browser, count, execute, identity_settings
+from integration.identity.test_oidc_login import full_login, op_settings
 from support.oidc_op import TEST_ID_NUMBER, OpenIdProvider
 from zc_db import create_engine
 

@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from fastapi import FastAPI
-from integration.identity.conftest import Browser, count
 
+from integration.identity.conftest import Browser, count
 from support.fake_province import SERVICE_CODE, SERVICE_PASSWORD, create_fake_province
 
 PROVINCE = "http://province.test"

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import nats
 import pytest
-from integration.messaging.conftest import eventually, spawn_msg_proc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from integration.messaging.conftest import eventually, spawn_msg_proc
 from support import exactly_once as eo
 from zc_db import create_session_factory
 from zc_devstack.nats import EmbeddedNats

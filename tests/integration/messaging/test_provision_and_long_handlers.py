@@ -6,9 +6,9 @@ import asyncio
 import dataclasses
 
 import nats
-from integration.messaging.conftest import eventually
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from integration.messaging.conftest import eventually
 from support import exactly_once as eo
 from zc_contracts import Envelope
 from zc_db import create_session_factory

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import nats
-from integration.messaging.conftest import eventually, spawn_msg_proc
 from opentelemetry import trace
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from integration.messaging.conftest import eventually, spawn_msg_proc
 from support import exactly_once as eo
 from zc_contracts import Envelope
 from zc_db import create_session_factory
