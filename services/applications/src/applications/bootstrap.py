@@ -7,12 +7,15 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from applications.adapters.db.application_store import SqlApplicationStore
 from applications.adapters.db.reference_store import SqlReferenceStore
 from applications.adapters.db.tables import messaging
 from applications.settings import Settings
+from applications.usecases.applications import ApplicationService
 from applications.usecases.reference import ReferenceService
 from zc_auth import HttpJwks, RevokedSessions, TokenVerifier
 from zc_auth.revocation import SESSION_ENDED_SUBJECT
@@ -31,6 +34,7 @@ class Container:
     nats: NatsConnection
     token_verifier: TokenVerifier
     reference: ReferenceService
+    applications: ApplicationService
     background: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def readiness(self) -> dict[str, bool]:
@@ -57,6 +61,8 @@ async def build_container(settings: Settings, *, clock: Callable[[], datetime] |
             nats, SESSION_ENDED_SUBJECT, lambda e: revoked.on_session_ended(e.data), since=timedelta(hours=1)
         )
     )
+    clocked: dict[str, Any] = {"clock": clock} if clock else {}
+    reference = ReferenceService(sessions=sessions, store=SqlReferenceStore, **clocked)
     return Container(
         settings=settings,
         engine=engine,
@@ -69,6 +75,14 @@ async def build_container(settings: Settings, *, clock: Callable[[], datetime] |
             jwks=HttpJwks(settings.jwks_url),
             revoked=revoked,
         ),
-        reference=ReferenceService(sessions=sessions, store=SqlReferenceStore, **({"clock": clock} if clock else {})),
+        reference=reference,
+        applications=ApplicationService(
+            sessions=sessions,
+            store=SqlApplicationStore,
+            reference_store=SqlReferenceStore,
+            reference=reference,
+            outbox=messaging,
+            **clocked,
+        ),
         background=[follower],
     )

@@ -31,6 +31,11 @@ class ApplicationSubmitted(EventPayload):
     committee_id: UUID | None = None
     resubmission: bool = False
     submitted_at: datetime
+    # routing for the review (added within v1; consumers must tolerate their absence)
+    method: str | None = None  # SHEHUIHUA | WEITUO | ZHONGYANG_ZAICHUAN | RENDING
+    qualification_code: str | None = None
+    department_ids: list[UUID] = Field(default_factory=list, description="competent departments, nearest first")
+    snapshot_version: int | None = None
 
 
 @register

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Body, Depends, Query, Request
 
+from applications.api.application_routes import router as application_router
 from applications.api.schemas import ActivityWrite, CommitteeWrite, SettingsCheck, UnitCreate
 from applications.domain.committees import ActivityDates, Committee
 from applications.domain.regions import RegionTree
@@ -17,6 +18,7 @@ from zc_http import ForbiddenProblem
 
 router = APIRouter()
 router.include_router(whoami_router())
+router.include_router(application_router)
 
 
 class Container(Protocol):

@@ -102,3 +102,36 @@ review_activities = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     UniqueConstraint("committee_id", "year"),
 )
+
+# 申报: one per applicant, year and qualification (abandoned ones aside); sections as versioned JSON
+applications_table = Table(
+    "applications",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("applicant_id", String(64), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("method", String(30), nullable=False),
+    Column("unit_id", UUID(as_uuid=True), ForeignKey("units.id"), nullable=False),
+    Column("committee_id", UUID(as_uuid=True), ForeignKey("committees.id")),
+    Column("activity_id", UUID(as_uuid=True)),
+    Column("settings", JSONB, nullable=False),  # the checked 个人申报设置 incl. names and catalog version
+    Column("status", String(20), nullable=False),
+    Column("status_reason", String(500)),
+    Column("sections", JSONB, nullable=False, server_default="{}"),
+    Column("section_versions", JSONB, nullable=False, server_default="{}"),
+    Column("snapshot_version", Integer, nullable=False, server_default="0"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("submitted_at", DateTime(timezone=True)),
+    Index("ix_applications_applicant", "applicant_id"),
+)
+
+# What was submitted, frozen: a new version per (re)submission; never updated (a trigger refuses it)
+application_snapshots = Table(
+    "application_snapshots",
+    metadata,
+    Column("application_id", UUID(as_uuid=True), ForeignKey("applications.id"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("content", JSONB, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)

@@ -1,0 +1,66 @@
+"""Adapters: reads and writes of applications and their frozen snapshots (inside the caller's transaction)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from applications.adapters.db.tables import application_snapshots, applications_table
+
+A = applications_table
+
+
+class SqlApplicationStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def insert(self, values: dict[str, Any]) -> str | None:
+        """The new id, or None when the applicant already has a live application for the same title."""
+        app_id = uuid.uuid4()
+        try:
+            async with self._s.begin_nested():
+                await self._s.execute(insert(A).values(id=app_id, **values))
+        except IntegrityError:
+            return None
+        return str(app_id)
+
+    async def get(self, app_id: str, *, lock: bool = False) -> dict[str, Any] | None:
+        try:
+            key = uuid.UUID(app_id)
+        except ValueError:
+            return None
+        query = select(A).where(A.c.id == key)
+        if lock:
+            query = query.with_for_update()  # one change of an application at a time
+        row = (await self._s.execute(query)).mappings().first()
+        return dict(row) if row else None
+
+    async def list_for(self, applicant_id: str) -> list[dict[str, Any]]:
+        rows = await self._s.execute(
+            select(A).where(A.c.applicant_id == applicant_id).order_by(A.c.year.desc(), A.c.created_at.desc())
+        )
+        return [dict(r) for r in rows.mappings()]
+
+    async def update(self, app_id: str, values: dict[str, Any], *, now: datetime) -> None:
+        await self._s.execute(update(A).where(A.c.id == uuid.UUID(app_id)).values(updated_at=now, **values))
+
+    async def add_snapshot(self, app_id: str, version: int, content: dict[str, Any]) -> None:
+        await self._s.execute(
+            insert(application_snapshots).values(application_id=uuid.UUID(app_id), version=version, content=content)
+        )
+
+    async def snapshot(self, app_id: str, version: int) -> dict[str, Any] | None:
+        row = (
+            await self._s.execute(
+                select(application_snapshots.c.content).where(
+                    application_snapshots.c.application_id == uuid.UUID(app_id),
+                    application_snapshots.c.version == version,
+                )
+            )
+        ).first()
+        return dict(row.content) if row else None

@@ -1,0 +1,97 @@
+"""API: 我的申报 — an applicant's applications, their sections, 暂存 / 提交 / 废弃."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Protocol
+
+from fastapi import APIRouter, Body, Depends, Header, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+
+from applications.api.schemas import SettingsCheck
+from applications.api.sections import SECTION_ADAPTERS
+from applications.usecases.applications import ApplicationService
+from applications.usecases.reference import SettingsChoice
+from zc_auth import Principal, PrincipalDep, Role
+from zc_http import ForbiddenProblem, NotFoundProblem, ProblemError
+
+router = APIRouter(tags=["applications"])
+
+
+class Container(Protocol):
+    applications: ApplicationService
+
+
+def service(request: Request) -> ApplicationService:
+    container: Container = request.app.state.container
+    return container.applications
+
+
+ServiceDep = Annotated[ApplicationService, Depends(service)]
+
+
+def applicant(principal: Principal) -> str:
+    if not principal.has_role(Role.APPLICANT):
+        raise ForbiddenProblem("当前账号不能申报", code="auth.forbidden")
+    return principal.subject
+
+
+@router.post("/applications", status_code=201, summary="立即申报（新建申报）")
+async def create(body: SettingsCheck, principal: PrincipalDep, svc: ServiceDep) -> dict[str, Any]:
+    return await svc.create(applicant(principal), SettingsChoice(**body.model_dump()))
+
+
+@router.get("/applications", summary="我的申报")
+async def mine(principal: PrincipalDep, svc: ServiceDep) -> dict[str, Any]:
+    return {"items": await svc.mine(applicant(principal))}
+
+
+@router.get("/applications/{app_id}", summary="继续申报（申报详情）")
+async def get(app_id: str, principal: PrincipalDep, svc: ServiceDep, response: Response) -> dict[str, Any]:
+    response.headers["Cache-Control"] = "no-store"
+    return await svc.get(applicant(principal), app_id)
+
+
+@router.put("/applications/{app_id}/sections/{name}", summary="暂存信息项")
+async def save_section(
+    app_id: str,
+    name: str,
+    principal: PrincipalDep,
+    svc: ServiceDep,
+    content: Annotated[Any, Body()],
+    if_match: Annotated[str | None, Header(description="该信息项当前版本号（首次保存为 0）")] = None,
+) -> dict[str, Any]:
+    adapter = SECTION_ADAPTERS.get(name)
+    if adapter is None:
+        raise NotFoundProblem("信息项不存在", code="application.unknown_section")
+    if if_match is None or not if_match.strip('"').isdigit():
+        raise ProblemError(
+            "请求须带 If-Match（该信息项的当前版本号），以免覆盖他人的修改",
+            status=428,
+            code="application.version_required",
+            field="If-Match",
+        )
+    try:
+        validated = adapter.validate_python(content)
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
+    data = adapter.dump_python(validated, mode="json", exclude_none=True)
+    version = await svc.save_section(
+        applicant(principal), app_id, name, data, expected_version=int(if_match.strip('"'))
+    )
+    return {"section": name, "version": version}
+
+
+@router.post("/applications/{app_id}/submit", summary="提交")
+async def submit(app_id: str, principal: PrincipalDep, svc: ServiceDep) -> dict[str, Any]:
+    return await svc.submit(applicant(principal), app_id)
+
+
+@router.post("/applications/{app_id}/abandon", status_code=204, summary="废弃")
+async def abandon(app_id: str, principal: PrincipalDep, svc: ServiceDep) -> None:
+    await svc.abandon(applicant(principal), app_id)
+
+
+@router.get("/applications/{app_id}/snapshots/{version}", summary="已提交的申报材料（只读）")
+async def snapshot(app_id: str, version: int, principal: PrincipalDep, svc: ServiceDep) -> dict[str, Any]:
+    return await svc.snapshot(applicant(principal), app_id, version)

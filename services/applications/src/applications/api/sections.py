@@ -1,0 +1,171 @@
+"""API: the information sections of an application; field names, required marks and length limits follow
+the manual's screenshots (a "0 / 50" counter is a maximum length of 50)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+
+Text = Annotated[str, Field(min_length=1)]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class BasicInfo(Section):
+    """个人基本信息 (Fig. 2.2.5). 姓名 and 证件号码 come from the identity platform and are not edited here."""
+
+    former_name: str | None = Field(default=None, max_length=10, description="曾用名")
+    gender: Literal["男", "女"] = Field(description="性别")
+    birth_date: date = Field(description="出生日期")
+    nationality: str = Field(default="中国", max_length=20, description="国籍")
+    ethnicity: str = Field(max_length=20, description="民族")
+    household_address: str | None = Field(default=None, max_length=50, description="户籍地址")
+    birthplace: str | None = Field(default=None, max_length=50, description="出生地")
+    email: str | None = Field(default=None, max_length=20, description="电子信箱")
+    residence: str | None = Field(default=None, max_length=50, description="常住地")
+    postcode: str | None = Field(default=None, max_length=20, description="邮政编码")
+    admin_post: str | None = Field(default=None, max_length=20, description="行政职务")
+    admin_post_level: str | None = Field(default=None, max_length=20, description="行政职务级别")
+    admin_post_since: date | None = Field(default=None, description="行政职务任职时间")
+    work_start_date: date = Field(description="参加工作时间")
+    political_status: str = Field(max_length=20, description="政治面貌")
+    party_post: str | None = Field(default=None, max_length=20, description="现任共产党(共青团)职务")
+    party_joined: date | None = Field(default=None, description="加入共产党(共青团)时间")
+    title_foreign_language: str | None = Field(default=None, max_length=10, description="职称外语情况")
+    title_computer: str | None = Field(default=None, max_length=10, description="职称计算机情况")
+    performance_summary: str = Field(min_length=1, max_length=2000, description="业绩综述")
+
+
+class Education(Section):
+    """学历信息 (Fig. 2.2.8)."""
+
+    enrolled: date = Field(description="入学时间")
+    graduated: date = Field(description="毕业时间")
+    school: Text = Field(max_length=30, description="毕业院校")
+    major: Text = Field(max_length=30, description="所学专业")
+    degree_level: Literal["博士研究生", "硕士研究生", "大学本科", "大学专科", "中等专科", "高中", "其他"] = Field(
+        description="学历"
+    )
+    degree: Literal["博士", "硕士", "学士", "无"] = Field(description="学位")
+    years: int = Field(ge=1, le=10, description="学制")
+    before_work: bool = Field(description="是否工作前学历")
+    remark: str | None = Field(default=None, max_length=200, description="备注")
+
+    @model_validator(mode="after")
+    def _dates(self) -> Education:
+        if self.graduated < self.enrolled:
+            raise ValueError("毕业时间不能早于入学时间")
+        return self
+
+
+class Qualification(Section):
+    """资历信息 (Fig. 2.2.10)."""
+
+    title_name: Text = Field(max_length=50, description="现职称名称")
+    title_level: Literal["正高级", "副高级", "中级", "助理级", "员级"] = Field(description="现职称级别")
+    title_specialty: Text = Field(max_length=50, description="现职称专业")
+    issuer: Text = Field(max_length=50, description="发证单位")
+    obtained: date = Field(description="现职称取得时间")
+    document_no: Text = Field(max_length=50, description="职称文件文号")
+    current_specialty: Text = Field(max_length=50, description="现从事专业")
+    appointed_post: Text = Field(max_length=50, description="现聘任职称(岗位)")
+    appointed: date = Field(description="现聘任时间")
+
+
+class TitleHeld(Section):
+    """取得职称职业技能等级情况."""
+
+    name: Text = Field(max_length=50, description="职称/职业技能等级名称")
+    level: Text = Field(max_length=20, description="级别")
+    obtained: date = Field(description="取得时间")
+    certificate_no: str | None = Field(default=None, max_length=50, description="证书编号")
+    issuer: str | None = Field(default=None, max_length=50, description="发证单位")
+
+
+class WorkHistory(Section):
+    """工作经历 (Fig. 2.2.16); no end date means 至今."""
+
+    start: date = Field(description="开始日期")
+    end: date | None = Field(default=None, description="结束日期")
+    employer: Text = Field(max_length=50, description="工作单位")
+    admin_post: str | None = Field(default=None, max_length=20, description="行政职务")
+    technical_post: str | None = Field(default=None, max_length=20, description="专业技术职务")
+    position: str | None = Field(default=None, max_length=20, description="聘用岗位")
+    content: Text = Field(max_length=500, description="工作内容")
+
+    @model_validator(mode="after")
+    def _dates(self) -> WorkHistory:
+        if self.end is not None and self.end < self.start:
+            raise ValueError("结束日期不能早于开始日期")
+        return self
+
+
+class Achievement(Section):
+    """业绩成果 (Fig. 2.2.17–2.2.19): the policy clause chosen, and that clause's form."""
+
+    template_code: Text = Field(max_length=40, description="业绩成果类型（政策条款）")
+    name: Text = Field(max_length=50, description="名称")
+    completed_on: date = Field(description="发表时间/完成时间")
+    category: str | None = Field(default=None, max_length=20, description="类别")
+    journal: str | None = Field(default=None, max_length=50, description="刊物名称")
+    journal_no: str | None = Field(default=None, max_length=50, description="刊号")
+    author_rank: int | None = Field(default=None, ge=1, le=50, description="作者排名")
+    words_thousands: float | None = Field(default=None, ge=0, le=10000, description="本人完成字数（千字）")
+    publication_note: str | None = Field(
+        default=None, max_length=200, description="出版、登载获奖或在学术会议上交流情况"
+    )
+    description: str | None = Field(default=None, max_length=500, description="说明")
+
+
+class SocialGroup(Section):
+    """社会团体任职情况 (Fig. 2.2.21)."""
+
+    name: Text = Field(max_length=30, description="社会团体名称")
+    start: date = Field(description="开始时间")
+    end: date | None = Field(default=None, description="结束时间")
+    post: Text = Field(max_length=30, description="任何职务")
+
+
+class ContinuingEducation(Section):
+    """继续教育 (Fig. 2.2.51)."""
+
+    start: date = Field(description="开始时间")
+    end: date = Field(description="结束时间")
+    organiser: Text = Field(max_length=50, description="主办单位")
+    place: Text = Field(max_length=50, description="学习地点")
+    witness: str | None = Field(default=None, max_length=20, description="证明人")
+    content: Text = Field(max_length=200, description="专业或主要内容")
+
+
+class Assessment(Section):
+    """考核情况 (Fig. 2.2.53)."""
+
+    year: int = Field(ge=1950, le=2100, description="考核年度")
+    result: Literal["优秀", "合格", "称职", "基本合格", "基本称职", "不合格", "不称职"] = Field(description="考核结果")
+
+
+class Exam(Section):
+    """考试信息 (经济、统计、审计等系列)."""
+
+    name: Text = Field(max_length=50, description="考试名称")
+    year: int = Field(ge=1950, le=2100, description="考试年度")
+    result: Text = Field(max_length=20, description="成绩/结果")
+    certificate_no: str | None = Field(default=None, max_length=50, description="证书编号")
+
+
+SECTION_ADAPTERS: dict[str, TypeAdapter[Any]] = {
+    "basic_info": TypeAdapter(BasicInfo),
+    "education": TypeAdapter(list[Education]),
+    "qualifications": TypeAdapter(list[Qualification]),
+    "titles_held": TypeAdapter(list[TitleHeld]),
+    "work_history": TypeAdapter(list[WorkHistory]),
+    "achievements": TypeAdapter(list[Achievement]),
+    "social_groups": TypeAdapter(list[SocialGroup]),
+    "continuing_education": TypeAdapter(list[ContinuingEducation]),
+    "assessments": TypeAdapter(list[Assessment]),
+    "exams": TypeAdapter(list[Exam]),
+}

@@ -1,0 +1,101 @@
+"""Domain: an application (申报) — its sections, its life cycle (§2.2.2) and what submission requires."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from applications.domain.errors import DomainError
+
+DRAFT, SUBMITTED, RETURNED, ABANDONED = "draft", "submitted", "returned", "abandoned"
+STATUS_NAMES = {DRAFT: "未提交", SUBMITTED: "审核中", RETURNED: "已退回", ABANDONED: "已作废"}
+EDITABLE = frozenset({DRAFT, RETURNED})
+
+# Sections of 申报评审 (§2.2.1.1.2) and the smaller set of 职称初定 (§2.2.1.2.2).
+REVIEW_SECTIONS = (
+    "basic_info",
+    "education",
+    "qualifications",
+    "titles_held",
+    "work_history",
+    "achievements",
+    "social_groups",
+    "continuing_education",
+    "assessments",
+    "exams",
+)
+INITIAL_SECTIONS = (
+    "basic_info",
+    "education",
+    "qualifications",
+    "titles_held",
+    "work_history",
+    "continuing_education",
+    "assessments",
+)
+SECTION_NAMES = {
+    "basic_info": "个人基本信息",
+    "education": "学历信息",
+    "qualifications": "资历信息",
+    "titles_held": "取得职称职业技能等级情况",
+    "work_history": "工作经历",
+    "achievements": "业绩成果",
+    "social_groups": "社会团体任职情况",
+    "continuing_education": "继续教育",
+    "assessments": "考核情况",
+    "exams": "考试信息",
+}
+
+
+class ApplicationError(DomainError):
+    code = "application.invalid"
+    status_hint = 422
+
+
+class ApplicationNotFoundError(DomainError):
+    code = "application.not_found"
+    status_hint = 404
+
+
+class ApplicationStateError(DomainError):
+    code = "application.state_conflict"
+    status_hint = 409
+
+
+class StaleSectionError(DomainError):
+    code = "application.section_changed"
+    status_hint = 409
+
+
+@dataclass(frozen=True)
+class Requirements:
+    """What this application must contain before it can be submitted."""
+
+    sections: tuple[str, ...]
+    exam_record_required: bool
+    counting_templates: frozenset[str]  # the committee's policy clauses that count (empty: none demanded)
+
+
+def allowed_sections(initial: bool) -> tuple[str, ...]:
+    return INITIAL_SECTIONS if initial else REVIEW_SECTIONS
+
+
+def check_editable(status: str) -> None:
+    if status not in EDITABLE:
+        raise ApplicationStateError("申报已提交，所有信息无法修改；如需修改请撤回（单位尚未审核）或等待审核单位退回")
+
+
+def missing_for_submission(sections: Mapping[str, Any], req: Requirements) -> list[tuple[str, str]]:
+    """(section, reason) for everything still missing; empty when the application may be submitted."""
+    missing: list[tuple[str, str]] = []
+    for name in ("basic_info", "education", "work_history", "assessments"):
+        if name in req.sections and not sections.get(name):
+            missing.append((name, f"请填写{SECTION_NAMES[name]}"))
+    if req.exam_record_required and not sections.get("exams"):
+        missing.append(("exams", "所申报层级须填写考试信息"))
+    if req.counting_templates and "achievements" in req.sections:
+        counted = [a for a in sections.get("achievements") or [] if a.get("template_code") in req.counting_templates]
+        if not counted:
+            missing.append(("achievements", "请至少填写一项符合评委会政策要求的业绩成果（其他业绩成果不计入）"))
+    return missing

@@ -1,0 +1,250 @@
+"""Use cases: an applicant's applications — create from checked settings, fill sections, submit (frozen
+snapshot + event), abandon, 我的申报."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from applications.domain.application import (
+    ABANDONED,
+    DRAFT,
+    RETURNED,
+    SECTION_NAMES,
+    STATUS_NAMES,
+    SUBMITTED,
+    ApplicationError,
+    ApplicationNotFoundError,
+    ApplicationStateError,
+    Requirements,
+    StaleSectionError,
+    allowed_sections,
+    check_editable,
+    missing_for_submission,
+)
+from applications.domain.committees import local_today
+from applications.domain.settings import INITIAL
+from applications.usecases.ports import ApplicationStore, ReferenceStore
+from applications.usecases.reference import ReferenceService, SettingsChoice
+from zc_contracts import applications_v1, make_envelope
+from zc_db import MessagingTables
+from zc_messaging import add_to_outbox
+
+NOT_FOUND = "申报不存在"
+
+
+class ApplicationService:
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        store: Callable[[AsyncSession], ApplicationStore],
+        reference_store: Callable[[AsyncSession], ReferenceStore],
+        reference: ReferenceService,
+        outbox: MessagingTables,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._sessions = sessions
+        self._store = store
+        self._reference_store = reference_store
+        self._reference = reference
+        self._outbox = outbox
+        self._clock = clock
+
+    async def create(self, applicant: str, choice: SettingsChoice) -> dict[str, Any]:
+        checked = await self._reference.check_settings(choice)
+        settings = {
+            "unit_id": choice.unit_id,
+            "unit_name": checked["unit"]["name"],
+            "method": choice.method,
+            "method_name": checked["method_name"],
+            "series": choice.series,
+            "level": choice.level,
+            "specialty": choice.specialty,
+            "qualification": choice.qualification,
+            "qualification_name": checked["qualification"]["name"],
+            "catalog_version": checked["catalog_version"],
+            "exam_record_required": checked["exam_record_required"],
+            "special_section": checked["special_section"],
+            "committee_id": choice.committee_id,
+            "committee_name": (checked.get("committee") or {}).get("name"),
+            "entrustment_letter_required": checked["entrustment_letter_required"],
+        }
+        async with self._sessions() as s, s.begin():
+            app_id = await self._store(s).insert(
+                {
+                    "applicant_id": applicant,
+                    "year": choice.year,
+                    "method": choice.method,
+                    "unit_id": choice.unit_id,
+                    "committee_id": choice.committee_id,
+                    "activity_id": checked.get("activity_id"),
+                    "settings": settings,
+                    "status": DRAFT,
+                    "sections": {},
+                    "section_versions": {},
+                }
+            )
+        if app_id is None:
+            raise ApplicationStateError(
+                f"您已有{choice.year}年度“{settings['qualification_name']}”的申报，请在我的申报中继续申报"
+            )
+        return await self.get(applicant, app_id)
+
+    async def _own(self, store: ApplicationStore, applicant: str, app_id: str, *, lock: bool = False) -> dict[str, Any]:
+        row = await store.get(app_id, lock=lock)
+        if row is None or row["applicant_id"] != applicant:  # someone else's application does not exist for you
+            raise ApplicationNotFoundError(NOT_FOUND)
+        return row
+
+    async def get(self, applicant: str, app_id: str) -> dict[str, Any]:
+        async with self._sessions() as s:
+            row = await self._own(self._store(s), applicant, app_id)
+        return self._view(row, full=True)
+
+    async def mine(self, applicant: str) -> list[dict[str, Any]]:
+        async with self._sessions() as s:
+            rows = await self._store(s).list_for(applicant)
+        return [self._view(r, full=False) for r in rows if r["status"] != ABANDONED]
+
+    @staticmethod
+    def _view(row: dict[str, Any], *, full: bool) -> dict[str, Any]:
+        settings = row["settings"]
+        view: dict[str, Any] = {
+            "id": str(row["id"]),
+            "year": row["year"],
+            "status": row["status"],
+            "status_name": STATUS_NAMES.get(row["status"], row["status"]),
+            "status_reason": row["status_reason"],
+            "settings": settings,
+            "title": f"{row['year']}年度 - {settings['qualification_name']}",
+            "snapshot_version": row["snapshot_version"],
+            "submitted_at": row["submitted_at"].isoformat() if row["submitted_at"] else None,
+        }
+        if full:
+            view["sections"] = row["sections"]
+            view["section_versions"] = row["section_versions"]
+            view["section_list"] = [
+                {"name": n, "title": SECTION_NAMES[n]} for n in allowed_sections(row["method"] == INITIAL)
+            ]
+        return view
+
+    async def save_section(self, applicant: str, app_id: str, name: str, content: Any, *, expected_version: int) -> int:
+        """暂存 one section. A save based on an older version of the section is refused (409), not merged."""
+        async with self._sessions() as s, s.begin():
+            store = self._store(s)
+            row = await self._own(store, applicant, app_id, lock=True)
+            check_editable(row["status"])
+            if name not in allowed_sections(row["method"] == INITIAL):
+                raise ApplicationError("该申报方式不包含此信息项", field="section")
+            current = int(row["section_versions"].get(name, 0))
+            if current != expected_version:
+                raise StaleSectionError("该信息已被修改（可能在其他窗口），请刷新后再保存")
+            if name == "achievements":
+                await self._check_templates(s, row, content)
+            sections = {**row["sections"], name: content}
+            versions = {**row["section_versions"], name: current + 1}
+            await store.update(app_id, {"sections": sections, "section_versions": versions}, now=self._clock())
+        return current + 1
+
+    async def _check_templates(self, s: AsyncSession, row: dict[str, Any], content: list[dict[str, Any]]) -> None:
+        committee_id = row["settings"].get("committee_id")
+        activities = await self._reference_store(s).activities([committee_id], row["year"]) if committee_id else {}
+        activity = activities.get(committee_id) if committee_id else None
+        codes = {t["code"] for t in activity.achievement_templates} if activity else set()
+        for i, item in enumerate(content):
+            if item.get("template_code") not in codes:
+                raise ApplicationError("请选择评委会设置的业绩成果类型", field=f"{i}.template_code")
+
+    async def submit(self, applicant: str, app_id: str) -> dict[str, Any]:
+        """提交: complete, in time, then frozen as a new snapshot version and announced to the review."""
+        now = self._clock()
+        async with self._sessions() as s, s.begin():
+            store = self._store(s)
+            row = await self._own(store, applicant, app_id, lock=True)
+            check_editable(row["status"])
+            settings = row["settings"]
+            refs = self._reference_store(s)
+            activity = None
+            if row["committee_id"]:
+                activity = (await refs.activities([str(row["committee_id"])], row["year"])).get(
+                    str(row["committee_id"])
+                )
+                if activity is None:
+                    raise ApplicationError("评委会的评审活动已取消，无法提交", field="committee_id")
+                deadline = (
+                    activity.dates.modify_deadline
+                    if row["status"] == RETURNED
+                    else activity.dates.first_submit_deadline
+                )
+                if local_today(now) > deadline:
+                    kind = "个人修改提交截止时间" if row["status"] == RETURNED else "个人初次提交截止时间"
+                    raise ApplicationError(f"已过{kind}（{deadline.isoformat()}），不能提交", field="deadline")
+            counting = (
+                frozenset(t["code"] for t in activity.achievement_templates if t.get("counts", True))
+                if activity
+                else frozenset()
+            )
+            req = Requirements(
+                allowed_sections(row["method"] == INITIAL), bool(settings["exam_record_required"]), counting
+            )
+            missing = missing_for_submission(row["sections"], req)
+            if missing:
+                section, reason = missing[0]
+                raise ApplicationError(reason, field=section)
+            unit = await refs.unit(str(row["unit_id"]))
+            version = int(row["snapshot_version"]) + 1
+            content = {
+                "settings": settings,
+                "sections": row["sections"],
+                "submitted_at": now.isoformat(),
+                "applicant_id": applicant,
+                "year": row["year"],
+                "version": version,
+            }
+            await store.add_snapshot(app_id, version, content)
+            await store.update(
+                app_id,
+                {"status": SUBMITTED, "status_reason": None, "submitted_at": now, "snapshot_version": version},
+                now=now,
+            )
+            payload = applications_v1.ApplicationSubmitted(
+                application_id=row["id"],
+                applicant_id=applicant,
+                unit_id=row["unit_id"],
+                evaluation_mode="initial_determination" if row["method"] == INITIAL else "review",
+                year=row["year"],
+                series_code=settings["series"],
+                level_code=settings["level"],
+                committee_id=row["committee_id"],
+                resubmission=row["status"] == RETURNED,
+                submitted_at=now,
+                method=row["method"],
+                qualification_code=settings["qualification"],
+                department_ids=[d["id"] for d in unit.department_chain] if unit else [],
+                snapshot_version=version,
+            )
+            await add_to_outbox(s, self._outbox, make_envelope(payload, source="applications", subject_id=app_id))
+        return await self.get(applicant, app_id)
+
+    async def abandon(self, applicant: str, app_id: str) -> None:
+        """废弃: the record goes, and with it the committee-specific achievements (the manual's note)."""
+        async with self._sessions() as s, s.begin():
+            store = self._store(s)
+            row = await self._own(store, applicant, app_id, lock=True)
+            if row["status"] not in (DRAFT, RETURNED):
+                raise ApplicationStateError("只有未提交或已退回的申报可以废弃")
+            sections = {k: v for k, v in row["sections"].items() if k != "achievements"}
+            await store.update(app_id, {"status": ABANDONED, "sections": sections}, now=self._clock())
+
+    async def snapshot(self, applicant: str, app_id: str, version: int) -> dict[str, Any]:
+        async with self._sessions() as s:
+            store = self._store(s)
+            await self._own(store, applicant, app_id)
+            snap = await store.snapshot(app_id, version)
+        if snap is None:
+            raise ApplicationNotFoundError("该版本的申报材料不存在")
+        return snap

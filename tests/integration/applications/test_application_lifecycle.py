@@ -1,0 +1,319 @@
+"""An application from empty to submitted — 申报评审 and 初定 — with every section, and the rejections:
+late submission, edit after submit, someone else's id, a stale section, missing required sections."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from applications.demo_data import load
+from integration.applications.conftest import Api
+from zc_auth import Role
+from zc_db import create_engine
+
+UNIT = "0193a1f0-0000-7000-8000-00000000a001"
+
+SECTIONS: dict[str, Any] = {
+    "basic_info": {
+        "gender": "男",
+        "birth_date": "1985-06-03",
+        "ethnicity": "汉族",
+        "work_start_date": "2008-07-01",
+        "political_status": "中共党员",
+        "performance_summary": "参与农业机械化推广项目十余项。",
+    },
+    "education": [
+        {
+            "enrolled": "2004-09-01",
+            "graduated": "2008-07-01",
+            "school": "四川农业大学",
+            "major": "农业机械化",
+            "degree_level": "大学本科",
+            "degree": "学士",
+            "years": 4,
+            "before_work": True,
+        }
+    ],
+    "qualifications": [
+        {
+            "title_name": "助理农艺师",
+            "title_level": "助理级",
+            "title_specialty": "农业机械化",
+            "issuer": "成都市人力资源和社会保障局",
+            "obtained": "2012-12-01",
+            "document_no": "成人社〔2012〕88号",
+            "current_specialty": "农业机械化",
+            "appointed_post": "助理农艺师",
+            "appointed": "2013-01-01",
+        }
+    ],
+    "titles_held": [{"name": "助理农艺师", "level": "助理级", "obtained": "2012-12-01"}],
+    "work_history": [
+        {
+            "start": "2008-07-01",
+            "employer": "成都市示例农业科技有限公司",
+            "technical_post": "助理农艺师",
+            "content": "负责农机推广与技术培训。",
+        }
+    ],
+    "social_groups": [{"name": "四川省农业机械学会", "start": "2015-01-01", "post": "会员"}],
+    "continuing_education": [
+        {
+            "start": "2025-03-01",
+            "end": "2025-03-05",
+            "organiser": "四川省农业农村厅",
+            "place": "成都",
+            "content": "智慧农机培训",
+        }
+    ],
+    "assessments": [{"year": 2024, "result": "合格"}, {"year": 2025, "result": "优秀"}],
+    "exams": [],
+}
+
+
+async def first_receiving_committee(api: Api) -> tuple[str, dict[str, Any]]:
+    r = await api.get(
+        "/committees/query",
+        params={"unit_id": UNIT, "method": "SHEHUIHUA", "series": "NONGYE", "level": "ZHONGJI", "year": 2026},
+    )
+    item = next(i for i in r.json()["direct"]["items"] if i["selectable"])
+    notice = (await api.get(f"/committees/{item['id']}/activities/2026")).json()
+    return item["id"], notice
+
+
+def settings(
+    committee_id: str | None,
+    method: str = "SHEHUIHUA",
+    level: str = "ZHONGJI",
+    qualification: str = "NONGYE_ZHONGJI_NONGYI",
+) -> dict[str, Any]:
+    return {
+        "unit_id": UNIT,
+        "year": 2026,
+        "method": method,
+        "series": "NONGYE",
+        "level": level,
+        "specialty": "JIXIEHUA",
+        "qualification": qualification,
+        "committee_id": committee_id,
+    }
+
+
+async def save(api: Api, app_id: str, name: str, body: Any, version: int = 0, headers: Any = None) -> Any:
+    return await api.put(
+        f"/applications/{app_id}/sections/{name}",
+        json=body,
+        headers={**(headers or api.applicant), "If-Match": str(version)},
+    )
+
+
+@pytest.fixture
+async def demo(api: Api) -> Api:
+    await load(api.database_url, year=2026)
+    return api
+
+
+async def test_review_application_goes_from_empty_to_submitted_with_every_section(demo: Api) -> None:
+    api = demo
+    committee_id, notice = await first_receiving_committee(api)
+    created = await api.post("/applications", headers=api.applicant, json=settings(committee_id))
+    assert created.status_code == 201, created.text
+    app = created.json()
+    assert app["status_name"] == "未提交" and app["settings"]["qualification_name"] == "农艺师"
+    assert app["title"] == "2026年度 - 农艺师" and len(app["section_list"]) == 10
+
+    # 暂存 with partial data is fine; 提交 says what is missing
+    assert (await save(api, app["id"], "basic_info", SECTIONS["basic_info"])).status_code == 200
+    early = await api.post(f"/applications/{app['id']}/submit", headers=api.applicant)
+    assert early.status_code == 422 and early.json()["field"] == "education"
+
+    for name, body in SECTIONS.items():
+        if name == "basic_info":
+            continue
+        r = await save(api, app["id"], name, body)
+        assert r.status_code == 200, (name, r.text)
+    missing = await api.post(f"/applications/{app['id']}/submit", headers=api.applicant)
+    assert missing.status_code == 422 and missing.json()["field"] == "achievements"
+
+    counting = next(t for t in notice["achievement_templates"] if t["counts"])
+    other = next(t for t in notice["achievement_templates"] if not t["counts"])
+    only_other = [{"template_code": other["code"], "name": "推广总结", "completed_on": "2024-05-01"}]
+    assert (await save(api, app["id"], "achievements", only_other)).status_code == 200
+    still = await api.post(f"/applications/{app['id']}/submit", headers=api.applicant)
+    assert still.status_code == 422 and "不计入" in still.json()["detail"]  # the "other" clause does not count
+    paper = {
+        "template_code": counting["code"],
+        "name": "丘陵山区农机化路径研究",
+        "completed_on": "2024-03-01",
+        "category": "论文",
+        "journal": "四川农业科技",
+        "journal_no": "CN51-1117/S",
+        "author_rank": 1,
+        "words_thousands": 6.5,
+    }
+    assert (await save(api, app["id"], "achievements", [paper, *only_other], version=1)).status_code == 200
+
+    submitted = await api.post(f"/applications/{app['id']}/submit", headers=api.applicant)
+    assert submitted.status_code == 200, submitted.text
+    assert submitted.json()["status_name"] == "审核中" and submitted.json()["snapshot_version"] == 1
+
+    snapshot = (await api.get(f"/applications/{app['id']}/snapshots/1", headers=api.applicant)).json()
+    assert snapshot["sections"]["achievements"][0]["journal"] == "四川农业科技"
+    mine = (await api.get("/applications", headers=api.applicant)).json()["items"]
+    assert [a["status_name"] for a in mine] == ["审核中"]
+
+    # the event the review needs left through the outbox, in the same transaction as the submission
+    engine = create_engine(api.database_url)
+    try:
+        async with engine.connect() as conn:
+            (payload,) = (
+                (
+                    await conn.execute(
+                        text("SELECT payload FROM outbox WHERE subject = 'applications.application.submitted.v1'")
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            with pytest.raises(Exception, match="immutable"):
+                await conn.execute(text("UPDATE application_snapshots SET content = '{}'"))
+    finally:
+        await engine.dispose()
+    data = json.loads(payload)["data"]
+    assert data["application_id"] == app["id"] and data["committee_id"] == committee_id
+    assert data["method"] == "SHEHUIHUA" and data["department_ids"] and data["unit_id"] == UNIT
+
+
+async def test_initial_determination_has_the_smaller_set_and_no_committee(demo: Api) -> None:
+    api = demo
+    r = await api.post(
+        "/applications",
+        headers=api.applicant,
+        json=settings(None, method="RENDING", level="ZHULI", qualification="NONGYE_ZHULI_NONGYI"),
+    )
+    assert r.status_code == 201, r.text
+    app = r.json()
+    assert {s["name"] for s in app["section_list"]} == {
+        "basic_info",
+        "education",
+        "qualifications",
+        "titles_held",
+        "work_history",
+        "continuing_education",
+        "assessments",
+    }
+    refused = await save(api, app["id"], "achievements", [])
+    assert refused.status_code == 422 and refused.json()["field"] == "section"
+    for name in ("basic_info", "education", "work_history", "assessments", "continuing_education"):
+        assert (await save(api, app["id"], name, SECTIONS[name])).status_code == 200
+    done = await api.post(f"/applications/{app['id']}/submit", headers=api.applicant)
+    assert done.status_code == 200, done.text
+    assert done.json()["settings"]["committee_id"] is None
+
+
+async def test_submitted_application_cannot_be_edited_or_abandoned(demo: Api) -> None:
+    api = demo
+    app = (
+        await api.post(
+            "/applications",
+            headers=api.applicant,
+            json=settings(None, method="RENDING", level="ZHULI", qualification="NONGYE_ZHULI_NONGYI"),
+        )
+    ).json()
+    for name in ("basic_info", "education", "work_history", "assessments"):
+        await save(api, app["id"], name, SECTIONS[name])
+    assert (await api.post(f"/applications/{app['id']}/submit", headers=api.applicant)).status_code == 200
+    edit = await save(api, app["id"], "basic_info", SECTIONS["basic_info"], version=1)
+    assert edit.status_code == 409 and "撤回" in edit.json()["detail"]
+    assert (await api.post(f"/applications/{app['id']}/abandon", headers=api.applicant)).status_code == 409
+    assert (await api.post(f"/applications/{app['id']}/submit", headers=api.applicant)).status_code == 409
+
+
+async def test_late_submission_is_refused(demo: Api) -> None:
+    api = demo
+    committee_id, notice = await first_receiving_committee(api)
+    app = (await api.post("/applications", headers=api.applicant, json=settings(committee_id))).json()
+    deadline = notice["个人初次提交截止时间"]
+    api.clock.now = datetime.fromisoformat(deadline + "T16:30:00+00:00")  # 00:30 the next day in Shanghai
+    r = await api.post(f"/applications/{app['id']}/submit", headers=api.applicant)
+    assert r.status_code == 422 and r.json()["field"] == "deadline" and deadline in r.json()["detail"]
+    api.clock.now = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+
+
+async def test_someone_elses_application_does_not_exist_for_you(demo: Api) -> None:
+    api = demo
+    app = (
+        await api.post(
+            "/applications",
+            headers=api.applicant,
+            json=settings(None, method="RENDING", level="ZHULI", qualification="NONGYE_ZHULI_NONGYI"),
+        )
+    ).json()
+    stranger = api.as_(Role.APPLICANT, subject="usr_stranger")
+    for call in (
+        api.get(f"/applications/{app['id']}", headers=stranger),
+        save(api, app["id"], "basic_info", SECTIONS["basic_info"], headers=stranger),
+        api.post(f"/applications/{app['id']}/submit", headers=stranger),
+        api.post(f"/applications/{app['id']}/abandon", headers=stranger),
+        api.get(f"/applications/{app['id']}/snapshots/1", headers=stranger),
+        api.get("/applications/not-a-uuid", headers=stranger),
+    ):
+        r = await call
+        assert r.status_code == 404, r.text
+    assert (await api.get("/applications", headers=stranger)).json()["items"] == []
+
+
+async def test_stale_section_save_gets_409_and_keeps_the_saved_data(demo: Api) -> None:
+    api = demo
+    app = (
+        await api.post(
+            "/applications",
+            headers=api.applicant,
+            json=settings(None, method="RENDING", level="ZHULI", qualification="NONGYE_ZHULI_NONGYI"),
+        )
+    ).json()
+    assert (await save(api, app["id"], "education", SECTIONS["education"])).json()["version"] == 1
+    other_window = await save(api, app["id"], "education", [], version=0)
+    assert other_window.status_code == 409 and other_window.json()["code"] == "application.section_changed"
+    no_version = await api.put(f"/applications/{app['id']}/sections/education", json=[], headers=api.applicant)
+    assert no_version.status_code == 428
+    kept = (await api.get(f"/applications/{app['id']}", headers=api.applicant)).json()
+    assert kept["sections"]["education"][0]["school"] == "四川农业大学"
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "field"),
+    [
+        ("education", [{**SECTIONS["education"][0], "school": "校" * 31}], "0.school"),
+        ("work_history", [{**SECTIONS["work_history"][0], "content": ""}], "0.content"),
+        ("work_history", [{**SECTIONS["work_history"][0], "end": "2000-01-01"}], "0"),
+        ("assessments", [{"year": 2025, "result": "很好"}], "0.result"),
+        ("basic_info", {**SECTIONS["basic_info"], "former_name": "名" * 11}, "former_name"),
+        ("basic_info", {**SECTIONS["basic_info"], "unknown": 1}, "unknown"),
+    ],
+)
+async def test_bad_section_content_is_refused_with_the_field(demo: Api, name: str, body: Any, field: str) -> None:
+    api = demo
+    app = (
+        await api.post(
+            "/applications",
+            headers=api.applicant,
+            json=settings(None, method="RENDING", level="ZHULI", qualification="NONGYE_ZHULI_NONGYI"),
+        )
+    ).json()
+    r = await save(api, app["id"], name, body)
+    assert r.status_code == 422 and r.json()["field"] == field, r.text
+
+
+async def test_one_live_application_per_title_and_abandon_frees_it(demo: Api) -> None:
+    api = demo
+    body = settings(None, method="RENDING", level="ZHULI", qualification="NONGYE_ZHULI_NONGYI")
+    first = (await api.post("/applications", headers=api.applicant, json=body)).json()
+    again = await api.post("/applications", headers=api.applicant, json=body)
+    assert again.status_code == 409 and "继续申报" in again.json()["detail"]
+    assert (await api.post(f"/applications/{first['id']}/abandon", headers=api.applicant)).status_code == 204
+    assert (await api.post("/applications", headers=api.applicant, json=body)).status_code == 201
