@@ -68,10 +68,15 @@ async def applications_db(database_url: str) -> str:
 
 
 @pytest.fixture
-async def api(applications_db: str, nats_url: str) -> AsyncIterator[Api]:
+async def api(applications_db: str, nats_url: str, tmp_path: Path) -> AsyncIterator[Api]:
     clock = Clock()
     tokens = TokenFactory(issuer="http://127.0.0.1:8000/api/identity", audience="applications")
-    settings = Settings(database_url=applications_db, nats_url=nats_url, jwks_url="http://127.0.0.1:9/unused")
+    settings = Settings(
+        database_url=applications_db,
+        nats_url=nats_url,
+        jwks_url="http://127.0.0.1:9/unused",
+        attachments_dir=tmp_path / "attachments",
+    )
     app = create_app(settings, clock=clock)
     async with app.router.lifespan_context(app):
         # tokens signed by the test's own key, verified exactly as the identity bridge's would be

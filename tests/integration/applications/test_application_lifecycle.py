@@ -16,6 +16,7 @@ from zc_auth import Role
 from zc_db import create_engine
 
 UNIT = "0193a1f0-0000-7000-8000-00000000a001"
+PDF = b"%PDF-1.7\n" + b"0" * 2048 + b"\n%%EOF\n"
 
 SECTIONS: dict[str, Any] = {
     "basic_info": {
@@ -157,12 +158,27 @@ async def test_review_application_goes_from_empty_to_submitted_with_every_sectio
     }
     assert (await save(api, app["id"], "achievements", [paper, *only_other], version=1)).status_code == 200
 
+    no_materials = await api.post(f"/applications/{app['id']}/submit", headers=api.applicant)
+    assert no_materials.status_code == 422 and no_materials.json()["field"] == "materials"
+    for material in notice["required_materials"]:
+        if material["required"]:
+            r = await api.post(
+                f"/applications/{app['id']}/materials",
+                headers=api.applicant,
+                params={"material": material["name"], "filename": f"{material['name']}.pdf"},
+                content=PDF,
+            )
+            assert r.status_code == 201, r.text
+
     submitted = await api.post(f"/applications/{app['id']}/submit", headers=api.applicant)
     assert submitted.status_code == 200, submitted.text
     assert submitted.json()["status_name"] == "审核中" and submitted.json()["snapshot_version"] == 1
 
     snapshot = (await api.get(f"/applications/{app['id']}/snapshots/1", headers=api.applicant)).json()
     assert snapshot["sections"]["achievements"][0]["journal"] == "四川农业科技"
+    assert {f["material_name"] for f in snapshot["attachments"]} == {
+        m["name"] for m in notice["required_materials"] if m["required"]
+    }
     mine = (await api.get("/applications", headers=api.applicant)).json()["items"]
     assert [a["status_name"] for a in mine] == ["审核中"]
 

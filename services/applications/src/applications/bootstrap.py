@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from applications.adapters.attachment_storage import FilesystemStorage
 from applications.adapters.db.application_store import SqlApplicationStore
 from applications.adapters.db.reference_store import SqlReferenceStore
 from applications.adapters.db.tables import messaging
@@ -82,6 +83,7 @@ async def build_container(settings: Settings, *, clock: Callable[[], datetime] |
             reference_store=SqlReferenceStore,
             reference=reference,
             outbox=messaging,
+            storage=FilesystemStorage(settings.attachments_dir),
             **clocked,
         ),
         background=[follower],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -15,4 +17,6 @@ class Settings(BaseSettings):
     token_audience: str = "applications"  # tokens name the services they are for
 
     # where the identity bridge publishes its token-signing keys
+    # where uploaded files are kept (the filesystem adapter of the embedded default)
+    attachments_dir: Path = Path(".data/attachments")
     jwks_url: str = "http://127.0.0.1:8000/api/identity/.well-known/jwks.json"

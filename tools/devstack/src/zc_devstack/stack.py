@@ -121,6 +121,8 @@ class Stack:
         }
         if svc.package == "identity_bridge":
             env.update(self._identity_env(base))
+        if svc.package == "applications":
+            env["APPLICATIONS_ATTACHMENTS_DIR"] = str(self.data_dir / "attachments")
         return env
 
     def _identity_env(self, base: str) -> dict[str, str]:

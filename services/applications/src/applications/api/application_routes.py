@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from typing import Annotated, Any, Protocol
+from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Depends, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 
 from applications.api.schemas import SettingsCheck
@@ -95,3 +97,61 @@ async def abandon(app_id: str, principal: PrincipalDep, svc: ServiceDep) -> None
 @router.get("/applications/{app_id}/snapshots/{version}", summary="已提交的申报材料（只读）")
 async def snapshot(app_id: str, version: int, principal: PrincipalDep, svc: ServiceDep) -> dict[str, Any]:
     return await svc.snapshot(applicant(principal), app_id, version)
+
+
+# --- attachments --------------------------------------------------------------------------------------------
+def _content_disposition(filename: str) -> str:
+    """RFC 6266: an ASCII fallback plus the UTF-8 name, so Chinese file names survive every browser."""
+    fallback = "".join(c if (c.isascii() and c.isalnum()) or c in "._-" else "_" for c in filename) or "file"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def _declared_size_ok(request: Request, limit_bytes: int) -> None:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit_bytes:
+        raise ProblemError("文件过大", status=413, code="attachment.too_large", field="file")
+
+
+@router.post("/applications/{app_id}/photo", status_code=201, summary="上传照片（JPG/JPEG，≤500KB）")
+async def upload_photo(
+    app_id: str, request: Request, principal: PrincipalDep, svc: ServiceDep, filename: str = "photo.jpg"
+) -> dict[str, Any]:
+    _declared_size_ok(request, 100 * 1024 * 1024)
+    return await svc.upload(
+        applicant(principal), app_id, kind="photo", material=None, filename=filename, stream=request.stream()
+    )
+
+
+@router.post("/applications/{app_id}/materials", status_code=201, summary="上传评委会需求材料")
+async def upload_material(
+    app_id: str, request: Request, principal: PrincipalDep, svc: ServiceDep, material: str, filename: str
+) -> dict[str, Any]:
+    _declared_size_ok(request, 100 * 1024 * 1024)
+    return await svc.upload(
+        applicant(principal), app_id, kind="material", material=material, filename=filename, stream=request.stream()
+    )
+
+
+@router.get("/applications/{app_id}/attachments", summary="附件列表")
+async def list_files(app_id: str, principal: PrincipalDep, svc: ServiceDep) -> dict[str, Any]:
+    return {"items": await svc.files(applicant(principal), app_id)}
+
+
+@router.get("/applications/{app_id}/attachments/{att_id}", summary="下载附件")
+async def download(app_id: str, att_id: str, principal: PrincipalDep, svc: ServiceDep) -> StreamingResponse:
+    meta, chunks = await svc.download(applicant(principal), app_id, att_id)
+    return StreamingResponse(
+        chunks,
+        media_type=meta["content_type"],
+        headers={
+            "Content-Disposition": _content_disposition(meta["filename"]),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+            "Content-Length": str(meta["size"]),
+        },
+    )
+
+
+@router.delete("/applications/{app_id}/attachments/{att_id}", status_code=204, summary="删除附件")
+async def remove(app_id: str, att_id: str, principal: PrincipalDep, svc: ServiceDep) -> None:
+    await svc.remove_file(applicant(principal), app_id, att_id)

@@ -26,8 +26,9 @@ from applications.domain.application import (
     missing_for_submission,
 )
 from applications.domain.committees import local_today
+from applications.domain.files import PHOTO_MAX_BYTES, FileRejectedError, check_material, check_photo
 from applications.domain.settings import INITIAL
-from applications.usecases.ports import ApplicationStore, ReferenceStore
+from applications.usecases.ports import ApplicationStore, AttachmentStorage, ReferenceStore
 from applications.usecases.reference import ReferenceService, SettingsChoice
 from zc_contracts import applications_v1, make_envelope
 from zc_db import MessagingTables
@@ -45,6 +46,7 @@ class ApplicationService:
         reference_store: Callable[[AsyncSession], ReferenceStore],
         reference: ReferenceService,
         outbox: MessagingTables,
+        storage: AttachmentStorage,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._sessions = sessions
@@ -52,6 +54,7 @@ class ApplicationService:
         self._reference_store = reference_store
         self._reference = reference
         self._outbox = outbox
+        self._storage = storage
         self._clock = clock
 
     async def create(self, applicant: str, choice: SettingsChoice) -> dict[str, Any]:
@@ -195,6 +198,10 @@ class ApplicationService:
             if missing:
                 section, reason = missing[0]
                 raise ApplicationError(reason, field=section)
+            files = await store.attachments_of(app_id)
+            for material in activity.required_materials if activity else []:
+                if material.get("required") and not any(f["material_name"] == material["name"] for f in files):
+                    raise ApplicationError(f"请上传评委会要求的材料“{material['name']}”", field="materials")
             unit = await refs.unit(str(row["unit_id"]))
             version = int(row["snapshot_version"]) + 1
             content = {
@@ -204,6 +211,7 @@ class ApplicationService:
                 "applicant_id": applicant,
                 "year": row["year"],
                 "version": version,
+                "attachments": [_file_view(f) for f in files],
             }
             await store.add_snapshot(app_id, version, content)
             await store.update(
@@ -248,3 +256,112 @@ class ApplicationService:
         if snap is None:
             raise ApplicationNotFoundError("该版本的申报材料不存在")
         return snap
+
+    # --- attachments: the photo and the committee's required materials ---------------------------------
+    async def upload(
+        self, applicant: str, app_id: str, *, kind: str, material: str | None, filename: str, stream: Any
+    ) -> dict[str, Any]:
+        async with self._sessions() as s:
+            store = self._store(s)
+            row = await self._own(store, applicant, app_id)
+            check_editable(row["status"])
+            rule = await self._material_rule(s, row, kind, material)
+            existing = [
+                f
+                for f in await store.attachments_of(app_id)
+                if f["kind"] == kind and f["material_name"] == (material if kind == "material" else None)
+            ]
+        if kind == "photo":
+            limit, too_large = PHOTO_MAX_BYTES, "照片大小不能超过 500KB"
+        else:
+            assert rule is not None
+            if len(existing) >= int(rule["max_count"]):
+                raise FileRejectedError(f"“{material}”最多上传{rule['max_count']}个文件", field="file")
+            limit = int(float(rule["max_size_mb"]) * 1024 * 1024)
+            too_large = f"“{material}”单个文件不能超过 {rule['max_size_mb']}M"
+        stored = await self._storage.put(stream, max_bytes=limit, too_large=too_large)
+        try:
+            if kind == "photo":
+                check_photo(stored.content_type)
+            else:
+                assert rule is not None and material is not None
+                check_material(stored.content_type, str(rule.get("type", "any")), material)
+            async with self._sessions() as s, s.begin():
+                store = self._store(s)
+                row = await self._own(store, applicant, app_id, lock=True)
+                check_editable(row["status"])
+                if kind == "photo":  # one photo: a new one replaces the old
+                    for old in existing:
+                        await store.delete_attachment(str(old["id"]), now=self._clock())
+                att_id = await store.add_attachment(
+                    {
+                        "application_id": row["id"],
+                        "kind": kind,
+                        "material_name": material if kind == "material" else None,
+                        "filename": filename[:200] or "未命名",
+                        "content_type": stored.content_type,
+                        "size": stored.size,
+                        "sha256": stored.sha256,
+                        "storage_key": stored.key,
+                    }
+                )
+                saved = await store.attachment(app_id, att_id)
+        except BaseException:
+            await self._storage.delete(stored.key)  # nothing half-saved stays behind
+            raise
+        assert saved is not None
+        return _file_view(saved)
+
+    async def _material_rule(
+        self, s: AsyncSession, row: dict[str, Any], kind: str, material: str | None
+    ) -> dict[str, Any] | None:
+        if kind == "photo":
+            return None
+        if kind != "material" or not material:
+            raise FileRejectedError("附件类型不正确", field="kind")
+        committee_id = row["settings"].get("committee_id")
+        activity = (
+            (await self._reference_store(s).activities([committee_id], row["year"])).get(committee_id)
+            if committee_id
+            else None
+        )
+        rule = next((m for m in (activity.required_materials if activity else []) if m["name"] == material), None)
+        if rule is None:
+            raise FileRejectedError("评委会未要求该材料", field="material")
+        return dict(rule)
+
+    async def files(self, applicant: str, app_id: str) -> list[dict[str, Any]]:
+        async with self._sessions() as s:
+            store = self._store(s)
+            await self._own(store, applicant, app_id)
+            return [_file_view(f) for f in await store.attachments_of(app_id)]
+
+    async def download(self, applicant: str, app_id: str, att_id: str) -> tuple[dict[str, Any], Any]:
+        async with self._sessions() as s:
+            store = self._store(s)
+            await self._own(store, applicant, app_id)
+            att = await store.attachment(app_id, att_id)
+        if att is None:
+            raise ApplicationNotFoundError("附件不存在")
+        return _file_view(att), self._storage.read(att["storage_key"])
+
+    async def remove_file(self, applicant: str, app_id: str, att_id: str) -> None:
+        async with self._sessions() as s, s.begin():
+            store = self._store(s)
+            row = await self._own(store, applicant, app_id, lock=True)
+            check_editable(row["status"])
+            if await store.attachment(app_id, att_id) is None:
+                raise ApplicationNotFoundError("附件不存在")
+            await store.delete_attachment(att_id, now=self._clock())  # the bytes stay for submitted snapshots
+
+
+def _file_view(f: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": str(f["id"]),
+        "kind": f["kind"],
+        "material_name": f["material_name"],
+        "filename": f["filename"],
+        "content_type": f["content_type"],
+        "size": f["size"],
+        "sha256": f["sha256"],
+    }

@@ -10,7 +10,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from applications.adapters.db.tables import application_snapshots, applications_table
+from applications.adapters.db.tables import application_snapshots, applications_table, attachments
 
 A = applications_table
 
@@ -64,3 +64,40 @@ class SqlApplicationStore:
             )
         ).first()
         return dict(row.content) if row else None
+
+    # --- attachments ---------------------------------------------------------------------------------
+    async def add_attachment(self, values: dict[str, Any]) -> str:
+        att_id = uuid.uuid4()
+        await self._s.execute(insert(attachments).values(id=att_id, **values))
+        return str(att_id)
+
+    async def attachments_of(self, app_id: str) -> list[dict[str, Any]]:
+        rows = await self._s.execute(
+            select(attachments)
+            .where(attachments.c.application_id == uuid.UUID(app_id), attachments.c.deleted_at.is_(None))
+            .order_by(attachments.c.created_at)
+        )
+        return [dict(r) for r in rows.mappings()]
+
+    async def attachment(self, app_id: str, att_id: str) -> dict[str, Any] | None:
+        try:
+            key = uuid.UUID(att_id)
+        except ValueError:
+            return None
+        row = (
+            (
+                await self._s.execute(
+                    select(attachments).where(
+                        attachments.c.id == key,
+                        attachments.c.application_id == uuid.UUID(app_id),
+                        attachments.c.deleted_at.is_(None),
+                    )
+                )
+            )
+            .mappings()
+            .first()
+        )
+        return dict(row) if row else None
+
+    async def delete_attachment(self, att_id: str, *, now: datetime) -> None:
+        await self._s.execute(update(attachments).where(attachments.c.id == uuid.UUID(att_id)).values(deleted_at=now))
