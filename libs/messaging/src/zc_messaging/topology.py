@@ -74,5 +74,12 @@ TOPOLOGY = Topology(
         StreamSpec(name="IDENTITY", subjects=("identity.>",)),
         DLQ_STREAM,
     ),
-    consumers=(),
+    consumers=(
+        ConsumerSpec(
+            durable="applications__review_outcomes",
+            stream="REVIEW",
+            filter_subject="review.application.>",
+            description="applications: status and notices from review decisions",
+        ),
+    ),
 )

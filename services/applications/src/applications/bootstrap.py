@@ -13,10 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from applications.adapters.attachment_storage import FilesystemStorage
 from applications.adapters.db.application_store import SqlApplicationStore
+from applications.adapters.db.message_store import SqlMessageStore
 from applications.adapters.db.reference_store import SqlReferenceStore
 from applications.adapters.db.tables import messaging
 from applications.settings import Settings
 from applications.usecases.applications import ApplicationService
+from applications.usecases.messages import MessageService
 from applications.usecases.reference import ReferenceService
 from zc_auth import HttpJwks, RevokedSessions, TokenVerifier
 from zc_auth.revocation import SESSION_ENDED_SUBJECT
@@ -36,6 +38,7 @@ class Container:
     token_verifier: TokenVerifier
     reference: ReferenceService
     applications: ApplicationService
+    messages: MessageService
     background: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def readiness(self) -> dict[str, bool]:
@@ -86,5 +89,6 @@ async def build_container(settings: Settings, *, clock: Callable[[], datetime] |
             storage=FilesystemStorage(settings.attachments_dir),
             **clocked,
         ),
+        messages=MessageService(sessions=sessions, store=SqlMessageStore, applications=SqlApplicationStore, **clocked),
         background=[follower],
     )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+from applications.adapters.db.message_store import SqlMessageStore
 from applications.adapters.db.tables import messaging
 from applications.bootstrap import SERVICE
-from applications.consumers import HANDLERS
+from applications.consumers import handlers
 from applications.settings import Settings
 from zc_http import load_settings
 from zc_messaging import run_service_worker, worker_main
@@ -18,7 +19,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         database_url=settings.database_url,
         nats_url=settings.nats_url,
         tables=messaging,
-        handlers=HANDLERS,
+        handlers=handlers(SqlMessageStore),
         stop=stop,
     )
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Protocol
 from fastapi import APIRouter, Body, Depends, Query, Request
 
 from applications.api.application_routes import router as application_router
+from applications.api.message_routes import router as message_router
 from applications.api.schemas import ActivityWrite, CommitteeWrite, SettingsCheck, UnitCreate
 from applications.domain.committees import ActivityDates, Committee
 from applications.domain.regions import RegionTree
@@ -19,6 +20,7 @@ from zc_http import ForbiddenProblem
 router = APIRouter()
 router.include_router(whoami_router())
 router.include_router(application_router)
+router.include_router(message_router)
 
 
 class Container(Protocol):

@@ -1,11 +1,23 @@
 """Consumers: durable consumer name -> handler, for the subjects this service reacts to.
 
 Each handler gets the envelope and the open transaction of the inbox record (see zc_messaging).
-None yet: the handlers arrive with issues #4, #5.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from applications.usecases.messages import apply_review_outcome
+from applications.usecases.ports import MessageStore
+from zc_contracts import Envelope
 from zc_messaging import Handler
 
-HANDLERS: dict[str, Handler] = {}
+
+def handlers(message_store: Callable[[AsyncSession], MessageStore]) -> dict[str, Handler]:
+    async def on_review_outcome(envelope: Envelope, session: AsyncSession) -> None:
+        await apply_review_outcome(envelope, store=message_store(session), now=datetime.now(UTC))
+
+    return {"applications__review_outcomes": on_review_outcome}

@@ -9,7 +9,16 @@ from typing import Any
 from applications.domain.errors import DomainError
 
 DRAFT, SUBMITTED, RETURNED, ABANDONED = "draft", "submitted", "returned", "abandoned"
-STATUS_NAMES = {DRAFT: "未提交", SUBMITTED: "审核中", RETURNED: "已退回", ABANDONED: "已作废"}
+APPROVED, REJECTED, CERTIFIED = "approved", "rejected", "certified"
+STATUS_NAMES = {
+    DRAFT: "未提交",
+    SUBMITTED: "审核中",
+    RETURNED: "已退回",
+    ABANDONED: "已作废",
+    APPROVED: "通过",
+    REJECTED: "未通过",
+    CERTIFIED: "已发证",
+}
 EDITABLE = frozenset({DRAFT, RETURNED})
 
 # Sections of 申报评审 (§2.2.1.1.2) and the smaller set of 职称初定 (§2.2.1.2.2).
@@ -61,6 +70,11 @@ class ApplicationNotFoundError(DomainError):
 class ApplicationStateError(DomainError):
     code = "application.state_conflict"
     status_hint = 409
+
+
+class NotAllowedError(DomainError):
+    code = "auth.forbidden"
+    status_hint = 403
 
 
 class StaleSectionError(DomainError):

@@ -163,3 +163,20 @@ attachments = Table(
     Column("deleted_at", DateTime(timezone=True)),
     Index("ix_attachments_application", "application_id"),
 )
+
+# 我的消息: from the unit, defence (答辩) notices, complaint feedback, and the system's own notices
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("recipient", String(64), nullable=False),
+    Column("kind", String(20), nullable=False),  # unit | defence | complaint | system
+    Column("sender_name", String(100), nullable=False),
+    Column("title", String(100), nullable=False),
+    Column("body", String(2000), nullable=False),
+    Column("application_id", UUID(as_uuid=True), ForeignKey("applications.id")),
+    Column("event_id", UUID(as_uuid=True), unique=True),  # a system notice is sent once per event
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("read_at", DateTime(timezone=True)),
+    Index("ix_messages_recipient", "recipient", "created_at"),
+)

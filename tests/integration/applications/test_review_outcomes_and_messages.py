@@ -1,0 +1,185 @@
+"""The review service's decisions reach the application (returned → edit → resubmit; approved) through the
+real consumer, with notices in 我的消息; units write to applicants; unread counts and mark read."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import nats
+import pytest
+from sqlalchemy import text
+
+from applications.adapters.db.message_store import SqlMessageStore
+from applications.adapters.db.tables import messaging
+from applications.consumers import handlers
+from applications.demo_data import load
+from integration.applications.conftest import Api, grant
+from integration.applications.test_application_lifecycle import SECTIONS, UNIT, save, settings
+from zc_auth import Role, ScopeType
+from zc_contracts import make_envelope, review_v1
+from zc_db import create_engine, create_session_factory
+from zc_messaging import TOPOLOGY, ConsumerRunner, provision
+
+INITIAL = settings(None, method="RENDING", level="ZHULI", qualification="NONGYE_ZHULI_NONGYI")
+
+
+async def submitted_application(api: Api) -> dict[str, Any]:
+    await load(api.database_url, year=2026)
+    app = (await api.post("/applications", headers=api.applicant, json=INITIAL)).json()
+    for name in ("basic_info", "education", "work_history", "assessments"):
+        assert (await save(api, app["id"], name, SECTIONS[name])).status_code == 200
+    r = await api.post(f"/applications/{app['id']}/submit", headers=api.applicant)
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+async def deliver(api: Api, nats_url: str, *payloads: Any) -> None:
+    """Publish review events and let the applications worker's own consumer apply them."""
+    nc = await nats.connect(nats_url)
+    engine = create_engine(api.database_url)
+    try:
+        js = nc.jetstream()
+        await provision(js, TOPOLOGY)
+        for p in payloads:
+            env = make_envelope(p, source="review", subject_id=str(p.application_id))
+            await js.publish(env.subject, env.to_bytes(), headers={"Nats-Msg-Id": str(env.id)})
+        spec = TOPOLOGY.consumer("applications__review_outcomes")
+        runner = ConsumerRunner(
+            js=js,
+            spec=spec,
+            handler=handlers(SqlMessageStore)[spec.durable],
+            session_factory=create_session_factory(engine),
+            tables=messaging,
+            fetch_timeout=0.3,
+        )
+        stop = asyncio.Event()
+        task = asyncio.create_task(runner.run(stop))
+        deadline = asyncio.get_running_loop().time() + 15
+        while runner.stats.applied + runner.stats.duplicates_suppressed < len(payloads):
+            assert asyncio.get_running_loop().time() < deadline, runner.stats
+            await asyncio.sleep(0.05)
+        stop.set()
+        await task
+    finally:
+        await nc.close()
+        await engine.dispose()
+
+
+async def test_returned_application_can_be_edited_and_resubmitted_with_a_new_snapshot(
+    api: Api, clean_jetstream: str
+) -> None:
+    app = await submitted_application(api)
+    now = datetime.now(UTC)
+    await deliver(
+        api,
+        clean_jetstream,
+        review_v1.ApplicationReturned(
+            application_id=app["id"], stage="unit", reason="学历证书扫描件不清晰", returned_at=now
+        ),
+    )
+    back = (await api.get(f"/applications/{app['id']}", headers=api.applicant)).json()
+    assert back["status_name"] == "已退回" and back["status_reason"] == "学历证书扫描件不清晰"
+    inbox = (await api.get("/messages", headers=api.applicant)).json()
+    assert inbox["unread"] == 1 and "学历证书扫描件不清晰" in inbox["items"][0]["body"]
+    assert inbox["items"][0]["kind_name"] == "系统通知"
+
+    assert (await save(api, app["id"], "education", SECTIONS["education"], version=1)).status_code == 200
+    again = await api.post(f"/applications/{app['id']}/submit", headers=api.applicant)
+    assert again.status_code == 200 and again.json()["snapshot_version"] == 2
+    engine = create_engine(api.database_url)
+    try:
+        async with engine.connect() as conn:
+            payloads = (
+                (
+                    await conn.execute(
+                        text(
+                            "SELECT payload FROM outbox WHERE subject = 'applications.application.submitted.v1' "
+                            "ORDER BY created_at"
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
+    finally:
+        await engine.dispose()
+    assert [json.loads(p)["data"]["resubmission"] for p in payloads] == [False, True]
+
+    await deliver(
+        api,
+        clean_jetstream,
+        review_v1.ApplicationApproved(
+            application_id=app["id"],
+            applicant_id="usr_applicant",
+            qualification_code="NONGYE_ZHULI_NONGYI",
+            approved_at=now,
+        ),
+    )
+    assert (await api.get(f"/applications/{app['id']}", headers=api.applicant)).json()["status_name"] == "通过"
+    assert (await api.get("/messages", headers=api.applicant)).json()["unread"] == 2
+
+
+async def test_resubmission_after_the_modify_deadline_is_refused(api: Api, clean_jetstream: str) -> None:
+    await load(api.database_url, year=2026)
+    r = await api.get(
+        "/committees/query",
+        params={"unit_id": UNIT, "method": "SHEHUIHUA", "series": "NONGYE", "level": "ZHONGJI", "year": 2026},
+    )
+    committee = next(i for i in r.json()["direct"]["items"] if i["selectable"])
+    notice = (await api.get(f"/committees/{committee['id']}/activities/2026")).json()
+    app = (await api.post("/applications", headers=api.applicant, json=settings(committee["id"]))).json()
+    engine = create_engine(api.database_url)
+    try:  # a returned application, as the consumer leaves it
+        async with engine.begin() as conn:
+            await conn.execute(text(f"UPDATE applications SET status = 'returned' WHERE id = '{app['id']}'"))
+    finally:
+        await engine.dispose()
+    api.clock.now = datetime.fromisoformat(notice["个人修改提交截止时间"] + "T16:30:00+00:00")
+    late = await api.post(f"/applications/{app['id']}/submit", headers=api.applicant)
+    assert late.status_code == 422 and "个人修改提交截止时间" in late.json()["detail"]
+
+
+async def test_units_write_to_their_applicants_and_read_marks_are_kept(api: Api) -> None:
+    app = await submitted_application(api)
+    unit_reviewer = api.as_(grant(Role.UNIT_REVIEWER, ScopeType.UNIT, UNIT), subject="usr_unit")
+    body = {
+        "application_id": app["id"],
+        "kind": "defence",
+        "title": "答辩通知",
+        "body": "请于12月5日参加答辩。",
+        "sender_name": "成都市示例农业科技有限公司",
+    }
+    sent = await api.post(f"/units/{UNIT}/messages", headers=unit_reviewer, json=body)
+    assert sent.status_code == 201, sent.text
+    other_unit = api.as_(grant(Role.UNIT_REVIEWER, ScopeType.UNIT, "0193a1f0-0000-7000-8000-00000000a002"))
+    assert (await api.post(f"/units/{UNIT}/messages", headers=other_unit, json=body)).status_code == 403
+    wrong_unit = await api.post("/units/0193a1f0-0000-7000-8000-00000000a002/messages", headers=other_unit, json=body)
+    assert wrong_unit.status_code == 404  # not this unit's application
+    too_long = await api.post(f"/units/{UNIT}/messages", headers=unit_reviewer, json={**body, "title": "题" * 51})
+    assert too_long.status_code == 422 and too_long.json()["field"] == "title"
+
+    inbox = (await api.get("/messages", headers=api.applicant)).json()
+    assert inbox["unread"] == 1 and inbox["items"][0]["kind_name"] == "答辩消息"
+    msg_id = inbox["items"][0]["id"]
+    assert (await api.get("/messages", headers=unit_reviewer)).json()["total"] == 0  # not theirs
+    assert (await api.post(f"/messages/{msg_id}/read", headers=unit_reviewer)).json() == {"marked": 0}
+    assert (await api.post(f"/messages/{msg_id}/read", headers=api.applicant)).json() == {"marked": 1}
+    after = (await api.get("/messages", headers=api.applicant, params={"unread_only": True})).json()
+    assert after["unread"] == 0 and after["items"] == []
+
+
+@pytest.mark.parametrize("status", ["draft"])
+async def test_units_cannot_write_about_unsubmitted_applications(api: Api, status: str) -> None:
+    await load(api.database_url, year=2026)
+    app = (await api.post("/applications", headers=api.applicant, json=INITIAL)).json()
+    assert app["status"] == status
+    unit_reviewer = api.as_(grant(Role.UNIT_REVIEWER, ScopeType.UNIT, UNIT))
+    r = await api.post(
+        f"/units/{UNIT}/messages",
+        headers=unit_reviewer,
+        json={"application_id": app["id"], "title": "t", "body": "b", "sender_name": "单位"},
+    )
+    assert r.status_code == 404
