@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "a10000000006"
 down_revision: str | None = "a10000000005"
 branch_labels: str | Sequence[str] | None = None
