@@ -17,6 +17,7 @@ from applications.settings import Settings
 from zc_auth import Role, RoleGrant, ScopeType, StaticJwks, TokenVerifier
 from zc_auth.testing import TokenFactory
 from zc_db.migrate import upgrade
+from zc_db.pii import generate_key_spec
 
 REPO = Path(__file__).resolve().parents[3]
 # 2026-11-27 10:00 in Asia/Shanghai
@@ -76,6 +77,8 @@ async def api(applications_db: str, nats_url: str, tmp_path: Path) -> AsyncItera
         nats_url=nats_url,
         jwks_url="http://127.0.0.1:9/unused",
         attachments_dir=tmp_path / "attachments",
+        pii_keys=generate_key_spec("t1"),
+        pii_active_key="t1",
     )
     app = create_app(settings, clock=clock)
     async with app.router.lifespan_context(app):

@@ -21,6 +21,8 @@ PDF = b"%PDF-1.7\n" + b"0" * 2048 + b"\n%%EOF\n"
 SECTIONS: dict[str, Any] = {
     "basic_info": {
         "gender": "男",
+        "mobile_phone": "13534524568",
+        "contact_phone": "18888888888",
         "birth_date": "1985-06-03",
         "ethnicity": "汉族",
         "work_start_date": "2008-07-01",
@@ -333,3 +335,28 @@ async def test_one_live_application_per_title_and_abandon_frees_it(demo: Api) ->
     assert again.status_code == 409 and "继续申报" in again.json()["detail"]
     assert (await api.post(f"/applications/{first['id']}/abandon", headers=api.applicant)).status_code == 204
     assert (await api.post("/applications", headers=api.applicant, json=body)).status_code == 201
+
+
+async def test_phone_numbers_are_encrypted_at_rest_masked_by_default_and_revealed_with_a_record(demo: Api) -> None:
+    api = demo
+    app = (
+        await api.post(
+            "/applications",
+            headers=api.applicant,
+            json=settings(None, method="RENDING", level="ZHULI", qualification="NONGYE_ZHULI_NONGYI"),
+        )
+    ).json()
+    assert (await save(api, app["id"], "basic_info", SECTIONS["basic_info"])).status_code == 200
+    shown = (await api.get(f"/applications/{app['id']}", headers=api.applicant)).json()["sections"]["basic_info"]
+    assert shown["mobile_phone"] == "135****4568" and shown["contact_phone"] == "188****8888"
+    clear = (await api.get(f"/applications/{app['id']}", headers=api.applicant, params={"reveal": True})).json()
+    assert clear["sections"]["basic_info"]["mobile_phone"] == "13534524568"
+    engine = create_engine(api.database_url)
+    try:
+        async with engine.connect() as conn:
+            stored = (await conn.execute(text("SELECT sections::text FROM applications"))).scalar_one()
+            logged = (await conn.execute(text("SELECT count(*) FROM personal_data_access"))).scalar_one()
+    finally:
+        await engine.dispose()
+    assert "13534524568" not in stored and "18888888888" not in stored
+    assert logged == 1

@@ -14,13 +14,13 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from identity_bridge.adapters.pii_crypto import generate_key_spec
 from identity_bridge.adapters.signing_keys import generate_pem
 from identity_bridge.main import create_app
 from identity_bridge.settings import Settings
 from support.oidc_op import TEST_ID_NUMBER, TEST_PHONE, OpenIdProvider
 from zc_db import create_engine
 from zc_db.migrate import upgrade
+from zc_db.pii import generate_key_spec
 
 REPO = Path(__file__).resolve().parents[3]
 PUBLIC = "http://127.0.0.1:8000"

@@ -12,11 +12,11 @@ from typing import Any
 from sqlalchemy import text
 
 from identity_bridge.adapters.db.pii_rotation import rotate_pii
-from identity_bridge.adapters.pii_crypto import PiiCipher, generate_key_spec, parse_key_ring
 from identity_bridge.adapters.signing_keys import generate_pem
 from integration.identity.conftest import CSRF, Browser
 from zc_auth import StaticJwks, TokenVerifier
 from zc_db import create_engine, create_session_factory
+from zc_db.pii import PiiCipher, generate_key_spec, parse_key_ring
 
 
 async def test_pii_rotation_moves_every_value_to_the_new_key(

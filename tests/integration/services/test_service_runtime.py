@@ -38,9 +38,13 @@ SERVICES = [
 def settings_for(package: str, database_url: str, nats_url: str, tmp_path: Path) -> Any:
     settings_cls = importlib.import_module(f"{package}.settings").Settings
     extra: dict[str, Any] = {}
+    if package == "applications":
+        from zc_db.pii import generate_key_spec
+
+        extra.update(pii_keys=generate_key_spec("t1"), pii_active_key="t1", attachments_dir=tmp_path / "att")
     if package == "identity_bridge":
-        from identity_bridge.adapters.pii_crypto import generate_key_spec
         from identity_bridge.adapters.signing_keys import generate_pem
+        from zc_db.pii import generate_key_spec
 
         key = tmp_path / f"key-{random_suffix()}.pem"
         key.write_bytes(generate_pem())

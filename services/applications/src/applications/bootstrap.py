@@ -23,6 +23,7 @@ from applications.usecases.reference import ReferenceService
 from zc_auth import HttpJwks, RevokedSessions, TokenVerifier
 from zc_auth.revocation import SESSION_ENDED_SUBJECT
 from zc_db import MessagingTables, create_engine, create_session_factory, database_ready
+from zc_db.pii import PiiCipher, parse_key_ring
 from zc_messaging import NatsConnection, follow_subject
 
 SERVICE = "applications"
@@ -87,6 +88,7 @@ async def build_container(settings: Settings, *, clock: Callable[[], datetime] |
             reference=reference,
             outbox=messaging,
             storage=FilesystemStorage(settings.attachments_dir),
+            cipher=PiiCipher(parse_key_ring(settings.pii_keys), settings.pii_active_key),
             **clocked,
         ),
         messages=MessageService(sessions=sessions, store=SqlMessageStore, applications=SqlApplicationStore, **clocked),

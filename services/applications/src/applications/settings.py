@@ -17,6 +17,9 @@ class Settings(BaseSettings):
     token_audience: str = "applications"  # tokens name the services they are for
 
     # where the identity bridge publishes its token-signing keys
+    # personal data at rest (phone numbers): key ring "id:base64url,…" and the active key id
+    pii_keys: str
+    pii_active_key: str
     # where uploaded files are kept (the filesystem adapter of the embedded default)
     attachments_dir: Path = Path(".data/attachments")
     jwks_url: str = "http://127.0.0.1:8000/api/identity/.well-known/jwks.json"

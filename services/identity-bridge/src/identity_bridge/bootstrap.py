@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from identity_bridge.adapters.db.store import SqlIdentityStore
 from identity_bridge.adapters.db.tables import messaging
 from identity_bridge.adapters.oidc import OidcProvider
-from identity_bridge.adapters.pii_crypto import BlindIndex, PiiCipher, parse_key_ring
 from identity_bridge.adapters.signing_keys import SigningKeyRing
 from identity_bridge.adapters.ticket import TicketProvider
 from identity_bridge.adapters.token_minter import TokenMinter
@@ -22,6 +21,7 @@ from identity_bridge.settings import Settings
 from identity_bridge.usecases.handlers import IdentityService
 from identity_bridge.usecases.ports import IdentityProvider
 from zc_db import create_engine, create_session_factory, database_ready
+from zc_db.pii import BlindIndex, PiiCipher, parse_key_ring
 from zc_messaging import NatsConnection
 
 SERVICE = "identity-bridge"

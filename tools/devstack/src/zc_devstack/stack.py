@@ -123,22 +123,27 @@ class Stack:
             env.update(self._identity_env(base))
         if svc.package == "applications":
             env["APPLICATIONS_ATTACHMENTS_DIR"] = str(self.data_dir / "attachments")
+            env.update(self._pii_env("applications", "APPLICATIONS"))
         return env
 
-    def _identity_env(self, base: str) -> dict[str, str]:
-        """Development settings of the identity bridge: its keys are made once and kept in the data dir."""
-        from identity_bridge.adapters.pii_crypto import generate_key_spec
+    def _pii_env(self, service: str, prefix: str) -> dict[str, str]:
+        """A service's personal-data keys, made once and kept in the data dir (each service has its own)."""
+        from zc_db.pii import generate_key_spec
 
-        keys_file = self.data_dir / "identity" / "pii-keys.env"
+        keys_file = self.data_dir / service / "pii-keys.env"
         if not keys_file.exists():
             keys_file.parent.mkdir(parents=True, exist_ok=True)
             ring = generate_key_spec("dev1")
             index = generate_key_spec("index").split(":", 1)[1]
             keys_file.write_text(
-                f"IDENTITY_PII_KEYS={ring}\nIDENTITY_PII_ACTIVE_KEY=dev1\nIDENTITY_PII_INDEX_KEY={index}\n"
+                f"{prefix}_PII_KEYS={ring}\n{prefix}_PII_ACTIVE_KEY=dev1\n{prefix}_PII_INDEX_KEY={index}\n"
             )
             keys_file.chmod(0o600)
-        env = dict(line.split("=", 1) for line in keys_file.read_text().splitlines() if "=" in line)
+        return dict(line.split("=", 1) for line in keys_file.read_text().splitlines() if "=" in line)
+
+    def _identity_env(self, base: str) -> dict[str, str]:
+        """Development settings of the identity bridge: its keys are made once and kept in the data dir."""
+        env = self._pii_env("identity", "IDENTITY")
         env.update(
             {
                 "ZC_ENV": "dev",

@@ -49,9 +49,12 @@ async def mine(principal: PrincipalDep, svc: ServiceDep) -> dict[str, Any]:
 
 
 @router.get("/applications/{app_id}", summary="继续申报（申报详情）")
-async def get(app_id: str, principal: PrincipalDep, svc: ServiceDep, response: Response) -> dict[str, Any]:
+async def get(
+    app_id: str, principal: PrincipalDep, svc: ServiceDep, response: Response, reveal: bool = False
+) -> dict[str, Any]:
+    """Phone numbers are masked unless `reveal=true` (recorded as an access to personal data)."""
     response.headers["Cache-Control"] = "no-store"
-    return await svc.get(applicant(principal), app_id)
+    return await svc.get(applicant(principal), app_id, reveal=reveal)
 
 
 @router.put("/applications/{app_id}/sections/{name}", summary="暂存信息项")

@@ -20,6 +20,8 @@ class BasicInfo(Section):
 
     former_name: str | None = Field(default=None, max_length=10, description="曾用名")
     gender: Literal["男", "女"] = Field(description="性别")
+    mobile_phone: str = Field(pattern=r"^1\d{10}$", description="手机号码")
+    contact_phone: str | None = Field(default=None, pattern=r"^[0-9-]{7,11}$", description="联系电话")
     birth_date: date = Field(description="出生日期")
     nationality: str = Field(default="中国", max_length=20, description="国籍")
     ethnicity: str = Field(max_length=20, description="民族")

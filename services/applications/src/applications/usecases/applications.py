@@ -28,7 +28,8 @@ from applications.domain.application import (
 from applications.domain.committees import local_today
 from applications.domain.files import PHOTO_MAX_BYTES, FileRejectedError, check_material, check_photo
 from applications.domain.settings import INITIAL
-from applications.usecases.ports import ApplicationStore, AttachmentStorage, ReferenceStore
+from applications.usecases.personal_data import PhoneFields
+from applications.usecases.ports import ApplicationStore, AttachmentStorage, PiiProtector, ReferenceStore
 from applications.usecases.reference import ReferenceService, SettingsChoice
 from zc_contracts import applications_v1, make_envelope
 from zc_db import MessagingTables
@@ -47,6 +48,7 @@ class ApplicationService:
         reference: ReferenceService,
         outbox: MessagingTables,
         storage: AttachmentStorage,
+        cipher: PiiProtector,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._sessions = sessions
@@ -55,6 +57,7 @@ class ApplicationService:
         self._reference = reference
         self._outbox = outbox
         self._storage = storage
+        self._pii = PhoneFields(cipher)
         self._clock = clock
 
     async def create(self, applicant: str, choice: SettingsChoice) -> dict[str, Any]:
@@ -103,10 +106,16 @@ class ApplicationService:
             raise ApplicationNotFoundError(NOT_FOUND)
         return row
 
-    async def get(self, applicant: str, app_id: str) -> dict[str, Any]:
-        async with self._sessions() as s:
-            row = await self._own(self._store(s), applicant, app_id)
-        return self._view(row, full=True)
+    async def get(self, applicant: str, app_id: str, *, reveal: bool = False) -> dict[str, Any]:
+        """Phone numbers come masked; `reveal` shows them in clear and is recorded."""
+        async with self._sessions() as s, s.begin():
+            store = self._store(s)
+            row = await self._own(store, applicant, app_id)
+            if reveal:
+                await store.log_access(actor=applicant, app_id=app_id, fields=list(self._pii.FIELDS))
+        view = self._view(row, full=True)
+        view["sections"] = self._pii.show(view["sections"], reveal=reveal)
+        return view
 
     async def mine(self, applicant: str) -> list[dict[str, Any]]:
         async with self._sessions() as s:
@@ -148,6 +157,8 @@ class ApplicationService:
                 raise StaleSectionError("该信息已被修改（可能在其他窗口），请刷新后再保存")
             if name == "achievements":
                 await self._check_templates(s, row, content)
+            if name == "basic_info":
+                content = self._pii.seal(content)  # phone numbers never reach the database in clear
             sections = {**row["sections"], name: content}
             versions = {**row["section_versions"], name: current + 1}
             await store.update(app_id, {"sections": sections, "section_versions": versions}, now=self._clock())
@@ -255,7 +266,7 @@ class ApplicationService:
             snap = await store.snapshot(app_id, version)
         if snap is None:
             raise ApplicationNotFoundError("该版本的申报材料不存在")
-        return snap
+        return {**snap, "sections": self._pii.show(snap["sections"], reveal=False)}
 
     # --- attachments: the photo and the committee's required materials ---------------------------------
     async def upload(

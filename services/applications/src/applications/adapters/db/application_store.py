@@ -10,7 +10,12 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from applications.adapters.db.tables import application_snapshots, applications_table, attachments
+from applications.adapters.db.tables import (
+    application_snapshots,
+    applications_table,
+    attachments,
+    personal_data_access,
+)
 
 A = applications_table
 
@@ -101,3 +106,10 @@ class SqlApplicationStore:
 
     async def delete_attachment(self, att_id: str, *, now: datetime) -> None:
         await self._s.execute(update(attachments).where(attachments.c.id == uuid.UUID(att_id)).values(deleted_at=now))
+
+    async def log_access(self, *, actor: str, app_id: str, fields: list[str]) -> None:
+        await self._s.execute(
+            insert(personal_data_access).values(
+                id=uuid.uuid4(), actor=actor, application_id=uuid.UUID(app_id), fields=fields
+            )
+        )

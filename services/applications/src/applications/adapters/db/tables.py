@@ -180,3 +180,14 @@ messages = Table(
     Column("read_at", DateTime(timezone=True)),
     Index("ix_messages_recipient", "recipient", "created_at"),
 )
+
+# Who saw personal data in clear, and when (append-only)
+personal_data_access = Table(
+    "personal_data_access",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("actor", String(64), nullable=False),
+    Column("application_id", UUID(as_uuid=True), nullable=False),
+    Column("fields", JSONB, nullable=False),
+)

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from identity_bridge.adapters.db.tables import sessions as sessions_table
 from identity_bridge.adapters.db.tables import users
-from identity_bridge.adapters.pii_crypto import PiiCipher
+from zc_db.pii import PiiCipher
 
 log = logging.getLogger("identity_bridge.pii_rotation")
 

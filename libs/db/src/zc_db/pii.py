@@ -1,4 +1,5 @@
-"""Adapters: encryption at rest of personal data (AES-256-GCM / SM4-GCM, key rotation) and an HMAC blind index."""
+"""DB layer: personal data at rest — AES-256-GCM (or SM4-GCM) column encryption with key rotation and an
+HMAC blind index; shared by every service that stores ID or phone numbers."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from identity_bridge.adapters.pii_crypto import (
+from zc_db.pii import (
     BlindIndex,
     PiiAlgorithmUnavailableError,
     PiiCipher,
