@@ -183,3 +183,43 @@ async def test_units_cannot_write_about_unsubmitted_applications(api: Api, statu
         json={"application_id": app["id"], "title": "t", "body": "b", "sender_name": "单位"},
     )
     assert r.status_code == 404
+
+
+async def test_withdrawal_is_asked_of_the_review_and_its_answer_applied(api: Api, clean_jetstream: str) -> None:
+    app = await submitted_application(api)
+    r = await api.post(f"/applications/{app['id']}/withdraw", headers=api.applicant)
+    assert r.status_code == 200 and r.json()["withdraw_requested"] is True
+    twice = await api.post(f"/applications/{app['id']}/withdraw", headers=api.applicant)
+    assert twice.status_code == 409
+    engine = create_engine(api.database_url)
+    try:
+        async with engine.connect() as conn:
+            asked = (
+                await conn.execute(
+                    text("SELECT count(*) FROM outbox WHERE subject = 'applications.application.withdraw_requested.v1'")
+                )
+            ).scalar_one()
+    finally:
+        await engine.dispose()
+    assert asked == 1
+    now = datetime.now(UTC)
+    await deliver(
+        api,
+        clean_jetstream,
+        review_v1.WithdrawRefused(application_id=app["id"], reason="单位已开始审核", refused_at=now),
+    )
+    refused = (await api.get(f"/applications/{app['id']}", headers=api.applicant)).json()
+    assert refused["status_name"] == "审核中" and refused["withdraw_requested"] is False
+    assert (await api.post(f"/applications/{app['id']}/withdraw", headers=api.applicant)).status_code == 200
+    await deliver(api, clean_jetstream, review_v1.ApplicationWithdrawn(application_id=app["id"], withdrawn_at=now))
+    back = (await api.get(f"/applications/{app['id']}", headers=api.applicant)).json()
+    assert back["status_name"] == "已退回" and back["status_reason"] == "申报人已撤回"
+    titles = [m["title"] for m in (await api.get("/messages", headers=api.applicant)).json()["items"]]
+    assert set(titles) == {"撤回成功", "撤回未成功"}
+
+
+async def test_only_submitted_applications_can_be_withdrawn(api: Api) -> None:
+    await load(api.database_url, year=2026)
+    app = (await api.post("/applications", headers=api.applicant, json=INITIAL)).json()
+    r = await api.post(f"/applications/{app['id']}/withdraw", headers=api.applicant)
+    assert r.status_code == 409 and "审核中" in r.json()["detail"]

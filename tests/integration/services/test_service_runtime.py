@@ -174,7 +174,7 @@ async def test_worker_relays_outbox_to_stream_and_stops_gracefully(
     js = nc.jetstream()
     await provision(js)
     engine = create_engine(migrated_url)
-    payload = applications_v1.ApplicationWithdrawn(application_id=uuid.uuid4(), withdrawn_at=datetime.now(UTC))
+    payload = applications_v1.ApplicationWithdrawRequested(application_id=uuid.uuid4(), requested_at=datetime.now(UTC))
     envelope = make_envelope(payload, source="applications", subject_id=str(payload.application_id))
     async with create_session_factory(engine)() as session, session.begin():
         await add_to_outbox(session, messaging, envelope)

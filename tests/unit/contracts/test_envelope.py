@@ -62,7 +62,7 @@ def test_envelope_round_trips_through_bytes_when_made_from_a_payload() -> None:
 def test_follow_up_event_inherits_correlation_and_names_its_cause() -> None:
     first = make_envelope(_submitted(), source="applications", subject_id="a-1")
     follow = make_envelope(
-        applications_v1.ApplicationWithdrawn(application_id=uuid.uuid4(), withdrawn_at=datetime.now(UTC)),
+        applications_v1.ApplicationWithdrawRequested(application_id=uuid.uuid4(), requested_at=datetime.now(UTC)),
         source="applications",
         subject_id="a-1",
         causation=first,

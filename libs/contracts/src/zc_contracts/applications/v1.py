@@ -39,11 +39,12 @@ class ApplicationSubmitted(EventPayload):
 
 
 @register
-class ApplicationWithdrawn(EventPayload):
-    """The applicant withdrew a submitted application before the unit reviewed it."""
+class ApplicationWithdrawRequested(EventPayload):
+    """The applicant asks to withdraw a submitted application; the review service decides (only while the
+    unit has not acted) and answers with review.application.withdrawn / withdraw_refused."""
 
-    event_type: ClassVar[str] = "applications.application.withdrawn"
+    event_type: ClassVar[str] = "applications.application.withdraw_requested"
     version: ClassVar[int] = 1
 
     application_id: UUID
-    withdrawn_at: datetime
+    requested_at: datetime

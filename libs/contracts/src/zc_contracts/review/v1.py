@@ -36,3 +36,26 @@ class ApplicationApproved(EventPayload):
     applicant_id: str
     qualification_code: str
     approved_at: datetime
+
+
+@register
+class ApplicationWithdrawn(EventPayload):
+    """The withdrawal was accepted: the application is back with the applicant, editable."""
+
+    event_type: ClassVar[str] = "review.application.withdrawn"
+    version: ClassVar[int] = 1
+
+    application_id: UUID
+    withdrawn_at: datetime
+
+
+@register
+class WithdrawRefused(EventPayload):
+    """The withdrawal came too late: the unit has already acted on the application."""
+
+    event_type: ClassVar[str] = "review.application.withdraw_refused"
+    version: ClassVar[int] = 1
+
+    application_id: UUID
+    reason: str = Field(max_length=200)
+    refused_at: datetime

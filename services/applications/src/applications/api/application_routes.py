@@ -92,6 +92,11 @@ async def submit(app_id: str, principal: PrincipalDep, svc: ServiceDep) -> dict[
     return await svc.submit(applicant(principal), app_id)
 
 
+@router.post("/applications/{app_id}/withdraw", summary="撤回（单位尚未审核时）")
+async def withdraw(app_id: str, principal: PrincipalDep, svc: ServiceDep) -> dict[str, Any]:
+    return await svc.withdraw(applicant(principal), app_id)
+
+
 @router.post("/applications/{app_id}/abandon", status_code=204, summary="废弃")
 async def abandon(app_id: str, principal: PrincipalDep, svc: ServiceDep) -> None:
     await svc.abandon(applicant(principal), app_id)

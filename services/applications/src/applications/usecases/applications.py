@@ -135,6 +135,7 @@ class ApplicationService:
             "title": f"{row['year']}年度 - {settings['qualification_name']}",
             "snapshot_version": row["snapshot_version"],
             "submitted_at": row["submitted_at"].isoformat() if row["submitted_at"] else None,
+            "withdraw_requested": row["withdraw_requested_at"] is not None,
         }
         if full:
             view["sections"] = row["sections"]
@@ -247,6 +248,28 @@ class ApplicationService:
                 snapshot_version=version,
             )
             await add_to_outbox(s, self._outbox, make_envelope(payload, source="applications", subject_id=app_id))
+        return await self.get(applicant, app_id)
+
+    async def withdraw(self, applicant: str, app_id: str) -> dict[str, Any]:
+        """撤回: asked of the review service, which grants it only while the unit has not acted."""
+        now = self._clock()
+        async with self._sessions() as s, s.begin():
+            store = self._store(s)
+            row = await self._own(store, applicant, app_id, lock=True)
+            if row["status"] != SUBMITTED:
+                raise ApplicationStateError("只有审核中的申报可以撤回")
+            if row["withdraw_requested_at"] is not None:
+                raise ApplicationStateError("已申请撤回，请等待处理结果")
+            await store.update(app_id, {"withdraw_requested_at": now}, now=now)
+            await add_to_outbox(
+                s,
+                self._outbox,
+                make_envelope(
+                    applications_v1.ApplicationWithdrawRequested(application_id=row["id"], requested_at=now),
+                    source="applications",
+                    subject_id=app_id,
+                ),
+            )
         return await self.get(applicant, app_id)
 
     async def abandon(self, applicant: str, app_id: str) -> None:

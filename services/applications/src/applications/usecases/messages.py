@@ -103,6 +103,16 @@ async def apply_review_outcome(envelope: Envelope, *, store: MessageStore, now: 
             str(payload.application_id), expected=(SUBMITTED,), status=APPROVED, reason=None, now=now
         )
         title, body = "评审通过", "您的职称申报已通过评审。"
+    elif isinstance(payload, review_v1.ApplicationWithdrawn):
+        row = await store.set_status(
+            str(payload.application_id), expected=(SUBMITTED,), status=RETURNED, reason="申报人已撤回", now=now
+        )
+        title, body = "撤回成功", "您的申报已撤回，可修改后在规定时间内重新提交。"
+    elif isinstance(payload, review_v1.WithdrawRefused):
+        row = await store.set_status(
+            str(payload.application_id), expected=(SUBMITTED,), status=SUBMITTED, reason=None, now=now
+        )
+        title, body = "撤回未成功", f"撤回申请未通过：{payload.reason}。如需修改，请联系审核单位退回。"
     else:
         return
     if row is not None:

@@ -72,6 +72,6 @@ class SqlMessageStore:
         await self._s.execute(
             update(applications_table)
             .where(applications_table.c.id == row["id"])
-            .values(status=status, status_reason=reason, updated_at=now)
+            .values(status=status, status_reason=reason, updated_at=now, withdraw_requested_at=None)
         )
         return dict(row)
