@@ -360,3 +360,38 @@ async def test_phone_numbers_are_encrypted_at_rest_masked_by_default_and_reveale
         await engine.dispose()
     assert "13534524568" not in stored and "18888888888" not in stored
     assert logged == 1
+
+
+async def test_profile_is_kept_between_applications_and_copied_into_a_new_one(demo: Api) -> None:
+    api = demo
+    put = await api.put(
+        "/profile/sections/education", json=SECTIONS["education"], headers={**api.applicant, "If-Match": "0"}
+    )
+    assert put.status_code == 200 and put.json()["version"] == 1
+    stale = await api.put("/profile/sections/education", json=[], headers={**api.applicant, "If-Match": "0"})
+    assert stale.status_code == 409
+    no_achievements = await api.put(
+        "/profile/sections/achievements", json=[], headers={**api.applicant, "If-Match": "0"}
+    )
+    assert no_achievements.status_code == 422
+    app = (
+        await api.post(
+            "/applications",
+            headers=api.applicant,
+            json=settings(None, method="RENDING", level="ZHULI", qualification="NONGYE_ZHULI_NONGYI"),
+        )
+    ).json()
+    assert app["sections"]["education"][0]["school"] == "四川农业大学" and app["section_versions"] == {"education": 1}
+    # saving in the application can keep the change in the profile too
+    r = await api.put(
+        f"/applications/{app['id']}/sections/basic_info",
+        json=SECTIONS["basic_info"],
+        params={"update_profile": True},
+        headers={**api.applicant, "If-Match": "0"},
+    )
+    assert r.status_code == 200
+    profile = (await api.get("/profile", headers=api.applicant)).json()
+    assert profile["sections"]["basic_info"]["mobile_phone"] == "135****4568"
+    assert profile["section_versions"] == {"education": 1, "basic_info": 1}
+    other = (await api.get("/profile", headers=api.as_(Role.APPLICANT, subject="usr_other"))).json()
+    assert other == {"sections": {}, "section_versions": {}}

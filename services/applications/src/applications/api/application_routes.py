@@ -65,7 +65,17 @@ async def save_section(
     svc: ServiceDep,
     content: Annotated[Any, Body()],
     if_match: Annotated[str | None, Header(description="该信息项当前版本号（首次保存为 0）")] = None,
+    update_profile: bool = False,
 ) -> dict[str, Any]:
+    """`update_profile=true` also keeps the section in 个人信息 for the next application."""
+    data, expected = _validated(name, content, if_match)
+    version = await svc.save_section(applicant(principal), app_id, name, data, expected_version=expected)
+    if update_profile and name != "achievements":
+        await svc.save_profile_section(principal.subject, name, data, expected_version=None)
+    return {"section": name, "version": version}
+
+
+def _validated(name: str, content: Any, if_match: str | None) -> tuple[Any, int]:
     adapter = SECTION_ADAPTERS.get(name)
     if adapter is None:
         raise NotFoundProblem("信息项不存在", code="application.unknown_section")
@@ -80,10 +90,25 @@ async def save_section(
         validated = adapter.validate_python(content)
     except ValidationError as exc:
         raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
-    data = adapter.dump_python(validated, mode="json", exclude_none=True)
-    version = await svc.save_section(
-        applicant(principal), app_id, name, data, expected_version=int(if_match.strip('"'))
-    )
+    return adapter.dump_python(validated, mode="json", exclude_none=True), int(if_match.strip('"'))
+
+
+@router.get("/profile", summary="个人信息")
+async def profile(principal: PrincipalDep, svc: ServiceDep, response: Response) -> dict[str, Any]:
+    response.headers["Cache-Control"] = "no-store"
+    return await svc.profile(applicant(principal))
+
+
+@router.put("/profile/sections/{name}", summary="维护个人信息")
+async def save_profile(
+    name: str,
+    principal: PrincipalDep,
+    svc: ServiceDep,
+    content: Annotated[Any, Body()],
+    if_match: Annotated[str | None, Header(description="该信息项当前版本号（首次保存为 0）")] = None,
+) -> dict[str, Any]:
+    data, expected = _validated(name, content, if_match)
+    version = await svc.save_profile_section(applicant(principal), name, data, expected_version=expected)
     return {"section": name, "version": version}
 
 

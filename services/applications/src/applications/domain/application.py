@@ -43,6 +43,8 @@ INITIAL_SECTIONS = (
     "continuing_education",
     "assessments",
 )
+# 个人信息 (§2.3) keeps everything but the committee-specific achievements
+PROFILE_SECTIONS = tuple(n for n in REVIEW_SECTIONS if n != "achievements")
 SECTION_NAMES = {
     "basic_info": "个人基本信息",
     "education": "学历信息",

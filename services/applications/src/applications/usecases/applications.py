@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from applications.domain.application import (
     ABANDONED,
     DRAFT,
+    PROFILE_SECTIONS,
     RETURNED,
     SECTION_NAMES,
     STATUS_NAMES,
@@ -79,7 +80,10 @@ class ApplicationService:
             "committee_name": (checked.get("committee") or {}).get("name"),
             "entrustment_letter_required": checked["entrustment_letter_required"],
         }
+        initial = choice.method == INITIAL
         async with self._sessions() as s, s.begin():
+            profile = await self._store(s).profile(applicant)  # 个人信息 is copied in
+            copied = {k: v for k, v in profile["sections"].items() if k in allowed_sections(initial)}
             app_id = await self._store(s).insert(
                 {
                     "applicant_id": applicant,
@@ -90,8 +94,8 @@ class ApplicationService:
                     "activity_id": checked.get("activity_id"),
                     "settings": settings,
                     "status": DRAFT,
-                    "sections": {},
-                    "section_versions": {},
+                    "sections": copied,
+                    "section_versions": dict.fromkeys(copied, 1),
                 }
             )
         if app_id is None:
@@ -173,6 +177,34 @@ class ApplicationService:
         for i, item in enumerate(content):
             if item.get("template_code") not in codes:
                 raise ApplicationError("请选择评委会设置的业绩成果类型", field=f"{i}.template_code")
+
+    # --- 个人信息 --------------------------------------------------------------------------------------------
+    async def profile(self, applicant: str) -> dict[str, Any]:
+        async with self._sessions() as s:
+            row = await self._store(s).profile(applicant)
+        return {"sections": self._pii.show(row["sections"], reveal=False), "section_versions": row["section_versions"]}
+
+    async def save_profile_section(
+        self, applicant: str, name: str, content: Any, *, expected_version: int | None
+    ) -> int:
+        """`expected_version` None: the save comes from an application section and simply wins."""
+        if name not in PROFILE_SECTIONS:
+            raise ApplicationError("个人信息不包含此信息项", field="section")
+        if name == "basic_info":
+            content = self._pii.seal(content)
+        async with self._sessions() as s, s.begin():
+            store = self._store(s)
+            row = await store.profile(applicant, lock=True)
+            current = int(row["section_versions"].get(name, 0))
+            if expected_version is not None and current != expected_version:
+                raise StaleSectionError("该信息已被修改（可能在其他窗口），请刷新后再保存")
+            await store.save_profile(
+                applicant,
+                {**row["sections"], name: content},
+                {**row["section_versions"], name: current + 1},
+                now=self._clock(),
+            )
+        return current + 1
 
     async def submit(self, applicant: str, app_id: str) -> dict[str, Any]:
         """提交: complete, in time, then frozen as a new snapshot version and announced to the review."""

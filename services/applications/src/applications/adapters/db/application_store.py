@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +16,7 @@ from applications.adapters.db.tables import (
     applications_table,
     attachments,
     personal_data_access,
+    profiles,
 )
 
 A = applications_table
@@ -112,4 +114,22 @@ class SqlApplicationStore:
             insert(personal_data_access).values(
                 id=uuid.uuid4(), actor=actor, application_id=uuid.UUID(app_id), fields=fields
             )
+        )
+
+    # --- 个人信息 (the profile kept between applications) ----------------------------------------------------
+    async def profile(self, applicant_id: str, *, lock: bool = False) -> dict[str, Any]:
+        query = select(profiles).where(profiles.c.applicant_id == applicant_id)
+        if lock:
+            await self._s.execute(pg_insert(profiles).values(applicant_id=applicant_id).on_conflict_do_nothing())
+            query = query.with_for_update()
+        row = (await self._s.execute(query)).mappings().first()
+        return dict(row) if row else {"applicant_id": applicant_id, "sections": {}, "section_versions": {}}
+
+    async def save_profile(
+        self, applicant_id: str, sections: dict[str, Any], versions: dict[str, int], *, now: datetime
+    ) -> None:
+        await self._s.execute(
+            update(profiles)
+            .where(profiles.c.applicant_id == applicant_id)
+            .values(sections=sections, section_versions=versions, updated_at=now)
         )

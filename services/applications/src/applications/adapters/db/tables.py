@@ -192,3 +192,13 @@ personal_data_access = Table(
     Column("application_id", UUID(as_uuid=True), nullable=False),
     Column("fields", JSONB, nullable=False),
 )
+
+# 个人信息 (§2.3): kept between applications; a new application copies it in
+profiles = Table(
+    "profiles",
+    metadata,
+    Column("applicant_id", String(64), primary_key=True),
+    Column("sections", JSONB, nullable=False, server_default="{}"),
+    Column("section_versions", JSONB, nullable=False, server_default="{}"),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
