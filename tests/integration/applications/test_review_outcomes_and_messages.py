@@ -223,3 +223,19 @@ async def test_only_submitted_applications_can_be_withdrawn(api: Api) -> None:
     app = (await api.post("/applications", headers=api.applicant, json=INITIAL)).json()
     r = await api.post(f"/applications/{app['id']}/withdraw", headers=api.applicant)
     assert r.status_code == 409 and "审核中" in r.json()["detail"]
+
+
+async def test_unit_reviewers_read_submitted_snapshots_of_their_unit_only(api: Api) -> None:
+    await load(api.database_url, year=2026)
+    draft = (await api.post("/applications", headers=api.applicant, json=INITIAL)).json()
+    mine = api.as_(grant(Role.UNIT_REVIEWER, ScopeType.UNIT, UNIT), subject="usr_unit")
+    assert (await api.get(f"/review/applications/{draft['id']}", headers=mine)).status_code == 404  # not submitted
+    for name in ("basic_info", "education", "work_history", "assessments"):
+        await save(api, draft["id"], name, SECTIONS[name])
+    await api.post(f"/applications/{draft['id']}/submit", headers=api.applicant)
+    seen = await api.get(f"/review/applications/{draft['id']}", headers=mine)
+    assert seen.status_code == 200 and seen.json()["version"] == 1
+    assert seen.json()["sections"]["basic_info"]["mobile_phone"] == "135****4568"
+    other_unit = api.as_(grant(Role.UNIT_REVIEWER, ScopeType.UNIT, "0193a1f0-0000-7000-8000-00000000a002"))
+    assert (await api.get(f"/review/applications/{draft['id']}", headers=other_unit)).status_code == 404
+    assert (await api.get(f"/review/applications/{draft['id']}", headers=api.as_(Role.APPLICANT))).status_code == 404

@@ -14,7 +14,7 @@ from applications.api.schemas import SettingsCheck
 from applications.api.sections import SECTION_ADAPTERS
 from applications.usecases.applications import ApplicationService
 from applications.usecases.reference import SettingsChoice
-from zc_auth import Principal, PrincipalDep, Role
+from zc_auth import Principal, PrincipalDep, Role, ScopeType
 from zc_http import ForbiddenProblem, NotFoundProblem, ProblemError
 
 router = APIRouter(tags=["applications"])
@@ -188,3 +188,16 @@ async def download(app_id: str, att_id: str, principal: PrincipalDep, svc: Servi
 @router.delete("/applications/{app_id}/attachments/{att_id}", status_code=204, summary="删除附件")
 async def remove(app_id: str, att_id: str, principal: PrincipalDep, svc: ServiceDep) -> None:
     await svc.remove_file(applicant(principal), app_id, att_id)
+
+
+@router.get("/review/applications/{app_id}", summary="审核人查看申报材料（已提交版本）", tags=["review"])
+async def reviewer_view(
+    app_id: str, principal: PrincipalDep, svc: ServiceDep, response: Response, version: int | None = None
+) -> dict[str, Any]:
+    response.headers["Cache-Control"] = "no-store"
+    return await svc.reviewer_view(
+        reviewer=principal.subject,
+        may_review_unit=lambda unit: principal.has_role(Role.UNIT_REVIEWER, ScopeType.UNIT, unit),
+        app_id=app_id,
+        version=version,
+    )

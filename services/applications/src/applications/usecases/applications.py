@@ -304,6 +304,26 @@ class ApplicationService:
             )
         return await self.get(applicant, app_id)
 
+    async def reviewer_view(
+        self, *, reviewer: str, may_review_unit: Callable[[str], bool], app_id: str, version: int | None = None
+    ) -> dict[str, Any]:
+        """What a reviewer sees: the submitted snapshot, once it reached their stage, within their scope.
+
+        For now the unit stage: a unit reviewer of the application's unit, from submission on. The later
+        stages follow once the review service reports them (issue #6/#7). Anyone else: 404, not 403, so
+        ids cannot be probed.
+        """
+        async with self._sessions() as s, s.begin():
+            store = self._store(s)
+            row = await store.get(app_id)
+            if row is None or row["snapshot_version"] == 0 or not may_review_unit(str(row["unit_id"])):
+                raise ApplicationNotFoundError(NOT_FOUND)
+            snap = await store.snapshot(app_id, version or int(row["snapshot_version"]))
+            if snap is None:
+                raise ApplicationNotFoundError("该版本的申报材料不存在")
+            await store.log_access(actor=reviewer, app_id=app_id, fields=["snapshot"])
+        return {**snap, "sections": self._pii.show(snap["sections"], reveal=False)}
+
     async def abandon(self, applicant: str, app_id: str) -> None:
         """废弃: the record goes, and with it the committee-specific achievements (the manual's note)."""
         async with self._sessions() as s, s.begin():
