@@ -239,3 +239,41 @@ async def test_unit_reviewers_read_submitted_snapshots_of_their_unit_only(api: A
     other_unit = api.as_(grant(Role.UNIT_REVIEWER, ScopeType.UNIT, "0193a1f0-0000-7000-8000-00000000a002"))
     assert (await api.get(f"/review/applications/{draft['id']}", headers=other_unit)).status_code == 404
     assert (await api.get(f"/review/applications/{draft['id']}", headers=api.as_(Role.APPLICANT))).status_code == 404
+
+
+async def test_past_jobs_lock_after_a_first_passed_title_but_the_current_job_stays_editable(
+    api: Api, clean_jetstream: str
+) -> None:
+    history = [
+        {"start": "2008-07-01", "end": "2015-06-30", "employer": "旧单位", "content": "农机推广。"},
+        {"start": "2015-07-01", "employer": "成都市示例农业科技有限公司", "content": "技术培训。"},
+    ]
+    await load(api.database_url, year=2026)
+    first = (await api.post("/applications", headers=api.applicant, json=INITIAL)).json()
+    for name in ("basic_info", "education", "assessments"):
+        await save(api, first["id"], name, SECTIONS[name])
+    await save(api, first["id"], "work_history", history)
+    assert (await api.post(f"/applications/{first['id']}/submit", headers=api.applicant)).status_code == 200
+    await deliver(
+        api,
+        clean_jetstream,
+        review_v1.ApplicationApproved(
+            application_id=first["id"],
+            applicant_id="usr_applicant",
+            qualification_code="NONGYE_ZHULI_NONGYI",
+            approved_at=datetime.now(UTC),
+        ),
+    )
+
+    nxt = (
+        await api.post(
+            "/applications",
+            headers=api.applicant,
+            json=settings(None, method="RENDING", level="ZHONGJI", qualification="NONGYE_ZHONGJI_NONGYI"),
+        )
+    ).json()
+    changed_past = [{**history[0], "employer": "改过的单位"}, history[1]]
+    r = await save(api, nxt["id"], "work_history", changed_past)
+    assert r.status_code == 422 and r.json()["field"] == "work_history" and "不可更改" in r.json()["detail"]
+    current_edited = [history[0], {**history[1], "content": "技术培训与推广。"}]
+    assert (await save(api, nxt["id"], "work_history", current_edited)).status_code == 200

@@ -115,3 +115,12 @@ def missing_for_submission(sections: Mapping[str, Any], req: Requirements) -> li
         if not counted:
             missing.append(("achievements", "请至少填写一项符合评委会政策要求的业绩成果（其他业绩成果不计入）"))
     return missing
+
+
+def check_locked_work_history(new: list[dict[str, Any]], passed: list[dict[str, Any]]) -> None:
+    """After a first successful title, the jobs it was judged on that had ended stay as they were; only the
+    current job (no end date) may change (§2.2.1.1.2 item 7)."""
+    locked = [entry for entry in passed if entry.get("end")]
+    for entry in locked:
+        if entry not in new:
+            raise ApplicationError("申报人首次申报职称并通过后，之前任职的工作经历内容不可更改", field="work_history")

@@ -24,6 +24,7 @@ from applications.domain.application import (
     StaleSectionError,
     allowed_sections,
     check_editable,
+    check_locked_work_history,
     missing_for_submission,
 )
 from applications.domain.committees import local_today
@@ -162,6 +163,8 @@ class ApplicationService:
                 raise StaleSectionError("该信息已被修改（可能在其他窗口），请刷新后再保存")
             if name == "achievements":
                 await self._check_templates(s, row, content)
+            if name == "work_history":
+                check_locked_work_history(content, await store.passed_work_history(applicant))
             if name == "basic_info":
                 content = self._pii.seal(content)  # phone numbers never reach the database in clear
             sections = {**row["sections"], name: content}

@@ -133,3 +133,20 @@ class SqlApplicationStore:
             .where(profiles.c.applicant_id == applicant_id)
             .values(sections=sections, section_versions=versions, updated_at=now)
         )
+
+    async def passed_work_history(self, applicant_id: str) -> list[dict[str, Any]]:
+        """Work-history entries of the applicant's last passed application (what it was judged on)."""
+        row = (
+            await self._s.execute(
+                select(application_snapshots.c.content)
+                .join(A, A.c.id == application_snapshots.c.application_id)
+                .where(
+                    A.c.applicant_id == applicant_id,
+                    A.c.status.in_(("approved", "certified")),
+                    application_snapshots.c.version == A.c.snapshot_version,
+                )
+                .order_by(A.c.submitted_at.desc())
+                .limit(1)
+            )
+        ).first()
+        return list((row.content.get("sections") or {}).get("work_history") or []) if row else []
