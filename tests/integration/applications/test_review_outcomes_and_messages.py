@@ -12,6 +12,7 @@ import nats
 import pytest
 from sqlalchemy import text
 
+from applications.adapters.db.application_store import SqlApplicationStore
 from applications.adapters.db.message_store import SqlMessageStore
 from applications.adapters.db.tables import messaging
 from applications.consumers import handlers
@@ -44,13 +45,18 @@ async def deliver(api: Api, nats_url: str, *payloads: Any) -> None:
         js = nc.jetstream()
         await provision(js, TOPOLOGY)
         for p in payloads:
-            env = make_envelope(p, source="review", subject_id=str(p.application_id))
+            env = make_envelope(p, source="review", subject_id=str(getattr(p, "application_id", None) or p.record_id))
             await js.publish(env.subject, env.to_bytes(), headers={"Nats-Msg-Id": str(env.id)})
-        spec = TOPOLOGY.consumer("applications__review_outcomes")
+        durable = (
+            "applications__record_outcomes"
+            if payloads[0].subject().startswith("review.record.")
+            else ("applications__review_outcomes")
+        )
+        spec = TOPOLOGY.consumer(durable)
         runner = ConsumerRunner(
             js=js,
             spec=spec,
-            handler=handlers(SqlMessageStore)[spec.durable],
+            handler=handlers(SqlMessageStore, SqlApplicationStore)[spec.durable],
             session_factory=create_session_factory(engine),
             tables=messaging,
             fetch_timeout=0.3,

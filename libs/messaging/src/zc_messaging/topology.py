@@ -81,5 +81,11 @@ TOPOLOGY = Topology(
             filter_subject="review.application.>",
             description="applications: status and notices from review decisions",
         ),
+        ConsumerSpec(
+            durable="applications__record_outcomes",
+            stream="REVIEW",
+            filter_subject="review.record.>",
+            description="applications: outcomes of 外省职称确认 and 专技人才统计 reviews",
+        ),
     ),
 )

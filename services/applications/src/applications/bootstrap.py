@@ -19,6 +19,7 @@ from applications.adapters.db.tables import messaging
 from applications.settings import Settings
 from applications.usecases.applications import ApplicationService
 from applications.usecases.messages import MessageService
+from applications.usecases.records import RecordService
 from applications.usecases.reference import ReferenceService
 from zc_auth import HttpJwks, RevokedSessions, TokenVerifier
 from zc_auth.revocation import SESSION_ENDED_SUBJECT
@@ -40,6 +41,7 @@ class Container:
     reference: ReferenceService
     applications: ApplicationService
     messages: MessageService
+    records: RecordService
     background: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def readiness(self) -> dict[str, bool]:
@@ -92,5 +94,8 @@ async def build_container(settings: Settings, *, clock: Callable[[], datetime] |
             **clocked,
         ),
         messages=MessageService(sessions=sessions, store=SqlMessageStore, applications=SqlApplicationStore, **clocked),
+        records=RecordService(
+            sessions=sessions, store=SqlApplicationStore, reference_store=SqlReferenceStore, outbox=messaging, **clocked
+        ),
         background=[follower],
     )

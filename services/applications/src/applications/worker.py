@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from applications.adapters.db.application_store import SqlApplicationStore
 from applications.adapters.db.message_store import SqlMessageStore
 from applications.adapters.db.tables import messaging
 from applications.bootstrap import SERVICE
@@ -19,7 +20,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         database_url=settings.database_url,
         nats_url=settings.nats_url,
         tables=messaging,
-        handlers=handlers(SqlMessageStore),
+        handlers=handlers(SqlMessageStore, SqlApplicationStore),
         stop=stop,
     )
 

@@ -48,3 +48,18 @@ class ApplicationWithdrawRequested(EventPayload):
 
     application_id: UUID
     requested_at: datetime
+
+
+@register
+class RecordSubmitted(EventPayload):
+    """A person submitted a 外省职称确认 or 专技人才统计 record to their unit for review."""
+
+    event_type: ClassVar[str] = "applications.record.submitted"
+    version: ClassVar[int] = 1
+
+    record_id: UUID
+    kind: Literal["out_of_province", "talent_stats"]
+    applicant_id: str
+    unit_id: UUID
+    department_ids: list[UUID] = Field(default_factory=list)
+    submitted_at: datetime

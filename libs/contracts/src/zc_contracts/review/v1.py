@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
@@ -59,3 +59,16 @@ class WithdrawRefused(EventPayload):
     application_id: UUID
     reason: str = Field(max_length=200)
     refused_at: datetime
+
+
+@register
+class RecordDecided(EventPayload):
+    """The review of a 外省职称确认 or 专技人才统计 record ended (or sent it back)."""
+
+    event_type: ClassVar[str] = "review.record.decided"
+    version: ClassVar[int] = 1
+
+    record_id: UUID
+    outcome: Literal["approved", "returned", "rejected"]
+    reason: str | None = Field(default=None, max_length=500)
+    decided_at: datetime

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 
 from applications.api.application_routes import router as application_router
 from applications.api.message_routes import router as message_router
+from applications.api.record_routes import router as record_router
 from applications.api.schemas import ActivityWrite, CommitteeWrite, SettingsCheck, UnitCreate
 from applications.domain.committees import ActivityDates, Committee
 from applications.domain.regions import RegionTree
@@ -21,6 +22,7 @@ router = APIRouter()
 router.include_router(whoami_router())
 router.include_router(application_router)
 router.include_router(message_router)
+router.include_router(record_router)
 
 
 class Container(Protocol):

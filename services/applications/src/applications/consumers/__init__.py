@@ -11,13 +11,19 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from applications.usecases.messages import apply_review_outcome
-from applications.usecases.ports import MessageStore
+from applications.usecases.ports import ApplicationStore, MessageStore
+from applications.usecases.records import apply_record_outcome
 from zc_contracts import Envelope
 from zc_messaging import Handler
 
 
-def handlers(message_store: Callable[[AsyncSession], MessageStore]) -> dict[str, Handler]:
+def handlers(
+    message_store: Callable[[AsyncSession], MessageStore], application_store: Callable[[AsyncSession], ApplicationStore]
+) -> dict[str, Handler]:
     async def on_review_outcome(envelope: Envelope, session: AsyncSession) -> None:
         await apply_review_outcome(envelope, store=message_store(session), now=datetime.now(UTC))
 
-    return {"applications__review_outcomes": on_review_outcome}
+    async def on_record_outcome(envelope: Envelope, session: AsyncSession) -> None:
+        await apply_record_outcome(envelope, records=application_store(session), messages=message_store(session))
+
+    return {"applications__review_outcomes": on_review_outcome, "applications__record_outcomes": on_record_outcome}

@@ -16,6 +16,7 @@ from applications.adapters.db.tables import (
     applications_table,
     attachments,
     personal_data_access,
+    personal_records,
     profiles,
 )
 
@@ -150,3 +151,33 @@ class SqlApplicationStore:
             )
         ).first()
         return list((row.content.get("sections") or {}).get("work_history") or []) if row else []
+
+    # --- 外省职称确认 / 专技人才统计 -------------------------------------------------------------------------------
+    async def add_record(self, values: dict[str, Any]) -> str:
+        rec_id = uuid.uuid4()
+        await self._s.execute(insert(personal_records).values(id=rec_id, **values))
+        return str(rec_id)
+
+    async def record(self, rec_id: str, *, lock: bool = False) -> dict[str, Any] | None:
+        try:
+            key = uuid.UUID(rec_id)
+        except ValueError:
+            return None
+        query = select(personal_records).where(personal_records.c.id == key)
+        if lock:
+            query = query.with_for_update()
+        row = (await self._s.execute(query)).mappings().first()
+        return dict(row) if row else None
+
+    async def records_of(self, applicant_id: str, kind: str) -> list[dict[str, Any]]:
+        rows = await self._s.execute(
+            select(personal_records)
+            .where(personal_records.c.applicant_id == applicant_id, personal_records.c.kind == kind)
+            .order_by(personal_records.c.created_at.desc())
+        )
+        return [dict(r) for r in rows.mappings()]
+
+    async def update_record(self, rec_id: str, values: dict[str, Any]) -> None:
+        await self._s.execute(
+            update(personal_records).where(personal_records.c.id == uuid.UUID(rec_id)).values(**values)
+        )

@@ -202,3 +202,20 @@ profiles = Table(
     Column("section_versions", JSONB, nullable=False, server_default="{}"),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
+
+# 外省职称确认 (§2.7) and 专技人才统计 (§2.6): a person's record, filled in, then submitted to the unit
+personal_records = Table(
+    "personal_records",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("applicant_id", String(64), nullable=False),
+    Column("kind", String(30), nullable=False),  # out_of_province | talent_stats
+    Column("unit_id", UUID(as_uuid=True), ForeignKey("units.id"), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("status_reason", String(500)),
+    Column("content", JSONB, nullable=False, server_default="{}"),
+    Column("version", Integer, nullable=False, server_default="0"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("submitted_at", DateTime(timezone=True)),
+    Index("ix_personal_records_applicant", "applicant_id", "kind"),
+)

@@ -1,0 +1,169 @@
+"""Use cases: 外省职称确认 (§2.7) and 专技人才统计 (§2.6) — fill in (填写信息), submit to the unit (提交审核),
+and the review's answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from applications.domain.application import (
+    ApplicationError,
+    ApplicationNotFoundError,
+    ApplicationStateError,
+    StaleSectionError,
+)
+from applications.usecases.ports import ApplicationStore, MessageStore, ReferenceStore
+from zc_contracts import Envelope, applications_v1, make_envelope, parse_payload, review_v1
+from zc_db import MessagingTables
+from zc_messaging import add_to_outbox
+
+RECORD_STATUS = {
+    "draft": "未提交",
+    "submitted": "审核中",
+    "approved": "审核通过",
+    "returned": "已退回",
+    "rejected": "未通过",
+}
+KIND_NAMES = {"out_of_province": "外省职称确认", "talent_stats": "专技人才统计"}
+
+
+class RecordService:
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        store: Callable[[AsyncSession], ApplicationStore],
+        reference_store: Callable[[AsyncSession], ReferenceStore],
+        outbox: MessagingTables,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._sessions = sessions
+        self._store = store
+        self._refs = reference_store
+        self._outbox = outbox
+        self._clock = clock
+
+    @staticmethod
+    def _view(row: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": str(row["id"]),
+            "kind": row["kind"],
+            "kind_name": KIND_NAMES[row["kind"]],
+            "unit_id": str(row["unit_id"]),
+            "status": row["status"],
+            "status_name": RECORD_STATUS.get(row["status"], row["status"]),
+            "status_reason": row["status_reason"],
+            "content": row["content"],
+            "version": row["version"],
+            "submitted_at": row["submitted_at"].isoformat() if row["submitted_at"] else None,
+        }
+
+    async def _own(
+        self, store: ApplicationStore, applicant: str, kind: str, rec_id: str, *, lock: bool = False
+    ) -> dict[str, Any]:
+        row = await store.record(rec_id, lock=lock)
+        if row is None or row["applicant_id"] != applicant or row["kind"] != kind:
+            raise ApplicationNotFoundError("记录不存在")
+        return row
+
+    async def create(self, applicant: str, kind: str, unit_id: str) -> dict[str, Any]:
+        async with self._sessions() as s, s.begin():
+            if await self._refs(s).unit(unit_id) is None:
+                raise ApplicationError("所选工作单位未在系统中注册，请联系本单位职称业务管理部门注册", field="unit_id")
+            store = self._store(s)
+            rec_id = await store.add_record(
+                {
+                    "applicant_id": applicant,
+                    "kind": kind,
+                    "unit_id": unit_id,
+                    "status": "draft",
+                    "content": {},
+                    "version": 0,
+                }
+            )
+            row = await store.record(rec_id)
+        assert row is not None
+        return self._view(row)
+
+    async def mine(self, applicant: str, kind: str) -> list[dict[str, Any]]:
+        async with self._sessions() as s:
+            return [self._view(r) for r in await self._store(s).records_of(applicant, kind)]
+
+    async def get(self, applicant: str, kind: str, rec_id: str) -> dict[str, Any]:
+        async with self._sessions() as s:
+            return self._view(await self._own(self._store(s), applicant, kind, rec_id))
+
+    async def save(
+        self, applicant: str, kind: str, rec_id: str, content: dict[str, Any], *, expected_version: int
+    ) -> dict[str, Any]:
+        """填写信息: may be partial; a save based on an older version is refused (409)."""
+        async with self._sessions() as s, s.begin():
+            store = self._store(s)
+            row = await self._own(store, applicant, kind, rec_id, lock=True)
+            if row["status"] not in ("draft", "returned"):
+                raise ApplicationStateError("已提交审核，不能修改")
+            if row["version"] != expected_version:
+                raise StaleSectionError("该信息已被修改（可能在其他窗口），请刷新后再保存")
+            await store.update_record(rec_id, {"content": content, "version": row["version"] + 1})
+            row = await store.record(rec_id)
+        assert row is not None
+        return self._view(row)
+
+    async def submit(
+        self, applicant: str, kind: str, rec_id: str, complete: Callable[[dict[str, Any]], None]
+    ) -> dict[str, Any]:
+        """提交审核: `complete` raises when a required field is missing; the unit reviews it via the review."""
+        now = self._clock()
+        async with self._sessions() as s, s.begin():
+            store = self._store(s)
+            row = await self._own(store, applicant, kind, rec_id, lock=True)
+            if row["status"] not in ("draft", "returned"):
+                raise ApplicationStateError("已提交审核，请等待审核结果")
+            complete(row["content"])
+            unit = await self._refs(s).unit(str(row["unit_id"]))
+            await store.update_record(rec_id, {"status": "submitted", "status_reason": None, "submitted_at": now})
+            await add_to_outbox(
+                s,
+                self._outbox,
+                make_envelope(
+                    applications_v1.RecordSubmitted(
+                        record_id=row["id"],
+                        kind=kind,
+                        applicant_id=applicant,
+                        unit_id=row["unit_id"],
+                        department_ids=[d["id"] for d in unit.department_chain] if unit else [],
+                        submitted_at=now,
+                    ),
+                    source="applications",
+                    subject_id=rec_id,
+                ),
+            )
+            row = await store.record(rec_id)
+        assert row is not None
+        return self._view(row)
+
+
+async def apply_record_outcome(envelope: Envelope, *, records: ApplicationStore, messages: MessageStore) -> None:
+    """Consumer: the review's answer on a record (runs in the inbox transaction)."""
+    payload = parse_payload(envelope)
+    if not isinstance(payload, review_v1.RecordDecided):
+        return
+    row = await records.record(str(payload.record_id), lock=True)
+    if row is None or row["status"] != "submitted":
+        return
+    await records.update_record(str(payload.record_id), {"status": payload.outcome, "status_reason": payload.reason})
+    verdict = RECORD_STATUS[payload.outcome]
+    await messages.add(
+        {
+            "recipient": row["applicant_id"],
+            "kind": "system",
+            "sender_name": "职称评审系统",
+            "title": f"{KIND_NAMES[row['kind']]}{verdict}",
+            "body": f"您提交的{KIND_NAMES[row['kind']]}{verdict}。"
+            + (f"原因：{payload.reason}" if payload.reason else ""),
+            "event_id": envelope.id,
+        }
+    )

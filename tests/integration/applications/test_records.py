@@ -1,0 +1,129 @@
+"""外省职称确认 and 专技人才统计: fill in (partial drafts allowed), submit to the unit (an event the review picks
+up), the review's answer comes back with a notice; someone else's record does not exist for you."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from applications.demo_data import load
+from integration.applications.conftest import Api
+from integration.applications.test_review_outcomes_and_messages import deliver
+from zc_auth import Role
+from zc_contracts import review_v1
+from zc_db import create_engine
+
+UNIT = "0193a1f0-0000-7000-8000-00000000a001"
+OUT_OF_PROVINCE = {
+    "highest_education": "硕士研究生",
+    "highest_education_school": "西北农林科技大学",
+    "major": "农业工程",
+    "former_employer": "陕西省某农业技术推广站",
+    "current_employer": "成都市示例农业科技有限公司",
+    "original_title": "高级农艺师",
+    "original_title_specialty": "农业机械化",
+    "original_title_obtained": "2019-12-20",
+    "original_committee": "陕西省农业技术人员高级职称评审委员会",
+    "proposed_series": "农业技术人员",
+    "proposed_specialty": "农业机械化",
+    "proposed_title": "高级农艺师",
+    "expertise": "丘陵山区农机化",
+    "work_since_joining": "主持两项省级农机推广项目。",
+}
+TALENT = {
+    "year": 2026,
+    "post": "农业技术推广",
+    "post_grade": 9,
+    "title_name": "农艺师",
+    "title_level": "中级",
+    "specialty": "农业机械化",
+    "highest_education": "大学本科",
+    "work_start_date": "2008-07-01",
+    "on_post": True,
+}
+
+
+@pytest.fixture
+async def demo(api: Api) -> Api:
+    await load(api.database_url, year=2026)
+    return api
+
+
+async def put(api: Api, kind: str, rec_id: str, body: dict[str, Any], version: int) -> Any:
+    return await api.put(f"/records/{kind}/{rec_id}", json=body, headers={**api.applicant, "If-Match": str(version)})
+
+
+@pytest.mark.parametrize(("kind", "content"), [("out_of_province", OUT_OF_PROVINCE), ("talent_stats", TALENT)])
+async def test_record_is_filled_in_then_submitted_to_the_unit(
+    demo: Api, clean_jetstream: str, kind: str, content: dict[str, Any]
+) -> None:
+    api = demo
+    created = await api.post(f"/records/{kind}", headers=api.applicant, json={"unit_id": UNIT})
+    assert created.status_code == 201, created.text
+    rec = created.json()
+    assert rec["status_name"] == "未提交"
+    half = dict(list(content.items())[:3])
+    saved = await put(api, kind, rec["id"], half, 0)
+    assert saved.status_code == 200 and saved.json()["version"] == 1  # a partial draft is fine
+    incomplete = await api.post(f"/records/{kind}/{rec['id']}/submit", headers=api.applicant)
+    assert incomplete.status_code == 422 and incomplete.json()["errors"][0]["reason"] == "必填项不能为空"
+    assert (await put(api, kind, rec["id"], content, 0)).status_code == 409  # stale
+    assert (await put(api, kind, rec["id"], content, 1)).status_code == 200
+    done = await api.post(f"/records/{kind}/{rec['id']}/submit", headers=api.applicant)
+    assert done.status_code == 200 and done.json()["status_name"] == "审核中"
+    assert (await put(api, kind, rec["id"], content, 2)).status_code == 409  # frozen while reviewed
+
+    engine = create_engine(api.database_url)
+    try:
+        async with engine.connect() as conn:
+            (payload,) = (
+                (
+                    await conn.execute(
+                        text("SELECT payload FROM outbox WHERE subject = 'applications.record.submitted.v1'")
+                    )
+                )
+                .scalars()
+                .all()
+            )
+    finally:
+        await engine.dispose()
+    data = json.loads(payload)["data"]
+    assert data["kind"] == kind and data["unit_id"] == UNIT and data["department_ids"]
+
+    await deliver(
+        api,
+        clean_jetstream,
+        review_v1.RecordDecided(
+            record_id=rec["id"], outcome="returned", reason="请补充聘任文件", decided_at=datetime.now(UTC)
+        ),
+    )
+    back = (await api.get(f"/records/{kind}/{rec['id']}", headers=api.applicant)).json()
+    assert back["status_name"] == "已退回" and back["status_reason"] == "请补充聘任文件"
+    notice = (await api.get("/messages", headers=api.applicant)).json()["items"][0]
+    assert "已退回" in notice["title"] and "请补充聘任文件" in notice["body"]
+
+
+async def test_bad_fields_are_refused_even_in_a_draft(demo: Api) -> None:
+    api = demo
+    rec = (await api.post("/records/out_of_province", headers=api.applicant, json={"unit_id": UNIT})).json()
+    r = await put(api, "out_of_province", rec["id"], {"original_title": "高" * 51}, 0)
+    assert r.status_code == 422 and r.json()["field"] == "original_title"
+    unknown = await put(api, "out_of_province", rec["id"], {"salary": 1}, 0)
+    assert unknown.status_code == 422 and unknown.json()["field"] == "salary"
+
+
+async def test_records_need_a_registered_unit_and_stay_private(demo: Api) -> None:
+    api = demo
+    nowhere = await api.post(
+        "/records/talent_stats", headers=api.applicant, json={"unit_id": "0193a1f0-0000-7000-8000-000000000bad"}
+    )
+    assert nowhere.status_code == 422 and nowhere.json()["field"] == "unit_id"
+    rec = (await api.post("/records/talent_stats", headers=api.applicant, json={"unit_id": UNIT})).json()
+    stranger = api.as_(Role.APPLICANT, subject="usr_stranger")
+    assert (await api.get(f"/records/talent_stats/{rec['id']}", headers=stranger)).status_code == 404
+    assert (await api.get(f"/records/out_of_province/{rec['id']}", headers=api.applicant)).status_code == 404
+    assert (await api.get("/records/nonsense", headers=api.applicant)).status_code == 404
