@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -18,9 +20,16 @@ _COUNT_REPORTS: list[tuple[str, dict[str, int]]] = []
 
 
 @pytest.fixture(scope="session")
-def infra_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def infra_dir() -> Iterator[Path]:
+    """Outside pytest's basetemp on purpose: another pytest session prunes old basetemps, and that must not
+    pull the data directory from under this session's PostgreSQL."""
     base = os.environ.get("ZC_TEST_INFRA_DIR")
-    return Path(base) if base else tmp_path_factory.mktemp("infra")
+    if base:
+        yield Path(base)
+        return
+    path = Path(tempfile.mkdtemp(prefix="zc-test-infra-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
