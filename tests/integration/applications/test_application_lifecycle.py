@@ -395,3 +395,58 @@ async def test_profile_is_kept_between_applications_and_copied_into_a_new_one(de
     assert profile["section_versions"] == {"education": 1, "basic_info": 1}
     other = (await api.get("/profile", headers=api.as_(Role.APPLICANT, subject="usr_other"))).json()
     assert other == {"sections": {}, "section_versions": {}}
+
+
+TEACHER = {
+    "stage": "初中",
+    "subject": "语文",
+    "teaching_since": "2010-09-01",
+    "part_time_posts": "无",
+    "highest_degree": "硕士",
+    "highest_degree_obtained": "2010-07-01",
+    "certificate_stage": "初级中学",
+    "certificate_subject": "语文",
+    "homework_and_visits": "每周批改作业，每学期家访全班学生。",
+    "moral_education": [
+        {
+            "start": "2015-09-01",
+            "end": "2018-07-01",
+            "result": "优秀",
+            "content": "班主任",
+            "effect": "班级获评优秀班集体",
+        }
+    ],
+}
+
+
+async def test_teacher_series_has_its_own_section_and_needs_it(demo: Api) -> None:
+    api = demo
+    r = await api.get(
+        "/committees/query",
+        params={"unit_id": UNIT, "method": "SHEHUIHUA", "series": "ZHONGXIAOXUE", "level": "FUGAO", "year": 2026},
+    )
+    committee = next(i for i in r.json()["direct"]["items"] if i["selectable"])
+    body = {
+        **settings(committee["id"], level="FUGAO", qualification="ZHONGXIAOXUE_FUGAO"),
+        "series": "ZHONGXIAOXUE",
+        "specialty": "YUWEN",
+    }
+    app = (await api.post("/applications", headers=api.applicant, json=body)).json()
+    assert "teacher_info" in {s["name"] for s in app["section_list"]}
+    for name in ("basic_info", "education", "work_history", "assessments"):
+        await save(api, app["id"], name, SECTIONS[name])
+    missing = await api.post(f"/applications/{app['id']}/submit", headers=api.applicant)
+    assert missing.status_code == 422 and missing.json()["field"] == "teacher_info"
+    bad = await save(api, app["id"], "teacher_info", {**TEACHER, "homework_and_visits": "字" * 201})
+    assert bad.status_code == 422 and bad.json()["field"] == "homework_and_visits"
+    assert (await save(api, app["id"], "teacher_info", TEACHER)).status_code == 200
+
+    other = (
+        await api.post(
+            "/applications",
+            headers=api.applicant,
+            json=settings(None, method="RENDING", level="ZHULI", qualification="NONGYE_ZHULI_NONGYI"),
+        )
+    ).json()
+    refused = await save(api, other["id"], "teacher_info", TEACHER)
+    assert refused.status_code == 422 and refused.json()["field"] == "section"

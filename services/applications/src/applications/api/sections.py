@@ -171,3 +171,84 @@ SECTION_ADAPTERS: dict[str, TypeAdapter[Any]] = {
     "assessments": TypeAdapter(list[Assessment]),
     "exams": TypeAdapter(list[Exam]),
 }
+
+
+class TeacherActivity(Section):
+    """A row of the 中小学教师 sub-tables (Fig. 2.2.30–2.2.31)."""
+
+    start: date = Field(description="开始时间")
+    end: date = Field(description="结束时间")
+    result: str | None = Field(default=None, max_length=20, description="考核结果")
+    content: Text = Field(max_length=200, description="工作内容")
+    effect: Text = Field(max_length=200, description="成绩及效果")
+
+
+class TeacherInfo(Section):
+    """中小学教师信息 (Fig. 2.2.29), only for that series."""
+
+    stage: Text = Field(max_length=50, description="申报学段")
+    subject: Text = Field(max_length=50, description="申报学科")
+    teaching_since: date = Field(description="参加教育工作时间")
+    part_time_posts: Text = Field(max_length=50, description="有何社会兼职")
+    highest_degree: Text = Field(max_length=20, description="最高学历学位")
+    highest_degree_obtained: date = Field(description="最高学历取得时间")
+    certificate_stage: Text = Field(max_length=20, description="教师资格证学段")
+    certificate_subject: Text = Field(max_length=50, description="教师资格证学科")
+    rural_teacher: bool = Field(default=False, description="是否农村教师")
+    head_or_frontline: bool = Field(default=False, description="班主任或一线教师")
+    excellent_principal_trainee: bool = Field(default=False, description="是否新时代卓越校长培养计划学员")
+    master_studio_member: bool = Field(default=False, description="是否升级名师工作室领衔人或成员")
+    cloud_teaching: bool = Field(default=False, description="是否承担四川云教主播教学等相关工作")
+    homework_and_visits: Text = Field(max_length=200, description="学生作业批改和家访情况")
+    school_leader_post: str | None = Field(default=None, max_length=20, description="现任职务")
+    as_ordinary_teacher: bool = Field(default=False, description="是否以普通教师身份申报")
+    it_competence: str | None = Field(default=None, max_length=200, description="信息技术应用能力")
+    moral_education: list[TeacherActivity] = Field(
+        default_factory=list, max_length=50, description="从事学生思想政治工作经历及考核结果"
+    )
+    demonstration_lessons: list[TeacherActivity] = Field(
+        default_factory=list, max_length=50, description="任教后承担示范课、公开课、研究课或专题讲座情况"
+    )
+    rural_service: list[TeacherActivity] = Field(
+        default_factory=list, max_length=50, description="在农村（薄弱、艰苦边远）学校支教或从教情况"
+    )
+    mentoring: list[TeacherActivity] = Field(
+        default_factory=list, max_length=50, description="任职后指导、培养教师情况"
+    )
+
+
+class Honour(Section):
+    name: Text = Field(max_length=50, description="项目名称")
+    grantor: Text = Field(max_length=50, description="授权单位")
+    obtained: date = Field(description="取得时间")
+
+
+class HealthInfo(Section):
+    """卫生技术信息 (Fig. 2.2.33), only for that series."""
+
+    institution_level: Text = Field(max_length=20, description="所在医疗卫生机构情况（级别）")
+    institution_nature: Text = Field(max_length=20, description="所在医疗卫生机构性质")
+    department: Text = Field(max_length=30, description="所在科室")
+    work_start_date: date | None = Field(default=None, description="参加工作时间")
+    proposed_qualification: Text = Field(max_length=50, description="拟评资格")
+    specialty: str | None = Field(default=None, max_length=50, description="申报专业")
+    exceptional: bool = Field(description="是否破格")
+    paired_support: bool = Field(default=False, description="是否对口支援")
+    support_start: date | None = Field(default=None, description="开始时间")
+    support_end: date | None = Field(default=None, description="终止时间")
+    supported_unit: str | None = Field(default=None, max_length=50, description="受援单位")
+    support_type: str | None = Field(default=None, max_length=20, description="对口支援类型")
+    aid_abroad: bool = Field(description="是否援外")
+    aid_tibet: bool = Field(description="是否援藏")
+    aid_xinjiang: bool = Field(description="是否援疆")
+    liangshan_team: bool = Field(description="是否为凉山州脱贫攻坚综合帮扶工作队队员")
+    epidemic_category: str | None = Field(default=None, max_length=20, description="人员类别")
+    epidemic_results: str | None = Field(default=None, max_length=200, description="参加免疫防控工作成果")
+    honours: list[Honour] = Field(default_factory=list, max_length=50, description="荣誉惩罚")
+    incidents: str | None = Field(
+        default=None, max_length=200, description="任现职以来医疗差错事故及收受红包或受行政处分情况"
+    )
+
+
+SECTION_ADAPTERS["teacher_info"] = TypeAdapter(TeacherInfo)
+SECTION_ADAPTERS["health_info"] = TypeAdapter(HealthInfo)

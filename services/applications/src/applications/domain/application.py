@@ -56,6 +56,8 @@ SECTION_NAMES = {
     "continuing_education": "继续教育",
     "assessments": "考核情况",
     "exams": "考试信息",
+    "teacher_info": "中小学教师信息",
+    "health_info": "卫生技术信息",
 }
 
 
@@ -93,8 +95,15 @@ class Requirements:
     counting_templates: frozenset[str]  # the committee's policy clauses that count (empty: none demanded)
 
 
-def allowed_sections(initial: bool) -> tuple[str, ...]:
-    return INITIAL_SECTIONS if initial else REVIEW_SECTIONS
+SPECIAL_SECTIONS = {"teacher": "teacher_info", "health": "health_info"}  # by the series' special section
+
+
+def allowed_sections(initial: bool, special: str | None = None) -> tuple[str, ...]:
+    """初定 has the smaller set (§2.2.1.2.2); 中小学教师 and 卫生技术 series add their own section."""
+    if initial:
+        return INITIAL_SECTIONS
+    extra = SPECIAL_SECTIONS.get(special or "")
+    return (*REVIEW_SECTIONS, extra) if extra else REVIEW_SECTIONS
 
 
 def check_editable(status: str) -> None:
@@ -105,7 +114,7 @@ def check_editable(status: str) -> None:
 def missing_for_submission(sections: Mapping[str, Any], req: Requirements) -> list[tuple[str, str]]:
     """(section, reason) for everything still missing; empty when the application may be submitted."""
     missing: list[tuple[str, str]] = []
-    for name in ("basic_info", "education", "work_history", "assessments"):
+    for name in ("basic_info", "education", "work_history", "assessments", "teacher_info", "health_info"):
         if name in req.sections and not sections.get(name):
             missing.append((name, f"请填写{SECTION_NAMES[name]}"))
     if req.exam_record_required and not sections.get("exams"):

@@ -84,7 +84,11 @@ class ApplicationService:
         initial = choice.method == INITIAL
         async with self._sessions() as s, s.begin():
             profile = await self._store(s).profile(applicant)  # 个人信息 is copied in
-            copied = {k: v for k, v in profile["sections"].items() if k in allowed_sections(initial)}
+            copied = {
+                k: v
+                for k, v in profile["sections"].items()
+                if k in allowed_sections(initial, checked["special_section"])
+            }
             app_id = await self._store(s).insert(
                 {
                     "applicant_id": applicant,
@@ -146,7 +150,8 @@ class ApplicationService:
             view["sections"] = row["sections"]
             view["section_versions"] = row["section_versions"]
             view["section_list"] = [
-                {"name": n, "title": SECTION_NAMES[n]} for n in allowed_sections(row["method"] == INITIAL)
+                {"name": n, "title": SECTION_NAMES[n]}
+                for n in allowed_sections(row["method"] == INITIAL, row["settings"].get("special_section"))
             ]
         return view
 
@@ -156,7 +161,7 @@ class ApplicationService:
             store = self._store(s)
             row = await self._own(store, applicant, app_id, lock=True)
             check_editable(row["status"])
-            if name not in allowed_sections(row["method"] == INITIAL):
+            if name not in allowed_sections(row["method"] == INITIAL, row["settings"].get("special_section")):
                 raise ApplicationError("该申报方式不包含此信息项", field="section")
             current = int(row["section_versions"].get(name, 0))
             if current != expected_version:
@@ -239,7 +244,9 @@ class ApplicationService:
                 else frozenset()
             )
             req = Requirements(
-                allowed_sections(row["method"] == INITIAL), bool(settings["exam_record_required"]), counting
+                allowed_sections(row["method"] == INITIAL, row["settings"].get("special_section")),
+                bool(settings["exam_record_required"]),
+                counting,
             )
             missing = missing_for_submission(row["sections"], req)
             if missing:
