@@ -127,7 +127,7 @@ async def test_review_application_goes_from_empty_to_submitted_with_every_sectio
     assert created.status_code == 201, created.text
     app = created.json()
     assert app["status_name"] == "未提交" and app["settings"]["qualification_name"] == "农艺师"
-    assert app["title"] == "2026年度 - 农艺师" and len(app["section_list"]) == 10
+    assert app["title"] == "2026年度 - 农艺师" and len(app["section_list"]) == 12
 
     # 暂存 with partial data is fine; 提交 says what is missing
     assert (await save(api, app["id"], "basic_info", SECTIONS["basic_info"])).status_code == 200
@@ -217,6 +217,8 @@ async def test_initial_determination_has_the_smaller_set_and_no_committee(demo: 
     app = r.json()
     assert {s["name"] for s in app["section_list"]} == {
         "basic_info",
+        "social_insurance",
+        "provincial_certificates",
         "education",
         "qualifications",
         "titles_held",

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from applications.adapters.attachment_storage import FilesystemStorage
@@ -16,6 +17,7 @@ from applications.adapters.db.application_store import SqlApplicationStore
 from applications.adapters.db.message_store import SqlMessageStore
 from applications.adapters.db.reference_store import SqlReferenceStore
 from applications.adapters.db.tables import messaging
+from applications.adapters.registries import DemoRegistry, HttpRegistry
 from applications.settings import Settings
 from applications.usecases.applications import ApplicationService
 from applications.usecases.messages import MessageService
@@ -91,6 +93,9 @@ async def build_container(settings: Settings, *, clock: Callable[[], datetime] |
             outbox=messaging,
             storage=FilesystemStorage(settings.attachments_dir),
             cipher=PiiCipher(parse_key_ring(settings.pii_keys), settings.pii_active_key),
+            registry=HttpRegistry(settings.registry_url, http=httpx.AsyncClient())
+            if settings.registry_url
+            else DemoRegistry(),
             **clocked,
         ),
         messages=MessageService(sessions=sessions, store=SqlMessageStore, applications=SqlApplicationStore, **clocked),

@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     # personal data at rest (phone numbers): key ring "id:base64url,…" and the active key id
     pii_keys: str
     pii_active_key: str
+    # the government data sources (社保, 学信网, 省职业资格); empty: the demo registry of the embedded default
+    registry_url: str | None = None
     # where uploaded files are kept (the filesystem adapter of the embedded default)
     attachments_dir: Path = Path(".data/attachments")
     jwks_url: str = "http://127.0.0.1:8000/api/identity/.well-known/jwks.json"

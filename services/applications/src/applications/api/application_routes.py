@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, Literal, Protocol
 from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Depends, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from applications.api.schemas import SettingsCheck
 from applications.api.sections import SECTION_ADAPTERS
@@ -201,3 +201,29 @@ async def reviewer_view(
         app_id=app_id,
         version=version,
     )
+
+
+class SyncRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    record_ids: list[str] = Field(min_length=1, max_length=20, description="选择的记录")
+
+
+@router.get("/applications/{app_id}/social-insurance", summary="社保参保信息（自动获取，只读）")
+async def social_insurance(app_id: str, principal: PrincipalDep, svc: ServiceDep) -> dict[str, Any]:
+    return await svc.social_insurance(applicant(principal), app_id)
+
+
+@router.get("/applications/{app_id}/external/{topic}", summary="可同步的学历 / 省职业资格证书记录")
+async def external_records(
+    app_id: str, topic: Literal["education", "vocational"], principal: PrincipalDep, svc: ServiceDep
+) -> dict[str, Any]:
+    return await svc.external_records(applicant(principal), app_id, topic)
+
+
+@router.post("/applications/{app_id}/external/{topic}/sync", summary="同步（选择部分或全部记录）")
+async def sync(
+    app_id: str, topic: Literal["education", "vocational"], body: SyncRequest, principal: PrincipalDep, svc: ServiceDep
+) -> dict[str, Any]:
+    version = await svc.sync(applicant(principal), app_id, topic, body.record_ids)
+    return {"section": "education" if topic == "education" else "provincial_certificates", "version": version}

@@ -24,9 +24,11 @@ EDITABLE = frozenset({DRAFT, RETURNED})
 # Sections of 申报评审 (§2.2.1.1.2) and the smaller set of 职称初定 (§2.2.1.2.2).
 REVIEW_SECTIONS = (
     "basic_info",
+    "social_insurance",
     "education",
     "qualifications",
     "titles_held",
+    "provincial_certificates",
     "work_history",
     "achievements",
     "social_groups",
@@ -36,17 +38,23 @@ REVIEW_SECTIONS = (
 )
 INITIAL_SECTIONS = (
     "basic_info",
+    "social_insurance",
     "education",
     "qualifications",
     "titles_held",
+    "provincial_certificates",
     "work_history",
     "continuing_education",
     "assessments",
 )
 # 个人信息 (§2.3) keeps everything but the committee-specific achievements
-PROFILE_SECTIONS = tuple(n for n in REVIEW_SECTIONS if n != "achievements")
+PROFILE_SECTIONS = tuple(n for n in REVIEW_SECTIONS if n not in ("achievements", "social_insurance"))
+# Filled only from their external source (社保 fetched, 省职业资格证书 同步), never typed in.
+SOURCED_SECTIONS = frozenset({"social_insurance", "provincial_certificates"})
 SECTION_NAMES = {
     "basic_info": "个人基本信息",
+    "social_insurance": "社保参保信息",
+    "provincial_certificates": "省职业资格证书信息",
     "education": "学历信息",
     "qualifications": "资历信息",
     "titles_held": "取得职称职业技能等级情况",
@@ -133,3 +141,8 @@ def check_locked_work_history(new: list[dict[str, Any]], passed: list[dict[str, 
     for entry in locked:
         if entry not in new:
             raise ApplicationError("申报人首次申报职称并通过后，之前任职的工作经历内容不可更改", field="work_history")
+
+
+class ExternalSourceError(DomainError):
+    code = "external.unavailable"
+    status_hint = 503

@@ -20,6 +20,7 @@ from applications.domain.application import (
     ApplicationError,
     ApplicationNotFoundError,
     ApplicationStateError,
+    ExternalSourceError,
     Requirements,
     StaleSectionError,
     allowed_sections,
@@ -31,7 +32,14 @@ from applications.domain.committees import local_today
 from applications.domain.files import PHOTO_MAX_BYTES, FileRejectedError, check_material, check_photo
 from applications.domain.settings import INITIAL
 from applications.usecases.personal_data import PhoneFields
-from applications.usecases.ports import ApplicationStore, AttachmentStorage, PiiProtector, ReferenceStore
+from applications.usecases.ports import (
+    ApplicationStore,
+    AttachmentStorage,
+    ExternalRegistry,
+    PiiProtector,
+    ReferenceStore,
+    SourceUnavailableError,
+)
 from applications.usecases.reference import ReferenceService, SettingsChoice
 from zc_contracts import applications_v1, make_envelope
 from zc_db import MessagingTables
@@ -51,6 +59,7 @@ class ApplicationService:
         outbox: MessagingTables,
         storage: AttachmentStorage,
         cipher: PiiProtector,
+        registry: ExternalRegistry,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._sessions = sessions
@@ -60,6 +69,7 @@ class ApplicationService:
         self._outbox = outbox
         self._storage = storage
         self._pii = PhoneFields(cipher)
+        self._registry = registry
         self._clock = clock
 
     async def create(self, applicant: str, choice: SettingsChoice) -> dict[str, Any]:
@@ -185,6 +195,85 @@ class ApplicationService:
         for i, item in enumerate(content):
             if item.get("template_code") not in codes:
                 raise ApplicationError("请选择评委会设置的业绩成果类型", field=f"{i}.template_code")
+
+    # --- external sources: 社保 (fetched, read-only), 学历 and 省职业资格证书 (同步: choose some or all) ---------
+    async def _fetch(self, topic: str, subject: str) -> list[dict[str, Any]]:
+        calls = {
+            "social_insurance": self._registry.social_insurance,
+            "education": self._registry.education,
+            "vocational": self._registry.vocational_certificates,
+        }
+        names = {"social_insurance": "社保参保信息", "education": "学历信息", "vocational": "省职业资格证书信息"}
+        try:
+            return await calls[topic](subject)
+        except SourceUnavailableError:
+            raise ExternalSourceError(f"{names[topic]}暂时无法获取，请稍后再试；已填写的申报信息不受影响") from None
+
+    async def social_insurance(self, applicant: str, app_id: str) -> dict[str, Any]:
+        """Fetched from the source each time the applicant opens it, and kept with the application."""
+        async with self._sessions() as s:
+            row = await self._own(self._store(s), applicant, app_id)
+        records = await self._fetch("social_insurance", applicant)
+        section = {"source": self._registry.name, "fetched_at": self._clock().isoformat(), "records": records}
+        if row["status"] in (DRAFT, RETURNED):
+            await self._store_sourced(applicant, app_id, "social_insurance", section)
+        return section
+
+    async def external_records(self, applicant: str, app_id: str, topic: str) -> dict[str, Any]:
+        async with self._sessions() as s:
+            await self._own(self._store(s), applicant, app_id)
+        return {"source": self._registry.name, "records": await self._fetch(topic, applicant)}
+
+    async def sync(self, applicant: str, app_id: str, topic: str, record_ids: list[str]) -> int:
+        """同步: the chosen records are added (once each) to the 学历 or 省职业资格证书 section."""
+        found = {r["record_id"]: r for r in await self._fetch(topic, applicant)}
+        unknown = [i for i in record_ids if i not in found]
+        if unknown:
+            raise ApplicationError("所选记录不在数据源中，请刷新后重试", field="record_ids")
+        section = "education" if topic == "education" else "provincial_certificates"
+        async with self._sessions() as s, s.begin():
+            store = self._store(s)
+            row = await self._own(store, applicant, app_id, lock=True)
+            check_editable(row["status"])
+            current = list(row["sections"].get(section) or [])
+            have = {e.get("source_record") for e in current}
+            for rid in record_ids:
+                if rid in have:
+                    continue
+                rec = found[rid]
+                if topic == "education":
+                    entry = {
+                        k: rec[k]
+                        for k in ("enrolled", "graduated", "school", "major", "degree_level", "degree", "years")
+                    }
+                    entry.update(before_work=False, remark=f"{self._registry.name}同步")
+                else:
+                    entry = {k: rec[k] for k in ("name", "level", "certificate_no", "issued", "issuer")}
+                current.append({**entry, "source_record": rid})
+            version = int(row["section_versions"].get(section, 0)) + 1
+            await store.update(
+                app_id,
+                {
+                    "sections": {**row["sections"], section: current},
+                    "section_versions": {**row["section_versions"], section: version},
+                },
+                now=self._clock(),
+            )
+        return version
+
+    async def _store_sourced(self, applicant: str, app_id: str, name: str, content: Any) -> None:
+        async with self._sessions() as s, s.begin():
+            store = self._store(s)
+            row = await self._own(store, applicant, app_id, lock=True)
+            version = int(row["section_versions"].get(name, 0)) + 1
+            await store.update(
+                app_id,
+                {
+                    "sections": {**row["sections"], name: content},
+                    "section_versions": {**row["section_versions"], name: version},
+                },
+                now=self._clock(),
+            )
 
     # --- 个人信息 --------------------------------------------------------------------------------------------
     async def profile(self, applicant: str) -> dict[str, Any]:

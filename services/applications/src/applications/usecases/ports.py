@@ -104,3 +104,18 @@ class MessageStore(Protocol):
 class PiiProtector(Protocol):
     def encrypt(self, plaintext: str, *, context: str) -> bytes: ...
     def decrypt(self, blob: bytes, *, context: str) -> str: ...
+
+
+class SourceUnavailableError(Exception):
+    """An external government source did not answer in time (the application itself still saves)."""
+
+
+class ExternalRegistry(Protocol):
+    """Social insurance (社保), national education records (学信网) and provincial vocational certificates,
+    each looked up for a person. The embedded default uses a demo registry; production an HTTP client."""
+
+    name: str
+
+    async def social_insurance(self, subject: str) -> list[dict[str, Any]]: ...
+    async def education(self, subject: str) -> list[dict[str, Any]]: ...
+    async def vocational_certificates(self, subject: str) -> list[dict[str, Any]]: ...
