@@ -124,7 +124,15 @@ async def test_returned_application_can_be_edited_and_resubmitted_with_a_new_sna
             approved_at=now,
         ),
     )
-    assert (await api.get(f"/applications/{app['id']}", headers=api.applicant)).json()["status_name"] == "通过"
+    final = (await api.get(f"/applications/{app['id']}", headers=api.applicant)).json()
+    assert final["status_name"] == "通过"
+    # 审核流程: what happened and why, for 我的申报
+    assert [(t["action"], t.get("stage"), t.get("note")) for t in final["trail"]] == [
+        ("提交", None, None),
+        ("申报已退回", "unit", "学历证书扫描件不清晰"),
+        ("重新提交", None, None),
+        ("评审通过", None, None),
+    ]
     assert (await api.get("/messages", headers=api.applicant)).json()["unread"] == 2
 
 

@@ -155,6 +155,7 @@ class ApplicationService:
             "snapshot_version": row["snapshot_version"],
             "submitted_at": row["submitted_at"].isoformat() if row["submitted_at"] else None,
             "withdraw_requested": row["withdraw_requested_at"] is not None,
+            "trail": row.get("trail") or [],
         }
         if full:
             view["sections"] = row["sections"]
@@ -378,6 +379,14 @@ class ApplicationService:
                 department_ids=[d["id"] for d in unit.department_chain] if unit else [],
                 snapshot_version=version,
             )
+            await store.add_trail(
+                app_id,
+                {
+                    "at": now.isoformat(),
+                    "action": "重新提交" if row["status"] == RETURNED else "提交",
+                    "version": version,
+                },
+            )
             await add_to_outbox(s, self._outbox, make_envelope(payload, source="applications", subject_id=app_id))
         return await self.get(applicant, app_id)
 
@@ -392,6 +401,7 @@ class ApplicationService:
             if row["withdraw_requested_at"] is not None:
                 raise ApplicationStateError("已申请撤回，请等待处理结果")
             await store.update(app_id, {"withdraw_requested_at": now}, now=now)
+            await store.add_trail(app_id, {"at": now.isoformat(), "action": "申请撤回"})
             await add_to_outbox(
                 s,
                 self._outbox,

@@ -116,6 +116,11 @@ async def apply_review_outcome(envelope: Envelope, *, store: MessageStore, now: 
     else:
         return
     if row is not None:
+        stage = getattr(payload, "stage", None)
+        await store.add_trail(
+            str(row["id"]),
+            {"at": now.isoformat(), "action": title, "stage": stage, "note": getattr(payload, "reason", None)},
+        )
         await store.add(
             {
                 "recipient": row["applicant_id"],

@@ -6,7 +6,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -180,4 +181,11 @@ class SqlApplicationStore:
     async def update_record(self, rec_id: str, values: dict[str, Any]) -> None:
         await self._s.execute(
             update(personal_records).where(personal_records.c.id == uuid.UUID(rec_id)).values(**values)
+        )
+
+    async def add_trail(self, app_id: str, entry: dict[str, Any]) -> None:
+        await self._s.execute(
+            update(A)
+            .where(A.c.id == uuid.UUID(app_id))
+            .values(trail=A.c.trail.op("||")(bindparam("trail_entry", value=[entry], type_=JSONB)))
         )

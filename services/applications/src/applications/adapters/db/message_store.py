@@ -6,8 +6,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from applications.adapters.db.tables import applications_table, messages
@@ -75,3 +75,11 @@ class SqlMessageStore:
             .values(status=status, status_reason=reason, updated_at=now, withdraw_requested_at=None)
         )
         return dict(row)
+
+    async def add_trail(self, app_id: str, entry: dict[str, Any]) -> None:
+        A = applications_table
+        await self._s.execute(
+            update(A)
+            .where(A.c.id == uuid.UUID(app_id))
+            .values(trail=A.c.trail.op("||")(bindparam("trail_entry", value=[entry], type_=JSONB)))
+        )

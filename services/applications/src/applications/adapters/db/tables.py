@@ -125,6 +125,7 @@ applications_table = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("submitted_at", DateTime(timezone=True)),
     Column("withdraw_requested_at", DateTime(timezone=True)),  # 撤回 asked; the review service decides
+    Column("trail", JSONB, nullable=False, server_default="[]"),  # 审核流程: what happened, when, why
     Index("ix_applications_applicant", "applicant_id"),
     # one live application per applicant, year and qualification (created in migration a10000000004)
     Index(
