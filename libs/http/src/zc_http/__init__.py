@@ -19,6 +19,7 @@ from zc_http.problems import (
     ServiceUnavailableProblem,
     UnauthorizedProblem,
     install_problem_handlers,
+    problem_from_domain_error,
     problem_response,
 )
 from zc_http.settings import SettingsError, load_settings
@@ -41,6 +42,7 @@ __all__ = [
     "health_router",
     "install_problem_handlers",
     "load_settings",
+    "problem_from_domain_error",
     "problem_response",
     "serve_api",
 ]

@@ -75,6 +75,17 @@ class ServiceUnavailableProblem(ProblemError):
 # exception type -> function building a ProblemError from it; used for domain errors.
 ProblemMapper = Callable[[Exception], ProblemError]
 
+
+def problem_from_domain_error(exc: Exception) -> ProblemError:
+    """Services' domain errors carry `message`, `status_hint`, `code` and `field` (and know no HTTP)."""
+    return ProblemError(
+        str(getattr(exc, "message", exc)),
+        status=int(getattr(exc, "status_hint", 400)),
+        code=str(getattr(exc, "code", "domain_error")),
+        field=getattr(exc, "field", None),
+    )
+
+
 _STATUS_TITLES = {
     400: "请求有误",
     401: "未登录或登录已过期",

@@ -11,14 +11,9 @@ from applications.api.routes import router
 from applications.bootstrap import SERVICE, build_container
 from applications.domain.errors import DomainError
 from applications.settings import Settings
-from zc_http import ProblemError, container_lifespan, create_service_app, load_settings, serve_api
+from zc_http import container_lifespan, create_service_app, load_settings, problem_from_domain_error, serve_api
 
 PREFIX = "/api/applications"
-
-
-def domain_problem(exc: Exception) -> ProblemError:
-    assert isinstance(exc, DomainError)
-    return ProblemError(exc.message, status=exc.status_hint, code=exc.code, field=exc.field)
 
 
 def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None) -> FastAPI:
@@ -29,7 +24,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         prefix=PREFIX,
         lifespan=container_lifespan(lambda: build_container(loaded, clock=clock)),
         routers=[router],
-        problem_mappers={DomainError: domain_problem},
+        problem_mappers={DomainError: problem_from_domain_error},
     )
 
 

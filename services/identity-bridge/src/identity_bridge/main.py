@@ -9,14 +9,9 @@ from identity_bridge.api.routes import router
 from identity_bridge.bootstrap import SERVICE, build_container
 from identity_bridge.domain.errors import DomainError
 from identity_bridge.settings import Settings
-from zc_http import ProblemError, container_lifespan, create_service_app, load_settings, serve_api
+from zc_http import container_lifespan, create_service_app, load_settings, problem_from_domain_error, serve_api
 
 PREFIX = "/api/identity"
-
-
-def domain_problem(exc: Exception) -> ProblemError:
-    assert isinstance(exc, DomainError)
-    return ProblemError(exc.message, status=exc.status_hint, code=exc.code, field=exc.field)
 
 
 def create_app(settings: Settings | None = None, *, http: httpx.AsyncClient | None = None) -> FastAPI:
@@ -27,7 +22,7 @@ def create_app(settings: Settings | None = None, *, http: httpx.AsyncClient | No
         prefix=PREFIX,
         lifespan=container_lifespan(lambda: build_container(loaded, http=http)),
         routers=[router],
-        problem_mappers={DomainError: domain_problem},
+        problem_mappers={DomainError: problem_from_domain_error},
     )
 
 

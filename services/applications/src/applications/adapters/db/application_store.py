@@ -6,8 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +19,7 @@ from applications.adapters.db.tables import (
     personal_records,
     profiles,
 )
+from applications.adapters.db.trail import append_trail
 
 A = applications_table
 
@@ -184,8 +184,4 @@ class SqlApplicationStore:
         )
 
     async def add_trail(self, app_id: str, entry: dict[str, Any]) -> None:
-        await self._s.execute(
-            update(A)
-            .where(A.c.id == uuid.UUID(app_id))
-            .values(trail=A.c.trail.op("||")(bindparam("trail_entry", value=[entry], type_=JSONB)))
-        )
+        await append_trail(self._s, app_id, entry)

@@ -6,11 +6,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from applications.adapters.db.tables import applications_table, messages
+from applications.adapters.db.trail import append_trail
 
 
 class SqlMessageStore:
@@ -77,9 +78,4 @@ class SqlMessageStore:
         return dict(row)
 
     async def add_trail(self, app_id: str, entry: dict[str, Any]) -> None:
-        A = applications_table
-        await self._s.execute(
-            update(A)
-            .where(A.c.id == uuid.UUID(app_id))
-            .values(trail=A.c.trail.op("||")(bindparam("trail_entry", value=[entry], type_=JSONB)))
-        )
+        await append_trail(self._s, app_id, entry)
