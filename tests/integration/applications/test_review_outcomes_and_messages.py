@@ -291,3 +291,24 @@ async def test_past_jobs_lock_after_a_first_passed_title_but_the_current_job_sta
     assert r.status_code == 422 and r.json()["field"] == "work_history" and "不可更改" in r.json()["detail"]
     current_edited = [history[0], {**history[1], "content": "技术培训与推广。"}]
     assert (await save(api, nxt["id"], "work_history", current_edited)).status_code == 200
+
+
+async def test_reviewers_read_once_the_application_reached_their_stage(api: Api, clean_jetstream: str) -> None:
+    app = await submitted_application(api)
+    chain = (await api.get(f"/units/{UNIT}")).json()["department_chain"]
+    near, far = chain[0]["id"], chain[-1]["id"]
+    near_reviewer = api.as_(grant(Role.DEPARTMENT_REVIEWER, ScopeType.DEPARTMENT, near), subject="usr_dept1")
+    far_reviewer = api.as_(grant(Role.DEPARTMENT_REVIEWER, ScopeType.DEPARTMENT, far), subject="usr_dept2")
+    assert (await api.get(f"/review/applications/{app['id']}", headers=near_reviewer)).status_code == 404
+
+    await deliver(
+        api,
+        clean_jetstream,
+        review_v1.StageReached(
+            application_id=app["id"], stage="department", department_id=near, reached_at=datetime.now(UTC)
+        ),
+    )
+    assert (await api.get(f"/review/applications/{app['id']}", headers=near_reviewer)).status_code == 200
+    assert (await api.get(f"/review/applications/{app['id']}", headers=far_reviewer)).status_code == 404
+    mine = (await api.get(f"/applications/{app['id']}", headers=api.applicant)).json()
+    assert mine["status_name"] == "审核中（主管部门审核）" and mine["trail"][-1]["action"] == "进入主管部门审核"

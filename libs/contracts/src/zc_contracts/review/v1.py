@@ -72,3 +72,16 @@ class RecordDecided(EventPayload):
     outcome: Literal["approved", "returned", "rejected"]
     reason: str | None = Field(default=None, max_length=500)
     decided_at: datetime
+
+
+@register
+class StageReached(EventPayload):
+    """An application moved to the next review stage (工作单位 → 主管部门 … → 评委会 → 专家)."""
+
+    event_type: ClassVar[str] = "review.application.stage_reached"
+    version: ClassVar[int] = 1
+
+    application_id: UUID
+    stage: Literal["unit", "department", "committee", "expert", "authority"]
+    department_id: UUID | None = None  # which 主管部门 level, for the department stage
+    reached_at: datetime

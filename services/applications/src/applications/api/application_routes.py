@@ -197,7 +197,7 @@ async def reviewer_view(
     response.headers["Cache-Control"] = "no-store"
     return await svc.reviewer_view(
         reviewer=principal.subject,
-        may_review_unit=lambda unit: principal.has_role(Role.UNIT_REVIEWER, ScopeType.UNIT, unit),
+        may=lambda role, scope, scope_id: principal.has_role(Role(role), ScopeType(scope), scope_id),
         app_id=app_id,
         version=version,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -146,3 +146,30 @@ def check_locked_work_history(new: list[dict[str, Any]], passed: list[dict[str, 
 class ExternalSourceError(DomainError):
     code = "external.unavailable"
     status_hint = 503
+
+
+STAGE_NAMES = {
+    "unit": "工作单位审核",
+    "department": "主管部门审核",
+    "committee": "评委会审核",
+    "expert": "专家评审",
+    "authority": "授权管理单位确认",
+}
+
+
+def reviewer_may_read(
+    stages: list[dict[str, Any]], *, unit_id: str, committee_id: str | None, may: Callable[[str, str, str], bool]
+) -> bool:
+    """Reviewers read an application once it reached their stage, within their org scope, never otherwise.
+    `may(role, scope_type, scope_id)` answers from the caller's grants."""
+    reached = {(s.get("stage"), s.get("department_id")) for s in stages}
+    if may("unit_reviewer", "unit", unit_id):
+        return True  # the unit is the first stage: from submission on
+    for stage, department in reached:
+        if stage == "department" and department and may("department_reviewer", "department", str(department)):
+            return True
+        if stage in ("committee", "expert") and committee_id and may("committee_staff", "committee", committee_id):
+            return True
+        if stage == "expert" and committee_id and may("expert", "committee", committee_id):
+            return True
+    return False

@@ -15,6 +15,7 @@ from applications.domain.application import (
     PROFILE_SECTIONS,
     RETURNED,
     SECTION_NAMES,
+    STAGE_NAMES,
     STATUS_NAMES,
     SUBMITTED,
     ApplicationError,
@@ -27,6 +28,7 @@ from applications.domain.application import (
     check_editable,
     check_locked_work_history,
     missing_for_submission,
+    reviewer_may_read,
 )
 from applications.domain.committees import local_today
 from applications.domain.files import PHOTO_MAX_BYTES, FileRejectedError, check_material, check_photo
@@ -148,7 +150,7 @@ class ApplicationService:
             "id": str(row["id"]),
             "year": row["year"],
             "status": row["status"],
-            "status_name": STATUS_NAMES.get(row["status"], row["status"]),
+            "status_name": _status_name(row),
             "status_reason": row["status_reason"],
             "settings": settings,
             "title": f"{row['year']}年度 - {settings['qualification_name']}",
@@ -156,6 +158,7 @@ class ApplicationService:
             "submitted_at": row["submitted_at"].isoformat() if row["submitted_at"] else None,
             "withdraw_requested": row["withdraw_requested_at"] is not None,
             "trail": row.get("trail") or [],
+            "stage": (row.get("stages_reached") or [{}])[-1].get("stage") if row["status"] == SUBMITTED else None,
         }
         if full:
             view["sections"] = row["sections"]
@@ -414,18 +417,23 @@ class ApplicationService:
         return await self.get(applicant, app_id)
 
     async def reviewer_view(
-        self, *, reviewer: str, may_review_unit: Callable[[str], bool], app_id: str, version: int | None = None
+        self, *, reviewer: str, may: Callable[[str, str, str], bool], app_id: str, version: int | None = None
     ) -> dict[str, Any]:
         """What a reviewer sees: the submitted snapshot, once it reached their stage, within their scope.
-
-        For now the unit stage: a unit reviewer of the application's unit, from submission on. The later
-        stages follow once the review service reports them (issue #6/#7). Anyone else: 404, not 403, so
-        ids cannot be probed.
-        """
+        Anyone else gets 404, not 403, so ids cannot be probed. Every read is recorded."""
         async with self._sessions() as s, s.begin():
             store = self._store(s)
             row = await store.get(app_id)
-            if row is None or row["snapshot_version"] == 0 or not may_review_unit(str(row["unit_id"])):
+            if (
+                row is None
+                or row["snapshot_version"] == 0
+                or not reviewer_may_read(
+                    row["stages_reached"],
+                    unit_id=str(row["unit_id"]),
+                    committee_id=str(row["committee_id"]) if row["committee_id"] else None,
+                    may=may,
+                )
+            ):
                 raise ApplicationNotFoundError(NOT_FOUND)
             snap = await store.snapshot(app_id, version or int(row["snapshot_version"]))
             if snap is None:
@@ -560,3 +568,12 @@ def _file_view(f: dict[str, Any]) -> dict[str, Any]:
         "size": f["size"],
         "sha256": f["sha256"],
     }
+
+
+def _status_name(row: dict[str, Any]) -> str:
+    """我的申报 shows where a submitted application is: 审核中（主管部门审核）."""
+    name = STATUS_NAMES.get(row["status"], row["status"])
+    stages = row.get("stages_reached") or []
+    if row["status"] == SUBMITTED and stages:
+        return f"{name}（{STAGE_NAMES.get(stages[-1].get('stage'), '')}）"
+    return name

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from applications.domain.application import (
     APPROVED,
     RETURNED,
+    STAGE_NAMES,
     SUBMITTED,
     ApplicationNotFoundError,
     NotAllowedError,
@@ -103,6 +104,25 @@ async def apply_review_outcome(envelope: Envelope, *, store: MessageStore, now: 
             str(payload.application_id), expected=(SUBMITTED,), status=APPROVED, reason=None, now=now
         )
         title, body = "评审通过", "您的职称申报已通过评审。"
+    elif isinstance(payload, review_v1.StageReached):
+        await store.reach_stage(
+            str(payload.application_id),
+            {
+                "stage": payload.stage,
+                "department_id": str(payload.department_id) if payload.department_id else None,
+            },
+            now=now,
+        )
+        await store.add_trail(
+            str(payload.application_id),
+            {
+                "at": now.isoformat(),
+                "action": f"进入{STAGE_NAMES[payload.stage]}",
+                "stage": payload.stage,
+                "note": None,
+            },
+        )
+        return
     elif isinstance(payload, review_v1.ApplicationWithdrawn):
         row = await store.set_status(
             str(payload.application_id), expected=(SUBMITTED,), status=RETURNED, reason="申报人已撤回", now=now

@@ -6,8 +6,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from applications.adapters.db.tables import applications_table, messages
@@ -79,3 +79,14 @@ class SqlMessageStore:
 
     async def add_trail(self, app_id: str, entry: dict[str, Any]) -> None:
         await append_trail(self._s, app_id, entry)
+
+    async def reach_stage(self, app_id: str, stage: dict[str, Any], *, now: datetime) -> None:
+        A = applications_table
+        await self._s.execute(
+            update(A)
+            .where(A.c.id == uuid.UUID(app_id), A.c.status == "submitted")
+            .values(
+                stages_reached=A.c.stages_reached.op("||")(bindparam("stage", value=[stage], type_=JSONB)),
+                updated_at=now,
+            )
+        )

@@ -126,6 +126,8 @@ applications_table = Table(
     Column("submitted_at", DateTime(timezone=True)),
     Column("withdraw_requested_at", DateTime(timezone=True)),  # 撤回 asked; the review service decides
     Column("trail", JSONB, nullable=False, server_default="[]"),  # 审核流程: what happened, when, why
+    # review stages reached so far ([{"stage", "department_id"}]); decides which reviewers may read
+    Column("stages_reached", JSONB, nullable=False, server_default="[]"),
     Index("ix_applications_applicant", "applicant_id"),
     # one live application per applicant, year and qualification (created in migration a10000000004)
     Index(
