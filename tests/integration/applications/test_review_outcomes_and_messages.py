@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +21,7 @@ from applications.demo_data import load
 from integration.applications.conftest import Api, grant
 from integration.applications.test_application_lifecycle import SECTIONS, UNIT, save, settings
 from zc_auth import Role, ScopeType
-from zc_contracts import make_envelope, review_v1
+from zc_contracts import certificates_v1, make_envelope, review_v1
 from zc_db import create_engine, create_session_factory
 from zc_messaging import TOPOLOGY, ConsumerRunner, provision
 
@@ -45,13 +46,16 @@ async def deliver(api: Api, nats_url: str, *payloads: Any) -> None:
         js = nc.jetstream()
         await provision(js, TOPOLOGY)
         for p in payloads:
-            env = make_envelope(p, source="review", subject_id=str(getattr(p, "application_id", None) or p.record_id))
+            subject_id = str(getattr(p, "application_id", None) or p.record_id)
+            env = make_envelope(p, source=p.subject().split(".")[0], subject_id=subject_id)
             await js.publish(env.subject, env.to_bytes(), headers={"Nats-Msg-Id": str(env.id)})
-        durable = (
-            "applications__record_outcomes"
-            if payloads[0].subject().startswith("review.record.")
-            else ("applications__review_outcomes")
-        )
+        subject = payloads[0].subject()
+        if subject.startswith("review.record."):
+            durable = "applications__record_outcomes"
+        elif subject.startswith("certificates."):
+            durable = "applications__certificates_issued"
+        else:
+            durable = "applications__review_outcomes"
         spec = TOPOLOGY.consumer(durable)
         runner = ConsumerRunner(
             js=js,
@@ -312,3 +316,53 @@ async def test_reviewers_read_once_the_application_reached_their_stage(api: Api,
     assert (await api.get(f"/review/applications/{app['id']}", headers=far_reviewer)).status_code == 404
     mine = (await api.get(f"/applications/{app['id']}", headers=api.applicant)).json()
     assert mine["status_name"] == "审核中（主管部门审核）" and mine["trail"][-1]["action"] == "进入主管部门审核"
+
+
+async def test_rejected_and_certified_reach_my_applications(api: Api, clean_jetstream: str) -> None:
+    now = datetime.now(UTC)
+    app = await submitted_application(api)
+    await deliver(
+        api,
+        clean_jetstream,
+        review_v1.ApplicationApproved(
+            application_id=app["id"],
+            applicant_id="usr_applicant",
+            qualification_code="NONGYE_ZHULI_NONGYI",
+            approved_at=now,
+        ),
+    )
+    await deliver(
+        api,
+        clean_jetstream,
+        certificates_v1.CertificateIssued(
+            certificate_id=uuid.uuid4(),
+            certificate_no="川职称-2026-000123",
+            holder_id="usr_applicant",
+            application_id=app["id"],
+            issued_at=now,
+        ),
+    )
+    mine = (await api.get(f"/applications/{app['id']}", headers=api.applicant)).json()
+    assert mine["status_name"] == "已发证"
+    notice = (await api.get("/messages", headers=api.applicant)).json()["items"][0]
+    assert notice["title"] == "证书已发放" and "川职称-2026-000123" in notice["body"]
+
+    other = (
+        await api.post(
+            "/applications",
+            headers=api.applicant,
+            json=settings(None, method="RENDING", level="ZHONGJI", qualification="NONGYE_ZHONGJI_NONGYI"),
+        )
+    ).json()
+    for name in ("basic_info", "education", "work_history", "assessments"):
+        await save(api, other["id"], name, SECTIONS[name])
+    await api.post(f"/applications/{other['id']}/submit", headers=api.applicant)
+    await deliver(
+        api,
+        clean_jetstream,
+        review_v1.ApplicationRejected(
+            application_id=other["id"], stage="authority", reason="不符合初定条件", rejected_at=now
+        ),
+    )
+    rejected = (await api.get(f"/applications/{other['id']}", headers=api.applicant)).json()
+    assert rejected["status_name"] == "未通过" and rejected["status_reason"] == "不符合初定条件"

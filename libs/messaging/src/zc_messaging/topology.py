@@ -87,5 +87,11 @@ TOPOLOGY = Topology(
             filter_subject="review.record.>",
             description="applications: outcomes of 外省职称确认 and 专技人才统计 reviews",
         ),
+        ConsumerSpec(
+            durable="applications__certificates_issued",
+            stream="CERTIFICATES",
+            filter_subject="certificates.certificate.issued.v1",
+            description="applications: 已发证 and the notice to the holder",
+        ),
     ),
 )

@@ -85,3 +85,16 @@ class StageReached(EventPayload):
     stage: Literal["unit", "department", "committee", "expert", "authority"]
     department_id: UUID | None = None  # which 主管部门 level, for the department stage
     reached_at: datetime
+
+
+@register
+class ApplicationRejected(EventPayload):
+    """The review ended without the title (未通过)."""
+
+    event_type: ClassVar[str] = "review.application.rejected"
+    version: ClassVar[int] = 1
+
+    application_id: UUID
+    stage: str = Field(description="stage that decided, e.g. committee")
+    reason: str | None = Field(default=None, max_length=500)
+    rejected_at: datetime

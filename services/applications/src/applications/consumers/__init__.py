@@ -26,4 +26,8 @@ def handlers(
     async def on_record_outcome(envelope: Envelope, session: AsyncSession) -> None:
         await apply_record_outcome(envelope, records=application_store(session), messages=message_store(session))
 
-    return {"applications__review_outcomes": on_review_outcome, "applications__record_outcomes": on_record_outcome}
+    return {
+        "applications__review_outcomes": on_review_outcome,
+        "applications__record_outcomes": on_record_outcome,
+        "applications__certificates_issued": on_review_outcome,  # 已发证 is one more status change + notice
+    }

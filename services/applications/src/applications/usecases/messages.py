@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from applications.domain.application import (
     APPROVED,
+    CERTIFIED,
+    REJECTED,
     RETURNED,
     STAGE_NAMES,
     SUBMITTED,
@@ -17,7 +19,7 @@ from applications.domain.application import (
     NotAllowedError,
 )
 from applications.usecases.ports import ApplicationStore, MessageStore
-from zc_contracts import Envelope, parse_payload, review_v1
+from zc_contracts import Envelope, certificates_v1, parse_payload, review_v1
 
 KINDS = {"unit": "单位消息", "defence": "答辩消息", "complaint": "投诉反馈", "system": "系统通知"}
 
@@ -123,6 +125,18 @@ async def apply_review_outcome(envelope: Envelope, *, store: MessageStore, now: 
             },
         )
         return
+    elif isinstance(payload, review_v1.ApplicationRejected):
+        row = await store.set_status(
+            str(payload.application_id), expected=(SUBMITTED,), status=REJECTED, reason=payload.reason, now=now
+        )
+        title, body = "评审未通过", "您的职称申报未通过评审。" + (f"原因：{payload.reason}" if payload.reason else "")
+    elif isinstance(payload, certificates_v1.CertificateIssued):
+        if payload.application_id is None:
+            return
+        row = await store.set_status(
+            str(payload.application_id), expected=(APPROVED,), status=CERTIFIED, reason=None, now=now
+        )
+        title, body = "证书已发放", f"您的职称证书已发放，证书编号：{payload.certificate_no}。可在“我的证书”中下载。"
     elif isinstance(payload, review_v1.ApplicationWithdrawn):
         row = await store.set_status(
             str(payload.application_id), expected=(SUBMITTED,), status=RETURNED, reason="申报人已撤回", now=now
