@@ -114,6 +114,16 @@ async def save(api: Api, app_id: str, name: str, body: Any, version: int = 0, he
     )
 
 
+INITIAL = settings(None, method="RENDING", level="ZHULI", qualification="NONGYE_ZHULI_NONGYI")
+
+
+async def new_initial(api: Api) -> dict[str, Any]:
+    """A fresh 职称初定 draft (助理级 农艺师) for the demo unit."""
+    r = await api.post("/applications", headers=api.applicant, json=INITIAL)
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
 @pytest.fixture
 async def demo(api: Api) -> Api:
     await load(api.database_url, year=2026)
@@ -237,13 +247,7 @@ async def test_initial_determination_has_the_smaller_set_and_no_committee(demo: 
 
 async def test_submitted_application_cannot_be_edited_or_abandoned(demo: Api) -> None:
     api = demo
-    app = (
-        await api.post(
-            "/applications",
-            headers=api.applicant,
-            json=settings(None, method="RENDING", level="ZHULI", qualification="NONGYE_ZHULI_NONGYI"),
-        )
-    ).json()
+    app = await new_initial(api)
     for name in ("basic_info", "education", "work_history", "assessments"):
         await save(api, app["id"], name, SECTIONS[name])
     assert (await api.post(f"/applications/{app['id']}/submit", headers=api.applicant)).status_code == 200
@@ -266,13 +270,7 @@ async def test_late_submission_is_refused(demo: Api) -> None:
 
 async def test_someone_elses_application_does_not_exist_for_you(demo: Api) -> None:
     api = demo
-    app = (
-        await api.post(
-            "/applications",
-            headers=api.applicant,
-            json=settings(None, method="RENDING", level="ZHULI", qualification="NONGYE_ZHULI_NONGYI"),
-        )
-    ).json()
+    app = await new_initial(api)
     stranger = api.as_(Role.APPLICANT, subject="usr_stranger")
     for call in (
         api.get(f"/applications/{app['id']}", headers=stranger),
@@ -289,13 +287,7 @@ async def test_someone_elses_application_does_not_exist_for_you(demo: Api) -> No
 
 async def test_stale_section_save_gets_409_and_keeps_the_saved_data(demo: Api) -> None:
     api = demo
-    app = (
-        await api.post(
-            "/applications",
-            headers=api.applicant,
-            json=settings(None, method="RENDING", level="ZHULI", qualification="NONGYE_ZHULI_NONGYI"),
-        )
-    ).json()
+    app = await new_initial(api)
     assert (await save(api, app["id"], "education", SECTIONS["education"])).json()["version"] == 1
     other_window = await save(api, app["id"], "education", [], version=0)
     assert other_window.status_code == 409 and other_window.json()["code"] == "application.section_changed"
@@ -318,20 +310,14 @@ async def test_stale_section_save_gets_409_and_keeps_the_saved_data(demo: Api) -
 )
 async def test_bad_section_content_is_refused_with_the_field(demo: Api, name: str, body: Any, field: str) -> None:
     api = demo
-    app = (
-        await api.post(
-            "/applications",
-            headers=api.applicant,
-            json=settings(None, method="RENDING", level="ZHULI", qualification="NONGYE_ZHULI_NONGYI"),
-        )
-    ).json()
+    app = await new_initial(api)
     r = await save(api, app["id"], name, body)
     assert r.status_code == 422 and r.json()["field"] == field, r.text
 
 
 async def test_one_live_application_per_title_and_abandon_frees_it(demo: Api) -> None:
     api = demo
-    body = settings(None, method="RENDING", level="ZHULI", qualification="NONGYE_ZHULI_NONGYI")
+    body = INITIAL
     first = (await api.post("/applications", headers=api.applicant, json=body)).json()
     again = await api.post("/applications", headers=api.applicant, json=body)
     assert again.status_code == 409 and "继续申报" in again.json()["detail"]
@@ -341,13 +327,7 @@ async def test_one_live_application_per_title_and_abandon_frees_it(demo: Api) ->
 
 async def test_phone_numbers_are_encrypted_at_rest_masked_by_default_and_revealed_with_a_record(demo: Api) -> None:
     api = demo
-    app = (
-        await api.post(
-            "/applications",
-            headers=api.applicant,
-            json=settings(None, method="RENDING", level="ZHULI", qualification="NONGYE_ZHULI_NONGYI"),
-        )
-    ).json()
+    app = await new_initial(api)
     assert (await save(api, app["id"], "basic_info", SECTIONS["basic_info"])).status_code == 200
     shown = (await api.get(f"/applications/{app['id']}", headers=api.applicant)).json()["sections"]["basic_info"]
     assert shown["mobile_phone"] == "135****4568" and shown["contact_phone"] == "188****8888"
@@ -376,13 +356,7 @@ async def test_profile_is_kept_between_applications_and_copied_into_a_new_one(de
         "/profile/sections/achievements", json=[], headers={**api.applicant, "If-Match": "0"}
     )
     assert no_achievements.status_code == 422
-    app = (
-        await api.post(
-            "/applications",
-            headers=api.applicant,
-            json=settings(None, method="RENDING", level="ZHULI", qualification="NONGYE_ZHULI_NONGYI"),
-        )
-    ).json()
+    app = await new_initial(api)
     assert app["sections"]["education"][0]["school"] == "四川农业大学" and app["section_versions"] == {"education": 1}
     # saving in the application can keep the change in the profile too
     r = await api.put(
@@ -443,12 +417,6 @@ async def test_teacher_series_has_its_own_section_and_needs_it(demo: Api) -> Non
     assert bad.status_code == 422 and bad.json()["field"] == "homework_and_visits"
     assert (await save(api, app["id"], "teacher_info", TEACHER)).status_code == 200
 
-    other = (
-        await api.post(
-            "/applications",
-            headers=api.applicant,
-            json=settings(None, method="RENDING", level="ZHULI", qualification="NONGYE_ZHULI_NONGYI"),
-        )
-    ).json()
+    other = await new_initial(api)
     refused = await save(api, other["id"], "teacher_info", TEACHER)
     assert refused.status_code == 422 and refused.json()["field"] == "section"

@@ -16,12 +16,10 @@ from applications.main import create_app
 from applications.settings import Settings
 from applications.usecases.ports import SourceUnavailableError
 from integration.applications.conftest import Api, Clock
-from integration.applications.test_application_lifecycle import SECTIONS, save, settings
+from integration.applications.test_application_lifecycle import INITIAL, SECTIONS, save
 from zc_auth import Role, StaticJwks, TokenVerifier
 from zc_auth.testing import TokenFactory
 from zc_db.pii import generate_key_spec
-
-INITIAL = settings(None, method="RENDING", level="ZHULI", qualification="NONGYE_ZHULI_NONGYI")
 
 
 @pytest.fixture

@@ -19,13 +19,11 @@ from applications.adapters.db.tables import messaging
 from applications.consumers import handlers
 from applications.demo_data import load
 from integration.applications.conftest import Api, grant
-from integration.applications.test_application_lifecycle import SECTIONS, UNIT, save, settings
+from integration.applications.test_application_lifecycle import INITIAL, SECTIONS, UNIT, save, settings
 from zc_auth import Role, ScopeType
 from zc_contracts import certificates_v1, make_envelope, review_v1
 from zc_db import create_engine, create_session_factory
 from zc_messaging import TOPOLOGY, ConsumerRunner, provision
-
-INITIAL = settings(None, method="RENDING", level="ZHULI", qualification="NONGYE_ZHULI_NONGYI")
 
 
 async def submitted_application(api: Api) -> dict[str, Any]:

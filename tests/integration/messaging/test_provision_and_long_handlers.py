@@ -8,11 +8,10 @@ import dataclasses
 import nats
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from integration.messaging.conftest import eventually
+from integration.messaging.conftest import consume_one
 from support import exactly_once as eo
 from zc_contracts import Envelope
-from zc_db import create_session_factory
-from zc_messaging import ConsumerRunner, MessagingStats, Topology, provision
+from zc_messaging import Topology, provision
 
 
 async def test_provision_creates_then_updates_streams_and_consumers_when_topology_changes(clean_jetstream: str) -> None:
@@ -49,33 +48,10 @@ async def test_long_handler_is_not_redelivered_when_it_outlasts_ack_wait(engine:
         await asyncio.sleep(eo.CONSUMER.ack_wait_seconds * 2)  # in_progress() keeps the message ours
         await eo.apply_effect(envelope, session)
 
-    sessions = create_session_factory(engine)
-    async with sessions() as session, session.begin():
-        envelope = await eo.change_state(session, "slow")
-    nc = await nats.connect(provisioned)
-    try:
-        js = nc.jetstream()
-        await js.publish(envelope.subject, envelope.to_bytes(), headers={"Nats-Msg-Id": str(envelope.id)})
-        stats = MessagingStats()
-        runner = ConsumerRunner(
-            js=js,
-            spec=eo.CONSUMER,
-            handler=slow,
-            session_factory=sessions,
-            tables=eo.tables,
-            stats=stats,
-            fetch_timeout=0.3,
-        )
-        stop = asyncio.Event()
-        task = asyncio.create_task(runner.run(stop))
+    async def effect_applied() -> bool:
+        return (await eo.counts(engine))["effects"] == 1
 
-        async def effect_applied() -> bool:
-            return (await eo.counts(engine))["effects"] == 1
-
-        await eventually(effect_applied, timeout=20, what="the slow effect")
-        await asyncio.sleep(eo.CONSUMER.ack_wait_seconds + 0.5)
-        stop.set()
-        await task
-    finally:
-        await nc.close()
+    stats = await consume_one(
+        engine, provisioned, slow, "slow", done=effect_applied, settle=eo.CONSUMER.ack_wait_seconds + 0.5
+    )
     assert calls["n"] == 1 and stats.delivered == 1 and stats.duplicates_suppressed == 0

@@ -12,7 +12,7 @@ import nats
 from opentelemetry import trace
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from integration.messaging.conftest import eventually, spawn_msg_proc
+from integration.messaging.conftest import consume_one, eventually, spawn_msg_proc
 from support import exactly_once as eo
 from zc_contracts import Envelope
 from zc_db import create_session_factory
@@ -124,29 +124,6 @@ async def test_transient_failure_is_retried_with_backoff_then_applied_once(
             failures["left"] -= 1
             raise TransientError("dependency busy")
 
-    sessions = create_session_factory(engine)
-    async with sessions() as session, session.begin():
-        envelope = await eo.change_state(session, "flaky")
-    nc = await nats.connect(provisioned)
-    try:
-        js = nc.jetstream()
-        await js.publish(envelope.subject, envelope.to_bytes(), headers={"Nats-Msg-Id": str(envelope.id)})
-        stats = MessagingStats()
-        runner = ConsumerRunner(
-            js=js,
-            spec=eo.CONSUMER,
-            handler=flaky,
-            session_factory=sessions,
-            tables=eo.tables,
-            stats=stats,
-            fetch_timeout=0.3,
-        )
-        stop = asyncio.Event()
-        task = asyncio.create_task(runner.run(stop))
-        await eventually(lambda: _effects(engine, 1), what="the effect after retries")
-        stop.set()
-        await task
-    finally:
-        await nc.close()
+    stats = await consume_one(engine, provisioned, flaky, "flaky", done=lambda: _effects(engine, 1))
     assert stats.nacked == 2 and stats.delivered == 3 and stats.applied == 1
     assert (await eo.counts(engine))["effects"] == 1

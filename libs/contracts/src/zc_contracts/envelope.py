@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 from uuid import UUID
 
 import uuid6
@@ -39,9 +39,6 @@ class EventPayload(BaseModel):
     @classmethod
     def subject(cls) -> str:
         return subject_for(cls.event_type, cls.version)
-
-
-P = TypeVar("P", bound=EventPayload)
 
 
 class Envelope(BaseModel):

@@ -6,6 +6,7 @@ from zc_messaging.errors import PoisonMessageError, TransientError
 from zc_messaging.follow import follow_subject
 from zc_messaging.outbox import OutboxRelay, Publisher, add_to_outbox
 from zc_messaging.provision import provision
+from zc_messaging.runtime import ServiceRuntime
 from zc_messaging.stats import MessagingStats
 from zc_messaging.topology import TOPOLOGY, ConsumerSpec, StreamSpec, Topology, dlq_subject
 from zc_messaging.worker import WorkerSpec, install_signal_handlers, run_service_worker, run_worker, worker_main
@@ -20,6 +21,7 @@ __all__ = [
     "OutboxRelay",
     "PoisonMessageError",
     "Publisher",
+    "ServiceRuntime",
     "StreamSpec",
     "Topology",
     "TransientError",

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import httpx
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from applications.adapters.attachment_storage import FilesystemStorage
 from applications.adapters.db.application_store import SqlApplicationStore
@@ -23,11 +20,11 @@ from applications.usecases.applications import ApplicationService
 from applications.usecases.messages import MessageService
 from applications.usecases.records import RecordService
 from applications.usecases.reference import ReferenceService
-from zc_auth import HttpJwks, RevokedSessions, TokenVerifier
-from zc_auth.revocation import SESSION_ENDED_SUBJECT
-from zc_db import MessagingTables, create_engine, create_session_factory, database_ready
+from zc_auth import TokenVerifier
+from zc_auth.live import live_session_verifier
+from zc_db import MessagingTables
 from zc_db.pii import PiiCipher, parse_key_ring
-from zc_messaging import NatsConnection, follow_subject
+from zc_messaging import ServiceRuntime
 
 SERVICE = "applications"
 
@@ -35,54 +32,32 @@ SERVICE = "applications"
 @dataclass
 class Container:
     settings: Settings
-    engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
+    runtime: ServiceRuntime
     tables: MessagingTables
-    nats: NatsConnection
     token_verifier: TokenVerifier
     reference: ReferenceService
     applications: ApplicationService
     messages: MessageService
     records: RecordService
-    background: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def readiness(self) -> dict[str, bool]:
-        return {"database": await database_ready(self.engine), "nats": self.nats.is_connected}
+        return await self.runtime.readiness()
 
     async def aclose(self) -> None:
-        for task in self.background:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await self.nats.close()
-        await self.engine.dispose()
+        await self.runtime.aclose()
 
 
 async def build_container(settings: Settings, *, clock: Callable[[], datetime] | None = None) -> Container:
-    engine = create_engine(settings.database_url)
-    nats = NatsConnection(settings.nats_url, name=f"{SERVICE}-api")
-    await nats.start()  # returns at once; readiness says when it is up
-    sessions = create_session_factory(engine)
-    revoked = RevokedSessions()
-    # Tokens of a session that ended are refused at once, not only when they expire.
-    follower = asyncio.create_task(
-        follow_subject(
-            nats, SESSION_ENDED_SUBJECT, lambda e: revoked.on_session_ended(e.data), since=timedelta(hours=1)
-        )
-    )
+    runtime = await ServiceRuntime.start(SERVICE, database_url=settings.database_url, nats_url=settings.nats_url)
+    sessions = runtime.sessions
     clocked: dict[str, Any] = {"clock": clock} if clock else {}
     reference = ReferenceService(sessions=sessions, store=SqlReferenceStore, **clocked)
     return Container(
         settings=settings,
-        engine=engine,
-        sessions=sessions,
+        runtime=runtime,
         tables=messaging,
-        nats=nats,
-        token_verifier=TokenVerifier(
-            issuer=settings.token_issuer,
-            audience=settings.token_audience,
-            jwks=HttpJwks(settings.jwks_url),
-            revoked=revoked,
+        token_verifier=live_session_verifier(
+            issuer=settings.token_issuer, audience=settings.token_audience, jwks_url=settings.jwks_url, events=runtime
         ),
         reference=reference,
         applications=ApplicationService(
@@ -102,5 +77,4 @@ async def build_container(settings: Settings, *, clock: Callable[[], datetime] |
         records=RecordService(
             sessions=sessions, store=SqlApplicationStore, reference_store=SqlReferenceStore, outbox=messaging, **clocked
         ),
-        background=[follower],
     )

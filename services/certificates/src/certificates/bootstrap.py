@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from dataclasses import dataclass, field
-from datetime import timedelta
-
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from dataclasses import dataclass
 
 from certificates.adapters.db.tables import messaging
 from certificates.settings import Settings
-from zc_auth import HttpJwks, RevokedSessions, TokenVerifier
-from zc_auth.revocation import SESSION_ENDED_SUBJECT
-from zc_db import MessagingTables, create_engine, create_session_factory, database_ready
-from zc_messaging import NatsConnection, follow_subject
+from zc_auth import TokenVerifier
+from zc_auth.live import live_session_verifier
+from zc_db import MessagingTables
+from zc_messaging import ServiceRuntime
 
 SERVICE = "certificates"
 
@@ -22,47 +17,20 @@ SERVICE = "certificates"
 @dataclass
 class Container:
     settings: Settings
-    engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
+    runtime: ServiceRuntime
     tables: MessagingTables
-    nats: NatsConnection
     token_verifier: TokenVerifier
-    background: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def readiness(self) -> dict[str, bool]:
-        return {"database": await database_ready(self.engine), "nats": self.nats.is_connected}
+        return await self.runtime.readiness()
 
     async def aclose(self) -> None:
-        for task in self.background:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await self.nats.close()
-        await self.engine.dispose()
+        await self.runtime.aclose()
 
 
 async def build_container(settings: Settings) -> Container:
-    engine = create_engine(settings.database_url)
-    nats = NatsConnection(settings.nats_url, name=f"{SERVICE}-api")
-    await nats.start()  # returns at once; readiness says when it is up
-    revoked = RevokedSessions()
-    # Tokens of a session that ended are refused at once, not only when they expire.
-    follower = asyncio.create_task(
-        follow_subject(
-            nats, SESSION_ENDED_SUBJECT, lambda e: revoked.on_session_ended(e.data), since=timedelta(hours=1)
-        )
+    runtime = await ServiceRuntime.start(SERVICE, database_url=settings.database_url, nats_url=settings.nats_url)
+    verifier = live_session_verifier(
+        issuer=settings.token_issuer, audience=settings.token_audience, jwks_url=settings.jwks_url, events=runtime
     )
-    return Container(
-        settings=settings,
-        engine=engine,
-        sessions=create_session_factory(engine),
-        tables=messaging,
-        nats=nats,
-        token_verifier=TokenVerifier(
-            issuer=settings.token_issuer,
-            audience=settings.token_audience,
-            jwks=HttpJwks(settings.jwks_url),
-            revoked=revoked,
-        ),
-        background=[follower],
-    )
+    return Container(settings=settings, runtime=runtime, tables=messaging, token_verifier=verifier)

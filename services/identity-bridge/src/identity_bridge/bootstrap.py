@@ -8,7 +8,6 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from identity_bridge.adapters.db.store import SqlIdentityStore
 from identity_bridge.adapters.db.tables import messaging
@@ -20,9 +19,8 @@ from identity_bridge.domain.identity import SessionPolicy
 from identity_bridge.settings import Settings
 from identity_bridge.usecases.handlers import IdentityService
 from identity_bridge.usecases.ports import IdentityProvider
-from zc_db import create_engine, create_session_factory, database_ready
 from zc_db.pii import BlindIndex, PiiCipher, parse_key_ring
-from zc_messaging import NatsConnection
+from zc_messaging import ServiceRuntime
 
 SERVICE = "identity-bridge"
 
@@ -30,8 +28,7 @@ SERVICE = "identity-bridge"
 @dataclass
 class Container:
     settings: Settings
-    engine: AsyncEngine
-    nats: NatsConnection
+    runtime: ServiceRuntime
     http: httpx.AsyncClient
     signing_keys: SigningKeyRing
     identity: IdentityService
@@ -42,12 +39,11 @@ class Container:
         return self.signing_keys.jwks
 
     async def readiness(self) -> dict[str, bool]:
-        return {"database": await database_ready(self.engine), "nats": self.nats.is_connected}
+        return await self.runtime.readiness()
 
     async def aclose(self) -> None:
         await self.http.aclose()
-        await self.nats.close()
-        await self.engine.dispose()
+        await self.runtime.aclose()
 
 
 def build_provider(settings: Settings, http: httpx.AsyncClient) -> IdentityProvider | None:
@@ -92,13 +88,11 @@ def pii_cipher(settings: Settings) -> PiiCipher:
 
 
 async def build_container(settings: Settings, *, http: httpx.AsyncClient | None = None) -> Container:
-    engine = create_engine(settings.database_url)
-    nats = NatsConnection(settings.nats_url, name=f"{SERVICE}-api")
-    await nats.start()  # returns at once; readiness says when it is up
+    runtime = await ServiceRuntime.start(SERVICE, database_url=settings.database_url, nats_url=settings.nats_url)
     http = http or httpx.AsyncClient(timeout=10)
     keys = SigningKeyRing.from_files(settings.signing_key_file, settings.previous_signing_key_files)
     identity = IdentityService(
-        sessions=create_session_factory(engine),
+        sessions=runtime.sessions,
         store=SqlIdentityStore,
         outbox=messaging,
         provider=build_provider(settings, http),
@@ -114,4 +108,4 @@ async def build_container(settings: Settings, *, http: httpx.AsyncClient | None 
         login_state_ttl=timedelta(minutes=settings.login_state_minutes),
         callback_url=settings.callback_url,
     )
-    return Container(settings=settings, engine=engine, nats=nats, http=http, signing_keys=keys, identity=identity)
+    return Container(settings=settings, runtime=runtime, http=http, signing_keys=keys, identity=identity)

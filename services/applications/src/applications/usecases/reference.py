@@ -78,20 +78,30 @@ class ReferenceService:
         self._sessions = sessions
         self._store = store
         self._clock = clock
+        # Parsed once per version: every cascade, query and check reads the catalog.
+        self._catalog: Catalog | None = None
+        # Regions change only with a migration, so one load per process.
+        self._regions: RegionTree | None = None
 
     def current_year(self) -> int:
         return local_today(self._clock()).year
 
     async def catalog(self) -> Catalog:
         async with self._sessions() as s:
-            catalog = await self._store(s).latest_catalog()
-        if catalog is None:
-            raise NotFoundError("职称目录尚未加载")
-        return catalog
+            store = self._store(s)
+            version = await store.latest_catalog_version()
+            if version is None:
+                raise NotFoundError("职称目录尚未加载")
+            if self._catalog is None or self._catalog.version != version:
+                self._catalog = await store.latest_catalog()
+        assert self._catalog is not None
+        return self._catalog
 
     async def regions(self) -> RegionTree:
-        async with self._sessions() as s:
-            return await self._store(s).region_tree()
+        if self._regions is None:
+            async with self._sessions() as s:
+                self._regions = await self._store(s).region_tree()
+        return self._regions
 
     async def search_units(self, keyword: str, *, page: int, size: int) -> tuple[list[Unit], int]:
         async with self._sessions() as s:
@@ -130,7 +140,7 @@ class ReferenceService:
         year = year or self.current_year()
         async with self._sessions() as s:
             store = self._store(s)
-            tree = await store.region_tree()
+            tree = await self.regions()
             candidates = [
                 c
                 for c in await store.committees_of_series(series)
@@ -309,7 +319,7 @@ class ReferenceService:
             committee = await store.committee(choice.committee_id)
             if committee is None:
                 raise SettingsRejectedError("所选评委会不存在", field="committee_id")
-            tree = await store.region_tree()
+            tree = await self.regions()
             activity = (await store.activities([committee.id], choice.year)).get(committee.id)
         if not committee.covers(series=choice.series, level=choice.level, specialty=choice.specialty):
             raise SettingsRejectedError("所选评委会的评审范围不包括所选系列、层级或专业", field="committee_id")
@@ -350,7 +360,7 @@ class ReferenceService:
     ) -> Unit:
         async with self._sessions() as s, s.begin():
             store = self._store(s)
-            tree = await store.region_tree()
+            tree = await self.regions()
             if region_code not in tree:
                 raise SettingsRejectedError("职称业务归属地不存在", field="region_code")
             unit = Unit(
@@ -382,7 +392,7 @@ class ReferenceService:
             raise SettingsRejectedError(f"评审专业不属于“{series.name}”系列", field="specialties")
         async with self._sessions() as s, s.begin():
             store = self._store(s)
-            if committee.region_scope not in await store.region_tree():
+            if committee.region_scope not in await self.regions():
                 raise SettingsRejectedError("评审区域范围不存在", field="region_scope")
             await store.save_committee(committee)
 

@@ -38,6 +38,10 @@ class SqlReferenceStore:
         ).first()
         return Catalog.from_document(row.version, row.document) if row else None
 
+    async def latest_catalog_version(self) -> int | None:
+        version = (await self._s.execute(select(func.max(catalog_versions.c.version)))).scalar()
+        return int(version) if version is not None else None
+
     async def catalog_version(self, version: int) -> dict[str, Any] | None:
         row = (
             await self._s.execute(select(catalog_versions.c.document).where(catalog_versions.c.version == version))
