@@ -93,5 +93,23 @@ TOPOLOGY = Topology(
             filter_subject="certificates.certificate.issued.v1",
             description="applications: 已发证 and the notice to the holder",
         ),
+        ConsumerSpec(
+            durable="review__application_submissions",
+            stream="APPLICATIONS",
+            filter_subject="applications.application.submitted.v1",
+            description="review: start the review of a submitted application, or resume it after a return",
+        ),
+        ConsumerSpec(
+            durable="review__withdraw_requests",
+            stream="APPLICATIONS",
+            filter_subject="applications.application.withdraw_requested.v1",
+            description="review: grant or refuse 撤回 (only while the unit has not decided)",
+        ),
+        ConsumerSpec(
+            durable="review__record_submissions",
+            stream="APPLICATIONS",
+            filter_subject="applications.record.submitted.v1",
+            description="review: start the review of a 外省职称确认 or 专技人才统计 record",
+        ),
     ),
 )

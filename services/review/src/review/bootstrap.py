@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from review.adapters.db.instance_store import SqlInstanceStore
 from review.adapters.db.tables import messaging
+from review.adapters.workflow.spiff import SpiffEngine
+from review.domain.calendar import BusinessCalendar
 from review.settings import Settings
+from review.usecases.reviews import ReviewService
 from zc_auth import TokenVerifier
 from zc_auth.live import live_session_verifier
 from zc_db import MessagingTables
@@ -20,6 +28,7 @@ class Container:
     runtime: ServiceRuntime
     tables: MessagingTables
     token_verifier: TokenVerifier
+    reviews: ReviewService
 
     async def readiness(self) -> dict[str, bool]:
         return await self.runtime.readiness()
@@ -28,9 +37,29 @@ class Container:
         await self.runtime.aclose()
 
 
-async def build_container(settings: Settings) -> Container:
+def build_reviews(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], *, clock: Callable[[], datetime] | None = None
+) -> ReviewService:
+    calendar = BusinessCalendar.load(settings.calendar_dir)
+    return ReviewService(
+        sessions=sessions,
+        store=SqlInstanceStore,
+        engine=SpiffEngine(calendar),
+        calendar=calendar,
+        outbox=messaging,
+        clock=clock,
+    )
+
+
+async def build_container(settings: Settings, *, clock: Callable[[], datetime] | None = None) -> Container:
     runtime = await ServiceRuntime.start(SERVICE, database_url=settings.database_url, nats_url=settings.nats_url)
     verifier = live_session_verifier(
         issuer=settings.token_issuer, audience=settings.token_audience, jwks_url=settings.jwks_url, events=runtime
     )
-    return Container(settings=settings, runtime=runtime, tables=messaging, token_verifier=verifier)
+    return Container(
+        settings=settings,
+        runtime=runtime,
+        tables=messaging,
+        token_verifier=verifier,
+        reviews=build_reviews(settings, runtime.sessions, clock=clock),
+    )

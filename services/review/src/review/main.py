@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from fastapi import FastAPI
 
 from review.api.routes import router
 from review.bootstrap import SERVICE, build_container
+from review.domain.errors import DomainError
 from review.settings import Settings
-from zc_http import container_lifespan, create_service_app, load_settings, serve_api
+from zc_http import container_lifespan, create_service_app, load_settings, problem_from_domain_error, serve_api
 
 PREFIX = "/api/review"
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None) -> FastAPI:
+    """`clock` lets tests fix "now" (timers and due dates depend on it)."""
     loaded = settings or load_settings(Settings)  # a bad setting stops start-up here, in one line
     return create_service_app(
         title="职称评审流程服务",
         prefix=PREFIX,
-        lifespan=container_lifespan(lambda: build_container(loaded)),
+        lifespan=container_lifespan(lambda: build_container(loaded, clock=clock)),
         routers=[router],
+        problem_mappers={DomainError: problem_from_domain_error},
     )
 
 

@@ -1,26 +1,37 @@
-"""Entry point of the review worker (outbox relay + consumers): `python -m review.worker`."""
+"""Entry point of the review worker: outbox relay, consumers and the timer scheduler (`python -m review.worker`)."""
 
 from __future__ import annotations
 
 import asyncio
 
 from review.adapters.db.tables import messaging
-from review.bootstrap import SERVICE
-from review.consumers import HANDLERS
+from review.bootstrap import SERVICE, build_reviews
+from review.consumers import handlers
+from review.scheduler import run_scheduler
 from review.settings import Settings
+from zc_db import create_engine, create_session_factory
 from zc_http import load_settings
-from zc_messaging import run_service_worker, worker_main
+from zc_messaging import worker_main
+from zc_messaging.worker import WorkerSpec, run_worker
 
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:
-    await run_service_worker(
-        SERVICE,
-        database_url=settings.database_url,
-        nats_url=settings.nats_url,
-        tables=messaging,
-        handlers=HANDLERS,
-        stop=stop,
-    )
+    engine = create_engine(settings.database_url)
+    try:
+        reviews = build_reviews(settings, create_session_factory(engine))
+        if settings.bpmn_dir is not None:
+            await reviews.deploy_directory(settings.bpmn_dir)
+        spec = WorkerSpec(
+            service=SERVICE, engine=engine, tables=messaging, nats_url=settings.nats_url, handlers=handlers(reviews)
+        )
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(run_worker(spec, stop), name="messaging")
+            tg.create_task(
+                run_scheduler(reviews, stop, poll_seconds=settings.timer_poll_seconds, batch=settings.timer_batch),
+                name="timers",
+            )
+    finally:
+        await engine.dispose()
 
 
 def main() -> None:

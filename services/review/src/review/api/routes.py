@@ -1,10 +1,171 @@
-"""API: the review service's routes (business routes arrive with their issues)."""
+"""API: the reviewers' task inbox, the applicant's trail, operator endpoints and process definitions."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime
+from typing import Annotated, Any, Literal, Protocol
+from uuid import UUID
 
+from fastapi import APIRouter, Depends, Header, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from review.usecases.reviews import OPERATOR_ROLES, Decision, ReviewService
+from zc_auth import Principal, PrincipalDep, Role, require_role
 from zc_auth.routes import whoami_router
 
 router = APIRouter()
 router.include_router(whoami_router())
+
+REVIEWER_ROLES = (
+    Role.UNIT_REVIEWER,
+    Role.DEPARTMENT_REVIEWER,
+    Role.COMMITTEE_STAFF,
+    Role.COMMITTEE_ORGANISER,
+    Role.EXPERT,
+    Role.AUTHORITY,
+)
+
+
+class Container(Protocol):
+    reviews: ReviewService
+
+
+def service(request: Request) -> ReviewService:
+    container: Container = request.app.state.container
+    return container.reviews
+
+
+ServiceDep = Annotated[ReviewService, Depends(service)]
+ReviewerDep = Annotated[Principal, Depends(require_role(*REVIEWER_ROLES))]
+OperatorDep = Annotated[Principal, Depends(require_role(*OPERATOR_ROLES))]
+DesignerDep = Annotated[Principal, Depends(require_role(Role.PROCESS_DESIGNER, Role.ADMIN, Role.OPERATOR))]
+IdempotencyKey = Annotated[
+    str | None, Header(alias="Idempotency-Key", max_length=100, description="重试同一请求时携带同一值")
+]
+
+
+# -- reviewers' inbox --------------------------------------------------------------------------------------
+
+
+@router.get("/tasks", tags=["tasks"], summary="我的待办（按角色与所辖范围）")
+async def inbox(
+    principal: ReviewerDep,
+    svc: ServiceDep,
+    process: Annotated[str | None, Query(max_length=100, description="流程")] = None,
+    stage: Annotated[str | None, Query(max_length=30, description="环节")] = None,
+    series: Annotated[str | None, Query(max_length=20, description="系列")] = None,
+    unit: Annotated[str | None, Query(max_length=100, description="工作单位")] = None,
+    due_before: Annotated[datetime | None, Query(description="截止时间早于")] = None,
+    mine: Annotated[bool, Query(description="只看本人认领的")] = False,
+    sort: Literal["created_at", "due_at", "stage", "title"] = "created_at",
+    order: Literal["asc", "desc"] = "asc",
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict[str, Any]:
+    filters = {
+        "process": process,
+        "stage": stage,
+        "series": series,
+        "unit": unit,
+        "due_before": due_before,
+        "mine": principal.subject if mine else None,
+    }
+    return await svc.inbox(principal, filters, sort=sort, descending=order == "desc", page=page, size=size)
+
+
+@router.get("/tasks/counts", tags=["tasks"], summary="各环节待办数量")
+async def counts(principal: ReviewerDep, svc: ServiceDep) -> dict[str, int]:
+    return await svc.stage_counts(principal)
+
+
+@router.get("/tasks/{task_id}", tags=["tasks"], summary="任务详情")
+async def task_detail(task_id: UUID, principal: ReviewerDep, svc: ServiceDep) -> dict[str, Any]:
+    return await svc.task_detail(principal, task_id)
+
+
+@router.post("/tasks/{task_id}/claim", tags=["tasks"], summary="认领")
+async def claim(task_id: UUID, principal: ReviewerDep, svc: ServiceDep) -> dict[str, Any]:
+    return await svc.claim(principal, task_id)
+
+
+@router.post("/tasks/{task_id}/unclaim", tags=["tasks"], summary="取消认领")
+async def unclaim(task_id: UUID, principal: ReviewerDep, svc: ServiceDep) -> dict[str, Any]:
+    return await svc.claim(principal, task_id, release=True)
+
+
+class CompleteTask(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: str = Field(
+        min_length=1, max_length=30, description="审核结论：approve 通过 / return 退回 / reject 不通过"
+    )
+    comment: str | None = Field(default=None, max_length=500, description="审核意见")
+    reasons: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list, max_length=20, description="退回原因"
+    )
+    return_target: Literal["applicant", "previous"] | None = Field(default=None, description="退回至：申报人 / 上一级")
+
+
+@router.post("/tasks/{task_id}/complete", tags=["tasks"], summary="办理（通过 / 退回 / 不通过）")
+async def complete(
+    task_id: UUID, body: CompleteTask, principal: ReviewerDep, svc: ServiceDep, idempotency_key: IdempotencyKey = None
+) -> dict[str, Any]:
+    decision = Decision(body.decision, body.comment, tuple(body.reasons), body.return_target)
+    return await svc.complete(principal, task_id, decision, idempotency_key=idempotency_key)
+
+
+# -- the applicant's trail ---------------------------------------------------------------------------------
+
+
+@router.get("/trails/{business_key}", tags=["trail"], summary="审核进度（申报人查看）")
+async def trail(
+    business_key: Annotated[str, Field(max_length=100)], principal: PrincipalDep, svc: ServiceDep
+) -> dict[str, Any]:
+    return await svc.trail(principal, business_key)
+
+
+# -- operators ---------------------------------------------------------------------------------------------
+
+
+@router.get("/operator/instances", tags=["operator"], summary="流程实例查询")
+async def instances(
+    _: OperatorDep,
+    svc: ServiceDep,
+    status: Literal["running", "completed", "error", "suspended", "cancelled"] | None = None,
+    process: Annotated[str | None, Query(max_length=100)] = None,
+    business_key: Annotated[str | None, Query(max_length=100)] = None,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict[str, Any]:
+    return await svc.search(status=status, process_key=process, business_key=business_key, page=page, size=size)
+
+
+@router.get("/operator/instances/{instance_id}", tags=["operator"], summary="实例为何等待：待办、消息、定时器、错误")
+async def explain(instance_id: UUID, _: OperatorDep, svc: ServiceDep) -> dict[str, Any]:
+    return await svc.explain(instance_id)
+
+
+class OperatorAction(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=2, max_length=500, description="操作原因（记入审计）")
+
+
+@router.post("/operator/instances/{instance_id}/{action}", tags=["operator"], summary="重试 / 挂起 / 恢复 / 终止")
+async def operate(
+    instance_id: UUID,
+    action: Literal["retry", "suspend", "resume", "cancel"],
+    body: OperatorAction,
+    principal: OperatorDep,
+    svc: ServiceDep,
+) -> dict[str, Any]:
+    return await svc.operate(principal, instance_id, action, body.reason)
+
+
+# -- process definitions -----------------------------------------------------------------------------------
+
+
+@router.get("/definitions", tags=["definitions"], summary="已部署的流程定义")
+async def definitions(_: DesignerDep, svc: ServiceDep) -> dict[str, Any]:
+    rows = await svc.definitions()
+    return {"items": [{**r, "id": str(r["id"]), "deployed_at": r["deployed_at"].isoformat()} for r in rows]}

@@ -1,11 +1,87 @@
 """Consumers: durable consumer name -> handler, for the subjects this service reacts to.
 
-Each handler gets the envelope and the open transaction of the inbox record (see zc_messaging).
-None yet: the handlers arrive with issues #6, #7.
+Each handler gets the envelope and the open transaction of the inbox record (see zc_messaging), so the
+instance it starts or moves and the events it emits commit together with the inbox row.
 """
 
 from __future__ import annotations
 
-from zc_messaging import Handler
+import logging
 
-HANDLERS: dict[str, Handler] = {}
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from review.domain.errors import InstanceStateError, ProcessNotDeployedError
+from review.usecases.reviews import Actor, ReviewService
+from zc_contracts import Envelope, applications_v1
+from zc_messaging import Handler, TransientError
+
+log = logging.getLogger(__name__)
+
+# which process reviews what (issue #7 draws them; a missing one is retried until deployed)
+PROCESS_FOR_MODE = {"review": "application_review", "initial_determination": "initial_determination"}
+PROCESS_FOR_RECORD = {"out_of_province": "out_of_province_confirmation", "talent_stats": "talent_statistics"}
+
+
+def handlers(reviews: ReviewService) -> dict[str, Handler]:
+    async def on_submitted(envelope: Envelope, session: AsyncSession) -> None:
+        event = applications_v1.ApplicationSubmitted.model_validate(envelope.data)
+        key = str(event.application_id)
+        process_key = PROCESS_FOR_MODE[event.evaluation_mode]
+        try:
+            if event.resubmission:
+                delivered = await reviews.deliver(
+                    session,
+                    key,
+                    "resubmitted",
+                    {"snapshot_version": event.snapshot_version, "submitted_at": event.submitted_at.isoformat()},
+                    process_keys=[process_key],
+                    actor=Actor(event.applicant_id, "applicant"),
+                )
+                if delivered:
+                    return
+                log.info("resubmission not awaited; starting if new", extra={"application_id": key})
+            await reviews.start(session, process_key, key, _start_data(event), cause=envelope)
+        except (ProcessNotDeployedError, InstanceStateError) as exc:
+            raise TransientError(exc.message) from exc
+
+    async def on_withdraw(envelope: Envelope, session: AsyncSession) -> None:
+        event = applications_v1.ApplicationWithdrawRequested.model_validate(envelope.data)
+        await reviews.request_withdraw(session, str(event.application_id), cause=envelope)
+
+    async def on_record(envelope: Envelope, session: AsyncSession) -> None:
+        event = applications_v1.RecordSubmitted.model_validate(envelope.data)
+        data = {
+            "record_id": str(event.record_id),
+            "applicant_id": event.applicant_id,
+            "unit_id": str(event.unit_id),
+            "department_ids": [str(d) for d in event.department_ids],
+            "department_id": str(event.department_ids[0]) if event.department_ids else None,
+        }
+        try:
+            await reviews.start(session, PROCESS_FOR_RECORD[event.kind], str(event.record_id), data, cause=envelope)
+        except ProcessNotDeployedError as exc:
+            raise TransientError(exc.message) from exc
+
+    return {
+        "review__application_submissions": on_submitted,
+        "review__withdraw_requests": on_withdraw,
+        "review__record_submissions": on_record,
+    }
+
+
+def _start_data(event: applications_v1.ApplicationSubmitted) -> dict[str, object]:
+    departments = [str(d) for d in event.department_ids]
+    return {
+        "application_id": str(event.application_id),
+        "applicant_id": event.applicant_id,
+        "unit_id": str(event.unit_id),
+        "department_ids": departments,
+        "department_id": departments[0] if departments else None,
+        "committee_id": str(event.committee_id) if event.committee_id else None,
+        "series_code": event.series_code,
+        "level_code": event.level_code,
+        "qualification_code": event.qualification_code,
+        "method": event.method,
+        "year": event.year,
+        "evaluation_mode": event.evaluation_mode,
+    }

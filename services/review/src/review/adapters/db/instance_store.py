@@ -1,0 +1,241 @@
+"""Adapters: SQL for definitions, instances, the open-task inbox, history and command results.
+
+Every method runs in the caller's session (its transaction); the use cases decide where it begins and ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Select, and_, false, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from review.adapters.db.tables import command_results, history, open_tasks, process_definitions, process_instances
+
+Row = dict[str, Any]
+
+
+class SqlInstanceStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    # definitions
+
+    async def definition(self, definition_id: UUID) -> Row | None:
+        row = (
+            await self._s.execute(select(process_definitions).where(process_definitions.c.id == definition_id))
+        ).first()
+        return dict(row._mapping) if row else None
+
+    async def latest_definition(self, process_key: str) -> Row | None:
+        q = (
+            select(process_definitions)
+            .where(process_definitions.c.process_key == process_key)
+            .order_by(process_definitions.c.version.desc())
+            .limit(1)
+        )
+        row = (await self._s.execute(q)).first()
+        return dict(row._mapping) if row else None
+
+    async def definition_by_hash(self, process_key: str, content_hash: str) -> Row | None:
+        q = select(process_definitions).where(
+            process_definitions.c.process_key == process_key, process_definitions.c.content_hash == content_hash
+        )
+        row = (await self._s.execute(q)).first()
+        return dict(row._mapping) if row else None
+
+    async def insert_definition(self, row: Row) -> None:
+        await self._s.execute(insert(process_definitions).values(**row))
+
+    async def definitions(self) -> list[Row]:
+        q = select(
+            process_definitions.c.id,
+            process_definitions.c.process_key,
+            process_definitions.c.version,
+            process_definitions.c.name,
+            process_definitions.c.content_hash,
+            process_definitions.c.deployed_by,
+            process_definitions.c.deployed_at,
+        ).order_by(process_definitions.c.process_key, process_definitions.c.version)
+        return [dict(r._mapping) for r in await self._s.execute(q)]
+
+    # instances
+
+    async def insert_instance(self, row: Row) -> bool:
+        """False when the (process, business key) already has an instance: starting twice starts one."""
+        stmt = (
+            insert(process_instances)
+            .values(**row)
+            .on_conflict_do_nothing(index_elements=["process_key", "business_key"])
+        )
+        return bool((await self._s.execute(stmt)).rowcount)
+
+    async def instance(self, instance_id: UUID, *, lock: bool = False) -> Row | None:
+        q = select(process_instances).where(process_instances.c.id == instance_id)
+        if lock:
+            q = q.with_for_update()
+        row = (await self._s.execute(q)).first()
+        return dict(row._mapping) if row else None
+
+    async def instance_by_business_key(
+        self, business_key: str, *, process_keys: Sequence[str] | None = None, lock: bool = False
+    ) -> Row | None:
+        q = select(process_instances).where(process_instances.c.business_key == business_key)
+        if process_keys:
+            q = q.where(process_instances.c.process_key.in_(process_keys))
+        q = q.order_by(process_instances.c.created_at.desc()).limit(1)
+        if lock:
+            q = q.with_for_update()
+        row = (await self._s.execute(q)).first()
+        return dict(row._mapping) if row else None
+
+    async def save_instance(self, instance_id: UUID, expected_version: int, values: Mapping[str, Any]) -> bool:
+        stmt = (
+            update(process_instances)
+            .where(process_instances.c.id == instance_id, process_instances.c.version == expected_version)
+            .values(**values, version=expected_version + 1)
+        )
+        return bool((await self._s.execute(stmt)).rowcount)
+
+    async def claim_due(self, now: datetime, limit: int) -> list[Row]:
+        """Due instances nobody else is firing right now (SKIP LOCKED: replicas share the work, none waits)."""
+        q = (
+            select(process_instances)
+            .where(process_instances.c.status == "running", process_instances.c.next_due_at <= now)
+            .order_by(process_instances.c.next_due_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [dict(r._mapping) for r in await self._s.execute(q)]
+
+    async def search_instances(
+        self,
+        *,
+        status: str | None,
+        process_key: str | None,
+        business_key: str | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[Row], int]:
+        cols = [c for c in process_instances.c if c.name != "state"]
+        conds = []
+        if status:
+            conds.append(process_instances.c.status == status)
+        if process_key:
+            conds.append(process_instances.c.process_key == process_key)
+        if business_key:
+            conds.append(process_instances.c.business_key == business_key)
+        where = and_(*conds) if conds else None
+        q = select(*cols).order_by(process_instances.c.updated_at.desc()).limit(limit).offset(offset)
+        count = select(func.count()).select_from(process_instances)
+        if where is not None:
+            q, count = q.where(where), count.where(where)
+        rows = [dict(r._mapping) for r in await self._s.execute(q)]
+        return rows, int((await self._s.execute(count)).scalar_one())
+
+    # open tasks
+
+    async def tasks_of(self, instance_id: UUID) -> list[Row]:
+        q = select(open_tasks).where(open_tasks.c.instance_id == instance_id).order_by(open_tasks.c.created_at)
+        return [dict(r._mapping) for r in await self._s.execute(q)]
+
+    async def task(self, task_id: UUID) -> Row | None:
+        row = (await self._s.execute(select(open_tasks).where(open_tasks.c.task_id == task_id))).first()
+        return dict(row._mapping) if row else None
+
+    async def replace_tasks(self, instance_id: UUID, gone: set[UUID], new: Sequence[Row]) -> None:
+        """Drop the tasks that are no longer open; add the new ones (claims on tasks still open stay)."""
+        if gone:
+            await self._s.execute(
+                open_tasks.delete().where(open_tasks.c.instance_id == instance_id, open_tasks.c.task_id.in_(gone))
+            )
+        if new:
+            await self._s.execute(insert(open_tasks).values(list(new)))
+
+    async def set_assignee(
+        self, task_id: UUID, assignee: str | None, at: datetime | None, *, only_if: str | None
+    ) -> bool:
+        cond = open_tasks.c.assignee.is_(None) if only_if is None else open_tasks.c.assignee == only_if
+        stmt = update(open_tasks).where(open_tasks.c.task_id == task_id, cond).values(assignee=assignee, claimed_at=at)
+        return bool((await self._s.execute(stmt)).rowcount)
+
+    def _inbox_query(self, groups: Sequence[tuple[str, str, str | None]], filters: Mapping[str, Any]) -> Select[Any]:
+        visible = []
+        for role, scope_type, scope_id in groups:
+            if scope_type == "global":
+                visible.append(open_tasks.c.role == role)
+            else:
+                visible.append(
+                    and_(
+                        open_tasks.c.role == role,
+                        open_tasks.c.scope_type == scope_type,
+                        open_tasks.c.scope_id == scope_id,
+                    )
+                )
+        q = select(open_tasks).where(or_(*visible) if visible else false())
+        if filters.get("process"):
+            q = q.where(open_tasks.c.process_key == filters["process"])
+        if filters.get("stage"):
+            q = q.where(open_tasks.c.stage == filters["stage"])
+        if filters.get("series"):
+            q = q.where(open_tasks.c.series_code == filters["series"])
+        if filters.get("unit"):
+            q = q.where(open_tasks.c.unit_id == filters["unit"])
+        if filters.get("due_before"):
+            q = q.where(open_tasks.c.due_at <= filters["due_before"])
+        if filters.get("mine"):
+            q = q.where(open_tasks.c.assignee == filters["mine"])
+        return q
+
+    async def inbox(
+        self,
+        groups: Sequence[tuple[str, str, str | None]],
+        filters: Mapping[str, Any],
+        *,
+        sort: str,
+        descending: bool,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[Row], int]:
+        q = self._inbox_query(groups, filters)
+        total = int((await self._s.execute(select(func.count()).select_from(q.subquery()))).scalar_one())
+        column = open_tasks.c[sort]
+        order = column.desc().nulls_last() if descending else column.asc().nulls_last()
+        rows = await self._s.execute(q.order_by(order, open_tasks.c.task_id).limit(limit).offset(offset))
+        return [dict(r._mapping) for r in rows], total
+
+    async def stage_counts(self, groups: Sequence[tuple[str, str, str | None]]) -> dict[str, int]:
+        sub = self._inbox_query(groups, {}).subquery()
+        q = select(sub.c.stage, func.count()).group_by(sub.c.stage)
+        return {str(stage or "other"): int(n) for stage, n in await self._s.execute(q)}
+
+    # history
+
+    async def append_history(self, rows: Sequence[Row]) -> None:
+        if rows:
+            await self._s.execute(insert(history).values(list(rows)))
+
+    async def completion_of(self, task_id: UUID) -> Row | None:
+        q = select(history).where(history.c.task_id == task_id, history.c.kind == "task_completed").limit(1)
+        row = (await self._s.execute(q)).first()
+        return dict(row._mapping) if row else None
+
+    async def history_of(self, instance_id: UUID) -> list[Row]:
+        q = select(history).where(history.c.instance_id == instance_id).order_by(history.c.id)
+        return [dict(r._mapping) for r in await self._s.execute(q)]
+
+    # idempotent commands
+
+    async def command_result(self, actor_id: str, key: str) -> Row | None:
+        q = select(command_results).where(
+            command_results.c.actor_id == actor_id, command_results.c.idempotency_key == key
+        )
+        row = (await self._s.execute(q)).first()
+        return dict(row._mapping) if row else None
+
+    async def store_command_result(self, row: Row) -> None:
+        await self._s.execute(insert(command_results).values(**row))

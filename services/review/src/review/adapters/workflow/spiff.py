@@ -1,0 +1,482 @@
+"""Adapters: the WorkflowEngine port on SpiffWorkflow 3.2 — the only module that imports it.
+
+What this adapter adds to the library (see ../shared/notes/spiffworkflow-3.2.md):
+- specs are parsed once per (process key, content hash) with the XSD validator and never serialized:
+  the instance state holds no spec, and loading takes the cached parsed spec (the fast "V3" variant);
+- the script engine is ours (a builtins whitelist and our helpers; `call_service` does no I/O) and is
+  re-attached after every load (P14);
+- task data are set with `set_data` (P1);
+- "now" is injected per call, so timers follow the host's clock, not the wall clock;
+- compaction keeps the task tree flat: finished history above the point where every unfinished task
+  hangs is cut out after each step (our history table keeps it), so a return loop costs the same
+  the 1,000th time as the first (P8, §5.2).
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextvars
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from datetime import datetime as _datetime
+from typing import Any
+from uuid import UUID
+
+import SpiffWorkflow.bpmn.specs.event_definitions.timer as spiff_timer
+from lxml import etree
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+from review.domain.calendar import BusinessCalendar
+from review.domain.errors import DomainError
+from review.usecases.ports import (
+    EngineError,
+    EngineState,
+    InstanceStatus,
+    NotWaitingError,
+    OpenTask,
+    OutboundEvent,
+    ProcessDefinition,
+    WaitingEvent,
+)
+
+MAX_SOURCE_BYTES = 2 * 1024 * 1024
+STATE_FORMAT = "zc-spiff-1"  # our state layout on top of the library's serializer version
+
+# -- the clock the engine sees -------------------------------------------------------------------------
+
+_NOW: contextvars.ContextVar[datetime | None] = contextvars.ContextVar("zc_engine_now", default=None)
+
+
+class _HostClockDatetime(_datetime):
+    """Spiff's timer module asks `datetime.now(timezone.utc)`; during our calls it gets the host's now."""
+
+    @classmethod
+    def now(cls, tz: Any = None) -> Any:
+        injected = _NOW.get()
+        if injected is None:
+            return _datetime.now(tz)
+        return injected.astimezone(tz) if tz is not None else injected
+
+
+spiff_timer.datetime = _HostClockDatetime  # type: ignore[misc]  # the library has no clock parameter
+
+
+@contextmanager
+def _engine_now(now: datetime) -> Iterator[None]:
+    token = _NOW.set(now)
+    try:
+        yield
+    finally:
+        _NOW.reset(token)
+
+
+# -- scripts are code: a whitelist and our helpers -----------------------------------------------------
+
+SAFE_BUILTINS = {
+    name: getattr(builtins, name)
+    for name in (
+        "len sum min max abs round sorted range enumerate zip any all str int float bool list dict set tuple "
+        "isinstance True False None"
+    ).split()
+}
+
+
+class ReviewScriptEngine(PythonScriptEngine):  # type: ignore[misc]
+    """Expressions and scripts see the whitelisted builtins and our helpers, nothing else.
+
+    This is not a sandbox (attribute walks still reach classes); BPMN is trusted code reviewed like code,
+    and issue #7's lint refuses scripts in untrusted definitions.
+    """
+
+    def __init__(self, calendar: BusinessCalendar) -> None:
+        def working_days_later(days: int) -> str:
+            """A timeDate for "N working days from now" (the end of the N-th working day, Beijing time)."""
+            now = _NOW.get() or datetime.now(UTC)
+            return calendar.add_working_days(now, int(days)).isoformat()
+
+        helpers: dict[str, Any] = {"__builtins__": SAFE_BUILTINS, "working_days_later": working_days_later}
+        super().__init__(environment=TaskDataEnvironment(helpers))
+
+    def call_service(self, task: Any, operation_name: str, operation_params: Any) -> str:
+        # Service tasks do no I/O inside the engine: the call becomes an outbound event (the host's outbox).
+        params = {name: spec["value"] for name, spec in operation_params.items()}
+        task.workflow.top_workflow.bpmn_events.append(
+            BpmnEvent(MessageEventDefinition(f"service:{operation_name}"), params)
+        )
+        return json.dumps({"requested": True})
+
+
+# -- serialization: state without the spec ------------------------------------------------------------
+
+_LOADING: contextvars.ContextVar[ProcessDefinition | None] = contextvars.ContextVar("zc_loading_spec", default=None)
+
+
+class _SpecFreeWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
+    """Stores an instance without its spec; loads it with the already parsed spec of its definition."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct: dict[str, Any] = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct: dict[str, Any]) -> BpmnWorkflow:
+        definition = _LOADING.get()
+        if definition is None:
+            raise RuntimeError("load an instance through SpiffEngine, which supplies its definition")
+        spec, subprocess_specs = definition.spec
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _serializer() -> BpmnWorkflowSerializer:
+    config = dict(SPIFF_CONFIG)
+    config[BpmnWorkflow] = _SpecFreeWorkflowConverter
+    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+
+
+# -- the engine ----------------------------------------------------------------------------------------
+
+
+class InvalidProcessError(DomainError):
+    code = "review.invalid_process"
+    status_hint = 422
+
+
+def content_hash(source: str) -> str:
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()
+
+
+def _hardened_check(source: str) -> None:
+    """Reject what lxml should never expand or fetch before SpiffWorkflow sees the text."""
+    if len(source.encode("utf-8")) > MAX_SOURCE_BYTES:
+        raise InvalidProcessError("流程文件超过 2 MB 上限", field="source")
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    try:
+        root = etree.fromstring(source.encode("utf-8"), parser)
+    except etree.XMLSyntaxError as exc:
+        raise InvalidProcessError(f"流程文件不是合法的 XML：{exc}", field="source") from exc
+    if root.getroottree().docinfo.internalDTD is not None or "<!ENTITY" in source:
+        raise InvalidProcessError("流程文件不得包含 DTD 或实体声明", field="source")
+
+
+def _properties(task_spec: Any) -> dict[str, str]:
+    props = getattr(task_spec, "extensions", {}).get("properties", {})
+    return {str(k): str(v) for k, v in props.items()}
+
+
+class SpiffEngine:
+    """WorkflowEngine on SpiffWorkflow. Thread-safe for distinct instances; holds only caches."""
+
+    def __init__(self, calendar: BusinessCalendar, *, compact_depth: int = 12) -> None:
+        self._calendar = calendar
+        self._script_engine = ReviewScriptEngine(calendar)
+        self._serializer = _serializer()
+        self._parsed: dict[tuple[str, str], ProcessDefinition] = {}
+        self._compact_depth = compact_depth  # compact once the active point is this deep
+
+    # definitions
+
+    def parse(self, process_key: str, source: str) -> ProcessDefinition:
+        digest = content_hash(source)
+        cached = self._parsed.get((process_key, digest))
+        if cached is not None:
+            return cached
+        _hardened_check(source)
+        parser = SpiffBpmnParser(validator=VALIDATOR)
+        try:
+            parser.add_bpmn_str(source.encode("utf-8"))
+            spec = parser.get_spec(process_key)
+            subprocess_specs = parser.get_subprocess_specs(process_key)
+        except ValidationException as exc:
+            where = f"（第 {exc.line_number} 行）" if exc.line_number else ""
+            raise InvalidProcessError(f"流程校验失败{where}：{exc}", field="source") from exc
+        except (etree.XMLSyntaxError, KeyError, SpiffWorkflowException) as exc:
+            raise InvalidProcessError(f"流程校验失败：{exc}", field="source") from exc
+        user_tasks = tuple(sorted(name for name, ts in spec.task_specs.items() if getattr(ts, "manual", False)))
+        messages = tuple(sorted(set(_message_names(spec))))
+        definition = ProcessDefinition(
+            process_key=process_key,
+            content_hash=digest,
+            source=source,
+            spec=(spec, subprocess_specs),
+            name=spec.description or process_key,
+            user_tasks=user_tasks,
+            messages=messages,
+        )
+        self._parsed[(process_key, digest)] = definition
+        return definition
+
+    # transitions
+
+    def start(self, definition: ProcessDefinition, data: Mapping[str, Any], *, now: datetime) -> EngineState:
+        spec, subprocess_specs = definition.spec
+        with _engine_now(now):
+            workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=self._script_engine)
+            workflow.task_tree.data.update(dict(data))
+            return self._step(workflow, lambda: None)
+
+    def complete_task(
+        self,
+        definition: ProcessDefinition,
+        state: dict[str, Any],
+        task_id: str,
+        data: Mapping[str, Any],
+        *,
+        now: datetime,
+    ) -> EngineState:
+        with _engine_now(now):
+            workflow = self._load(definition, state)
+            task = self._ready_user_task(workflow, task_id)
+
+            def act() -> None:
+                task.set_data(**dict(data))  # not add_data_from_form: it corrupts lists (P1)
+                task.run()
+
+            return self._step(workflow, act)
+
+    def deliver_message(
+        self,
+        definition: ProcessDefinition,
+        state: dict[str, Any],
+        name: str,
+        payload: Mapping[str, Any],
+        *,
+        now: datetime,
+    ) -> EngineState:
+        with _engine_now(now):
+            workflow = self._load(definition, state)
+
+            def act() -> None:
+                try:
+                    workflow.send_event(BpmnEvent(MessageEventDefinition(name), dict(payload), correlations={}))
+                except WorkflowException as exc:
+                    raise NotWaitingError(name) from exc
+
+            return self._step(workflow, act)
+
+    def fire_timers(self, definition: ProcessDefinition, state: dict[str, Any], *, now: datetime) -> EngineState:
+        with _engine_now(now):
+            workflow = self._load(definition, state)
+            return self._step(workflow, workflow.refresh_timers)
+
+    def retry(self, definition: ProcessDefinition, state: dict[str, Any], *, now: datetime) -> EngineState:
+        """Run errored tasks again (after the cause was fixed, e.g. a calendar year loaded)."""
+        with _engine_now(now):
+            workflow = self._load(definition, state)
+
+            def act() -> None:
+                # the library has no public retry (notes §2.3): a failed catch event (e.g. its timer
+                # expression) is evaluated again and waits; any other task runs again
+                for task in workflow.get_tasks(state=TaskState.ERROR):
+                    if isinstance(task.task_spec, CatchingEvent):
+                        task._set_state(TaskState.WAITING)
+                        task.task_spec._update(task)
+                    else:
+                        task._set_state(TaskState.READY)
+                # a step that failed while being reached (before any state change) stays FUTURE under a
+                # completed parent: reach it again
+                for task in workflow.get_tasks(state=TaskState.FUTURE):
+                    if task.parent is not None and task.parent.has_state(TaskState.COMPLETED):
+                        task.task_spec._update(task)
+
+            return self._step(workflow, act)
+
+    # helpers
+
+    def _load(self, definition: ProcessDefinition, state: dict[str, Any]) -> BpmnWorkflow:
+        if state.get("format") != STATE_FORMAT:
+            raise EngineError(f"unknown state format {state.get('format')!r}")
+        token = _LOADING.set(definition)
+        try:
+            dct = json.loads(state["workflow"])
+            dct[self._serializer.VERSION_KEY] = state["serializer_version"]
+            self._serializer.migrate(dct)
+            workflow = self._serializer.from_dict(dct)
+        finally:
+            _LOADING.reset(token)
+        workflow.script_engine = self._script_engine  # not serialized; the default one has full builtins (P14)
+        return workflow
+
+    def _dump(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        return {
+            "format": STATE_FORMAT,
+            "serializer_version": self._serializer.VERSION,
+            # JSON text, not a nested object: JSONB reorders keys, and the library restores task data
+            # (stored as deltas) in the order the tasks were written, parents first
+            "workflow": json.dumps(
+                self._serializer.registry.convert(self._serializer.to_dict(workflow)),
+                ensure_ascii=False,
+                separators=(",", ":"),
+            ),
+        }
+
+    def _ready_user_task(self, workflow: BpmnWorkflow, task_id: str) -> Task:
+        try:
+            task = workflow.get_task_from_id(UUID(task_id))
+        except (ValueError, SpiffWorkflowException) as exc:
+            raise NotWaitingError(task_id) from exc
+        if not task.task_spec.manual or task.state != TaskState.READY:
+            raise NotWaitingError(task_id)
+        return task
+
+    def _step(self, workflow: BpmnWorkflow, act: Callable[[], None]) -> EngineState:
+        error: str | None = None
+        try:
+            act()
+            workflow.do_engine_steps()
+            # a timer that came due during the steps is only READY now (P12)
+            workflow.refresh_timers()
+            workflow.do_engine_steps()
+        except NotWaitingError:
+            raise
+        except Exception as exc:  # a process fault (script, condition, timer, helper): recorded on the instance
+            cause = _domain_cause(exc)  # e.g. a calendar year not loaded yet, raised inside an expression
+            error = cause.message if cause else f"{type(exc).__name__}: {exc}"
+        if error is None:
+            _compact(workflow, self._compact_depth)
+        return self._describe(workflow, error)
+
+    def _describe(self, workflow: BpmnWorkflow, error: str | None) -> EngineState:
+        errored = workflow.get_tasks(state=TaskState.ERROR)
+        if errored and error is None:
+            error = f"任务 {errored[0].task_spec.bpmn_name or errored[0].task_spec.name} 出错"
+        status: InstanceStatus = "error" if error else ("completed" if workflow.completed else "running")
+        outbound = tuple(
+            OutboundEvent(name=event.event_definition.name, payload=dict(event.payload or {}))
+            for event in workflow.get_events()
+        )
+        latest = workflow.last_task or workflow.task_tree
+        data = dict(latest.data) if latest is not None else {}
+        open_tasks = tuple(self._open_task(t, data) for t in workflow.get_tasks(state=TaskState.READY, manual=True))
+        waiting: list[WaitingEvent] = []
+        for task in workflow.event_manager.tasks.values():
+            definition = task.task_spec.event_definition
+            name = definition.name or task.task_spec.bpmn_name or task.task_spec.bpmn_id
+            if isinstance(definition, TimerEventDefinition):
+                value = task._get_internal_data("event_value")
+                due = value.get("next") if isinstance(value, dict) else value  # a cycle keeps its next run
+                waiting.append(WaitingEvent("timer", name, _parse_due(due) if due else None))
+            elif isinstance(definition, MessageEventDefinition):
+                waiting.append(WaitingEvent("message", name))
+        return EngineState(
+            state=self._dump(workflow),
+            status=status,
+            open_tasks=open_tasks,
+            waiting=tuple(waiting),
+            outbound=outbound,
+            data=data,
+            error=error,
+            tree_size=len(workflow.tasks),
+        )
+
+    @staticmethod
+    def _open_task(task: Task, instance_data: Mapping[str, Any]) -> OpenTask:
+        spec = task.task_spec
+        props = _properties(spec)
+        scope_type = scope_id = None
+        if "scope" in props:
+            scope_type, _, variable = props["scope"].partition(":")
+            value = task.data.get(variable, instance_data.get(variable))
+            scope_id = str(value) if value is not None else None
+        due = props.get("dueIn")
+        return OpenTask(
+            task_id=str(task.id),
+            name=spec.bpmn_id,
+            title=spec.bpmn_name or spec.bpmn_id,
+            lane=spec.lane,
+            form_key=props.get("formKey"),
+            decisions=tuple(d.strip() for d in props.get("decisions", "").split(",") if d.strip()),
+            stage=props.get("stage"),
+            scope_type=scope_type,
+            scope_id=scope_id,
+            due_in_working_days=int(due) if due and due.isdigit() else None,
+        )
+
+
+def _domain_cause(exc: BaseException) -> DomainError | None:
+    seen: BaseException | None = exc
+    for _ in range(10):  # the library wraps helper errors (WorkflowTaskException.exception, __cause__)
+        if seen is None:
+            return None
+        if isinstance(seen, DomainError):
+            return seen
+        seen = getattr(seen, "exception", None) or seen.__cause__ or seen.__context__
+    return None
+
+
+def _parse_due(value: str) -> datetime:
+    due = _datetime.fromisoformat(value)  # spiff stores due times as ISO text in UTC
+    return due.astimezone(UTC) if due.tzinfo else due.replace(tzinfo=UTC)
+
+
+def _message_names(spec: Any) -> Iterator[str]:
+    for task_spec in spec.task_specs.values():
+        definition = getattr(task_spec, "event_definition", None)
+        name = getattr(definition, "name", None)
+        if name and type(definition).__name__ == "MessageEventDefinition":
+            yield name
+
+
+def _compact(workflow: BpmnWorkflow, min_depth: int) -> None:
+    """Cut finished history out of the task tree (the host's history table keeps it).
+
+    Every unfinished task hangs below one task (their deepest common ancestor); nothing below it refers
+    to what lies above it except through its parent link. Once that point is `min_depth` deep, every task
+    that is neither below it nor on the root → start chain is dropped, and it becomes a child of the
+    start task. Its data are complete in memory, so nothing is lost; the tree's depth stays bounded.
+    """
+    if workflow.completed:
+        return
+    unfinished = [t for t in workflow.tasks.values() if not t.has_state(TaskState.FINISHED_MASK)]
+    if not unfinished:
+        return
+    ancestors = _path_to_root(unfinished[0])
+    common = set(ancestors)
+    for task in unfinished[1:]:
+        common &= set(_path_to_root(task))
+    anchor = next(t for t in ancestors if t in common)  # the deepest common ancestor
+    root = workflow.task_tree
+    start = root.children[0] if root.children else None
+    if start is None or anchor in (root, start) or anchor.parent is start:
+        return
+    if len(_path_to_root(anchor)) - 1 < min_depth:
+        return
+    keep = {root.id, start.id}
+    keep.update(t.id for t in anchor)  # Task iterates its subtree
+    for task_id in [tid for tid in workflow.tasks if tid not in keep]:
+        workflow.tasks.pop(task_id)
+        workflow.subprocesses.pop(task_id, None)
+    start._children = [anchor.id]
+    anchor._parent = start.id
+    if workflow.last_task is not None and workflow.last_task.id not in keep:
+        workflow.last_task = anchor
+
+
+def _path_to_root(task: Task) -> list[Task]:
+    path = []
+    node: Task | None = task
+    while node is not None:
+        path.append(node)
+        node = node.parent
+    return path

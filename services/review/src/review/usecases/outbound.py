@@ -1,0 +1,68 @@
+"""Use cases: what a process throws, turned into the versioned events other services consume.
+
+A BPMN message the process throws and nobody inside it catches is named here; its payload (the
+diagram's `messagePayload`) is merged over the instance's variables. An unknown name is a process
+fault, so the instance errors instead of publishing something nobody declared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from review.domain.errors import DomainError
+from zc_contracts import EventPayload
+from zc_contracts.review import v1 as review_v1
+
+STAGES = {"unit", "department", "committee", "expert", "authority"}  # what StageReached may say
+
+
+class UnknownOutboundMessageError(DomainError):
+    code = "review.unknown_outbound_message"
+    status_hint = 500
+
+
+def _text(value: Any, limit: int) -> str | None:
+    return str(value)[:limit] if value not in (None, "") else None
+
+
+def outbound_payload(name: str, business_key: str, data: Mapping[str, Any], now: datetime) -> EventPayload:
+    stage = str(data.get("stage") or "unit")
+    reason = _text(data.get("reason") or data.get("comment"), 500)
+    match name:
+        case "application_returned":
+            return review_v1.ApplicationReturned(
+                application_id=UUID(business_key), stage=stage, reason=reason or "退回修改", returned_at=now
+            )
+        case "application_approved":
+            return review_v1.ApplicationApproved(
+                application_id=UUID(business_key),
+                applicant_id=str(data.get("applicant_id") or ""),
+                qualification_code=str(data.get("qualification_code") or ""),
+                approved_at=now,
+            )
+        case "application_rejected":
+            return review_v1.ApplicationRejected(
+                application_id=UUID(business_key), stage=stage, reason=reason, rejected_at=now
+            )
+        case "application_withdrawn":
+            return review_v1.ApplicationWithdrawn(application_id=UUID(business_key), withdrawn_at=now)
+        case "record_decided":
+            return review_v1.RecordDecided(
+                record_id=UUID(business_key), outcome=data.get("outcome", "approved"), reason=reason, decided_at=now
+            )
+    raise UnknownOutboundMessageError(f"流程抛出了未声明的消息 {name}")
+
+
+def stage_reached(business_key: str, stage: str, data: Mapping[str, Any], now: datetime) -> EventPayload | None:
+    if stage not in STAGES:
+        return None
+    department = data.get("department_id") if stage == "department" else None
+    return review_v1.StageReached(
+        application_id=UUID(business_key),
+        stage=stage,  # type: ignore[arg-type]  # checked against STAGES above
+        department_id=UUID(str(department)) if department else None,
+        reached_at=now,
+    )

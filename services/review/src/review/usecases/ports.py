@@ -1,0 +1,117 @@
+"""Ports: what the use cases need from the workflow engine and the store, engine-neutral.
+
+Only `review.adapters.workflow` imports SpiffWorkflow; everything else sees these types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+InstanceStatus = Literal["running", "completed", "error"]
+
+
+@dataclass(frozen=True)
+class ProcessDefinition:
+    """A parsed, deployable process: what the engine needs to run it and what the host stores."""
+
+    process_key: str
+    content_hash: str
+    source: str  # the BPMN text as deployed
+    spec: Any  # the engine's parsed spec, opaque to the host
+    name: str
+    user_tasks: tuple[str, ...]
+    messages: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class OpenTask:
+    """A user task waiting for a person, with what the inbox and the decision check need."""
+
+    task_id: str
+    name: str  # the BPMN id, e.g. unit_review
+    title: str  # the BPMN name, e.g. 单位审核
+    lane: str | None  # = the role that may act
+    form_key: str | None
+    decisions: tuple[str, ...]
+    stage: str | None
+    scope_type: str | None  # e.g. unit
+    scope_id: str | None  # resolved from the instance data, e.g. the unit's id
+    due_in_working_days: int | None
+
+
+@dataclass(frozen=True)
+class WaitingEvent:
+    kind: Literal["timer", "message"]
+    name: str
+    due_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class OutboundEvent:
+    """A message the process threw that nobody inside it caught: the host turns it into an event."""
+
+    name: str
+    payload: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class EngineState:
+    """The outcome of one engine call: the opaque state to store plus what the host derives from it."""
+
+    state: dict[str, Any]
+    status: InstanceStatus
+    open_tasks: tuple[OpenTask, ...]
+    waiting: tuple[WaitingEvent, ...]
+    outbound: tuple[OutboundEvent, ...]
+    data: Mapping[str, Any]  # the process variables as of the latest task (routing, decisions)
+    error: str | None = None
+    tree_size: int = 0  # tasks kept in the engine state (flat however many loops ran)
+
+    @property
+    def next_due_at(self) -> datetime | None:
+        due = [w.due_at for w in self.waiting if w.due_at is not None]
+        return min(due) if due else None
+
+
+class EngineError(Exception):
+    """The process itself failed (a script, a condition, a timer expression); the instance is marked errored."""
+
+
+class NotWaitingError(Exception):
+    """The instance is not waiting for that message or task (a duplicate or late delivery)."""
+
+
+Clock = Callable[[], datetime]
+
+
+class WorkflowEngine(Protocol):
+    def parse(self, process_key: str, source: str) -> ProcessDefinition: ...
+
+    def start(self, definition: ProcessDefinition, data: Mapping[str, Any], *, now: datetime) -> EngineState: ...
+
+    def complete_task(
+        self,
+        definition: ProcessDefinition,
+        state: dict[str, Any],
+        task_id: str,
+        data: Mapping[str, Any],
+        *,
+        now: datetime,
+    ) -> EngineState: ...
+
+    def deliver_message(
+        self,
+        definition: ProcessDefinition,
+        state: dict[str, Any],
+        name: str,
+        payload: Mapping[str, Any],
+        *,
+        now: datetime,
+    ) -> EngineState: ...
+
+    def fire_timers(self, definition: ProcessDefinition, state: dict[str, Any], *, now: datetime) -> EngineState: ...
+
+    def retry(self, definition: ProcessDefinition, state: dict[str, Any], *, now: datetime) -> EngineState: ...

@@ -1,0 +1,175 @@
+"""Timers with an injected clock (and across a restart), two schedulers firing exactly once, operator endpoints."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from integration.review.conftest import NOW, Api, review_settings
+from review.adapters.db.tables import history
+from review.bootstrap import build_reviews
+from zc_db import create_engine, create_session_factory
+
+NOTICE_ENDS = NOW.replace(day=4, month=12, hour=16)  # end of Friday 2026-12-04 in Beijing
+
+
+async def approve_at_unit(api: Api, key: str) -> None:
+    task = await api.task_of(key, api.unit_reviewer())
+    r = await api.complete(task["task_id"], api.unit_reviewer(), decision="approve")
+    assert r.status_code == 200, r.text
+
+
+async def test_the_notice_timer_fires_when_the_clock_reaches_it(api: Api) -> None:
+    key = await api.start()
+    await approve_at_unit(api, key)
+    api.clock.now = NOTICE_ENDS - timedelta(seconds=1)
+    assert await api.reviews.fire_due() == 0
+    assert await api.tasks(api.department_reviewer) == []
+    api.clock.now = NOTICE_ENDS + timedelta(seconds=1)
+    assert await api.reviews.fire_due() == 1
+    task = await api.task_of(key, api.department_reviewer)
+    assert task["name"] == "dept_review" and task["stage"] == "department"
+    inst = await api.instance(key)
+    assert inst["next_due_at"] is None and inst["current_stage"] == "department"
+    reached = [e.data["stage"] for e in await api.events(key) if e.type == "review.application.stage_reached"]
+    assert reached == ["unit", "department"]
+    done = await api.complete(task["task_id"], api.department_reviewer, decision="approve")
+    assert done.status_code == 200
+    assert (await api.instance(key))["status"] == "completed"
+    approved = [e for e in await api.events(key) if e.type == "review.application.approved"]
+    assert len(approved) == 1 and approved[0].data["qualification_code"] == "GC-ZJ-GCS"
+
+
+async def test_a_timer_survives_a_restart(api: Api, nats_url: str) -> None:
+    key = await api.start()
+    await approve_at_unit(api, key)
+    # a new process: fresh engine, no cached specs, its own clock past the due time
+    engine = create_engine(api.database_url)
+    try:
+        later = NOTICE_ENDS + timedelta(minutes=5)
+        restarted = build_reviews(
+            review_settings(api.database_url, nats_url), create_session_factory(engine), clock=lambda: later
+        )
+        assert await restarted.fire_due() == 1
+        assert await restarted.fire_due() == 0
+    finally:
+        await engine.dispose()
+    task = await api.task_of(key, api.department_reviewer)
+    assert task["name"] == "dept_review"
+
+
+async def test_two_schedulers_fire_every_timer_exactly_once(api: Api, nats_url: str) -> None:
+    keys = [await api.start() for _ in range(60)]
+    for key in keys:
+        await approve_at_unit(api, key)
+    later = NOTICE_ENDS + timedelta(seconds=1)
+    engines = [create_engine(api.database_url) for _ in range(2)]
+    try:
+        schedulers = [
+            build_reviews(review_settings(api.database_url, nats_url), create_session_factory(e), clock=lambda: later)
+            for e in engines
+        ]
+
+        async def drain(i: int) -> int:
+            total = 0
+            while fired := await schedulers[i].fire_due(limit=7):
+                total += fired
+            return total
+
+        counts = await asyncio.gather(drain(0), drain(1))
+    finally:
+        for e in engines:
+            await e.dispose()
+    assert sum(counts) == 60
+    assert all(c > 0 for c in counts), f"both replicas should share the work: {counts}"
+    async with api.reviews._sessions() as s:
+        fired = (
+            await s.execute(
+                select(history.c.instance_id, func.count())
+                .where(history.c.kind == "timer")
+                .group_by(history.c.instance_id)
+            )
+        ).all()
+    assert len(fired) == 60 and {n for _, n in fired} == {1}
+    assert len(await api.tasks(api.department_reviewer, size=100)) == 60
+
+
+async def test_operators_see_why_an_instance_waits_and_suspend_resume_cancel(api: Api) -> None:
+    key = await api.start()
+    await approve_at_unit(api, key)
+    inst = await api.instance(key)
+    found = await api.get("/operator/instances", headers=api.operator, params={"business_key": key})
+    assert found.status_code == 200 and found.json()["total"] == 1
+    why = (await api.get(f"/operator/instances/{inst['id']}", headers=api.operator)).json()
+    assert why["open_tasks"] == [] and why["waiting_messages"] == []
+    assert [(t["name"], t["due_at"]) for t in why["timers"]] == [("单位公示（5个工作日）", "2026-12-04T16:00:00+00:00")]
+    assert [h["kind"] for h in why["history"]] == ["started", "task_completed"]
+    forbidden = await api.get(f"/operator/instances/{inst['id']}", headers=api.unit_reviewer())
+    assert forbidden.status_code == 403
+
+    suspended = await api.post(
+        f"/operator/instances/{inst['id']}/suspend", headers=api.operator, json={"reason": "核查举报"}
+    )
+    assert suspended.status_code == 200 and suspended.json()["status"] == "suspended"
+    api.clock.now = NOTICE_ENDS + timedelta(seconds=1)
+    assert await api.reviews.fire_due() == 0  # a suspended instance's timers wait
+    resumed = await api.post(
+        f"/operator/instances/{inst['id']}/resume", headers=api.operator, json={"reason": "核查完毕"}
+    )
+    assert resumed.json()["status"] == "running"
+    assert await api.reviews.fire_due() == 1
+    task = await api.task_of(key, api.department_reviewer)
+    cancelled = await api.post(
+        f"/operator/instances/{inst['id']}/cancel", headers=api.operator, json={"reason": "重复申报"}
+    )
+    assert cancelled.json()["status"] == "cancelled"
+    assert (await api.complete(task["task_id"], api.department_reviewer, decision="approve")).status_code in (404, 409)
+    audit = [(h["kind"], h["actor_id"], h["comment"]) for h in await api.history(key) if h["actor_id"] == "usr_ops"]
+    assert audit == [
+        ("suspend", "usr_ops", "核查举报"),
+        ("resume", "usr_ops", "核查完毕"),
+        ("cancel", "usr_ops", "重复申报"),
+    ]
+    bad = await api.post(f"/operator/instances/{inst['id']}/resume", headers=api.operator, json={"reason": "再试"})
+    assert bad.status_code == 409
+
+
+async def test_an_errored_instance_is_listed_and_retried_after_the_cause_is_fixed(
+    api: Api, nats_url: str, tmp_path: Path
+) -> None:
+    key = await api.start()
+    # approved on 2026-12-28: five working days reach into 2027, whose calendar is not loaded yet
+    api.clock.now = NOW.replace(month=12, day=28)
+    await approve_at_unit(api, key)
+    inst = await api.instance(key)
+    assert inst["status"] == "error" and "2027" in inst["error"]
+    errored = (await api.get("/operator/instances", headers=api.operator, params={"status": "error"})).json()
+    assert [i["business_key"] for i in errored["items"]] == [key]
+    # an operator loads 2027 (here: a made-up schedule) and retries, on a replica that reads it
+    (tmp_path / "cn-2027.json").write_text(
+        json.dumps({"year": 2027, "holidays": [["2027-01-01", "2027-01-01", "元旦"]], "adjusted_working_days": []}),
+        encoding="utf-8",
+    )
+    engine = create_engine(api.database_url)
+    try:
+        fixed = build_reviews(
+            review_settings(api.database_url, nats_url, calendar_dir=tmp_path),
+            create_session_factory(engine),
+            clock=lambda: NOW.replace(month=12, day=28, hour=3),
+        )
+        from integration.review.conftest import reviewer_principal
+        from zc_auth import Role
+
+        ops = reviewer_principal("usr_ops", Role.UNIT_REVIEWER, "x")
+        retried = await fixed.operate(ops, inst["id"], "retry", "已导入2027年日历")
+    finally:
+        await engine.dispose()
+    assert retried["status"] == "running"
+    # Mon 28 Dec + 5 working days (Tue, Wed, Thu, Mon 4 Jan, Tue 5 Jan; 1 Jan is a holiday) -> end of 5 Jan
+    assert retried["next_due_at"] == "2027-01-05T16:00:00+00:00"
+    kinds = [h["kind"] for h in await api.history(key)]
+    assert kinds == ["started", "task_completed", "error", "retry"]
