@@ -121,6 +121,8 @@ class Stack:
         }
         if svc.package == "identity_bridge":
             env.update(self._identity_env(base))
+        if svc.package == "review":
+            env["REVIEW_BPMN_DIR"] = str(REPO / "bpmn")  # the worker deploys changed diagrams as new versions
         if svc.package == "applications":
             env["APPLICATIONS_ATTACHMENTS_DIR"] = str(self.data_dir / "attachments")
             env.update(self._pii_env("applications", "APPLICATIONS"))

@@ -1,0 +1,95 @@
+"""Events in over real JetStream: a submission starts one review however often it arrives; withdraw answers."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+
+import nats
+
+from integration.review.conftest import HOST_TEST_BPMN, UNIT, Api
+from review.adapters.db.tables import messaging
+from review.consumers import handlers
+from zc_contracts import EventPayload, applications_v1, make_envelope
+from zc_db import create_engine, create_session_factory
+from zc_messaging import TOPOLOGY, ConsumerRunner, provision
+
+
+async def consume(api: Api, nats_url: str, durable: str, *payloads: EventPayload, repeat_first: bool = False) -> None:
+    """Publish application events and let the review worker's own consumer handle them."""
+    nc = await nats.connect(nats_url)
+    engine = create_engine(api.database_url)
+    try:
+        js = nc.jetstream()
+        await provision(js, TOPOLOGY)
+        envelopes = [make_envelope(p, source="applications", subject_id=str(uuid.uuid4())) for p in payloads]
+        if repeat_first:
+            envelopes.insert(1, envelopes[0])  # a relay re-publish: same event id
+        for env in envelopes:
+            await js.publish(env.subject, env.to_bytes(), headers={"Nats-Msg-Id": str(env.id)})
+        runner = ConsumerRunner(
+            js=js,
+            spec=TOPOLOGY.consumer(durable),
+            handler=handlers(api.reviews)[durable],
+            session_factory=create_session_factory(engine),
+            tables=messaging,
+            fetch_timeout=0.3,
+        )
+        stop = asyncio.Event()
+        task = asyncio.create_task(runner.run(stop))
+        deadline = asyncio.get_running_loop().time() + 15
+        while runner.stats.applied + runner.stats.duplicates_suppressed < len(payloads):
+            assert asyncio.get_running_loop().time() < deadline, runner.stats
+            await asyncio.sleep(0.05)
+        stop.set()
+        await task
+    finally:
+        await nc.close()
+        await engine.dispose()
+
+
+def submitted(app_id: uuid.UUID, *, resubmission: bool = False) -> applications_v1.ApplicationSubmitted:
+    return applications_v1.ApplicationSubmitted(
+        application_id=app_id,
+        applicant_id="usr_applicant",
+        unit_id=uuid.UUID(UNIT),
+        evaluation_mode="review",
+        year=2026,
+        series_code="GC",
+        level_code="ZJ",
+        qualification_code="GC-ZJ-GCS",
+        resubmission=resubmission,
+        submitted_at=datetime.now(UTC),
+    )
+
+
+async def deploy_as_application_review(api: Api) -> None:
+    source = HOST_TEST_BPMN.replace('id="host_test"', 'id="application_review"')
+    await api.reviews.deploy("application_review", source, deployed_by="tests")
+
+
+async def test_a_submission_delivered_twice_starts_one_review(api: Api, clean_jetstream: str) -> None:
+    await deploy_as_application_review(api)
+    app_id = uuid.uuid4()
+    # the same event re-published (JetStream drops it) and a second submission event (the host ignores it)
+    await consume(
+        api, clean_jetstream, "review__application_submissions", submitted(app_id), submitted(app_id), repeat_first=True
+    )
+    inst = await api.instance(str(app_id))
+    assert inst["process_key"] == "application_review" and inst["routing"]["unit_id"] == UNIT
+    task = await api.task_of(str(app_id), api.unit_reviewer())
+    assert task["series_code"] == "GC"
+    assert [e.type for e in await api.events(str(app_id))] == ["review.application.stage_reached"]
+
+
+async def test_withdraw_requested_over_the_wire_is_granted_before_the_unit_acts(api: Api, clean_jetstream: str) -> None:
+    await deploy_as_application_review(api)
+    app_id = uuid.uuid4()
+    await consume(api, clean_jetstream, "review__application_submissions", submitted(app_id))
+    ask = applications_v1.ApplicationWithdrawRequested(application_id=app_id, requested_at=datetime.now(UTC))
+    await consume(api, clean_jetstream, "review__withdraw_requests", ask)
+    withdrawn = [e for e in await api.events(str(app_id)) if e.type == "review.application.withdrawn"]
+    assert len(withdrawn) == 1
+    assert withdrawn[0].correlation_id is not None
+    assert (await api.instance(str(app_id)))["status"] == "completed"

@@ -1,0 +1,72 @@
+"""The working-day calendar and the engine adapter without a database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from review.adapters.workflow.spiff import InvalidProcessError, SpiffEngine
+from review.domain.calendar import BusinessCalendar, CalendarGapError
+
+REPO = Path(__file__).resolve().parents[3]
+SOURCE = (REPO / "tests" / "support" / "bpmn" / "host_test.bpmn").read_text(encoding="utf-8")
+CALENDAR = BusinessCalendar.load()
+
+
+@pytest.mark.parametrize(
+    ("start", "days", "end"),
+    [
+        # Friday 10:00 -> the 5th working day after it is next Friday; it ends at 24:00 Beijing time
+        (datetime(2026, 11, 27, 2, 0, tzinfo=UTC), 5, datetime(2026, 12, 4, 16, 0, tzinfo=UTC)),
+        # before 国庆: Sep 30 + 3 working days skips Oct 1-7 and counts Thu Oct 8, Fri Oct 9, Sat Oct 10 (调休)
+        (datetime(2026, 9, 30, 2, 0, tzinfo=UTC), 3, datetime(2026, 10, 10, 16, 0, tzinfo=UTC)),
+        # Sunday Sep 20 is a working day (调休): counted from Friday Sep 18
+        (datetime(2026, 9, 18, 2, 0, tzinfo=UTC), 1, datetime(2026, 9, 20, 16, 0, tzinfo=UTC)),
+        # 春节: Feb 13 + 1 -> Sat Feb 14 is a working day
+        (datetime(2026, 2, 13, 2, 0, tzinfo=UTC), 2, datetime(2026, 2, 24, 16, 0, tzinfo=UTC)),
+    ],
+)
+def test_working_days_follow_holidays_and_adjusted_weekends(start: datetime, days: int, end: datetime) -> None:
+    assert CALENDAR.add_working_days(start, days) == end
+
+
+def test_a_year_without_a_schedule_is_an_error_not_a_guess() -> None:
+    with pytest.raises(CalendarGapError) as err:
+        CALENDAR.add_working_days(datetime(2026, 12, 28, 2, 0, tzinfo=UTC), 5)
+    assert "2027" in err.value.message
+
+
+def test_parse_rejects_entities_and_invalid_diagrams() -> None:
+    engine = SpiffEngine(CALENDAR)
+    billion = '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaa">]><d>&a;</d>'
+    with pytest.raises(InvalidProcessError, match="DTD"):
+        engine.parse("x", billion)
+    with pytest.raises(InvalidProcessError, match="校验失败"):
+        engine.parse("host_test", SOURCE.replace("<bpmn:startEvent", "<bpmn:bogusEvent"))
+    with pytest.raises(InvalidProcessError, match="不是合法的 XML"):
+        engine.parse("host_test", SOURCE[:200])
+
+
+def test_the_state_holds_no_spec_and_loops_do_not_grow_it() -> None:
+    engine = SpiffEngine(CALENDAR)
+    definition = engine.parse("host_test", SOURCE)
+    assert definition.user_tasks == ("dept_review", "unit_review")
+    now = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+    state = engine.start(definition, {"unit_id": "u1"}, now=now)
+    assert "spec" not in state.state["workflow"][:200]
+    sizes = []
+    for i in range(1000):
+        state = engine.complete_task(
+            definition,
+            state.state,
+            state.open_tasks[0].task_id,
+            {"decision": "return", "comment": str(i), "stage": "unit"},
+            now=now,
+        )
+        state = engine.deliver_message(definition, state.state, "resubmitted", {"round": i}, now=now)
+        sizes.append(state.tree_size)
+    assert [t.name for t in state.open_tasks] == ["unit_review"]
+    assert max(sizes[20:]) == max(sizes[-20:]) < 40
+    assert state.data["resubmission"] == {"round": 999}
