@@ -9,11 +9,12 @@ PY := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 
-.PHONY: run test lint install lock schemas clean-data help
+.PHONY: run test lint install lock schemas clean-data help bench-review
 
 help:
 	@echo "make run    - start the whole system on http://127.0.0.1:8000 (embedded PostgreSQL + NATS)"
 	@echo "make test   - lint and run every test"
+	@echo "make bench-review - the review host's benchmarks (bench/review_host.py; ARGS=returns|throughput|timers)"
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -42,6 +43,9 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
+
+bench-review: install
+	$(PY) bench/review_host.py $(ARGS)
 
 schemas: install
 	$(PY) -m zc_contracts.export

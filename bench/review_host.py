@@ -1,0 +1,326 @@
+"""Benchmarks of the review service's workflow host (issue #6). Run: `make bench-review` (or
+`.venv/bin/python bench/review_host.py [returns|throughput|timers|all]`).
+
+Everything runs on this machine against an embedded PostgreSQL started here; figures are printed as a
+table. Ratios are measured side by side in one run, because the machines are noisy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from sqlalchemy import text
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+from review.adapters.workflow.spiff import SpiffEngine  # noqa: E402
+from review.bootstrap import build_reviews  # noqa: E402
+from review.domain.calendar import BusinessCalendar  # noqa: E402
+from review.main import create_app  # noqa: E402
+from review.settings import Settings  # noqa: E402
+from review.usecases.reviews import Decision, ReviewService  # noqa: E402
+from zc_auth import Principal, Role, RoleGrant, ScopeType, StaticJwks, TokenVerifier  # noqa: E402
+from zc_auth.testing import TokenFactory  # noqa: E402
+from zc_db import create_engine, create_session_factory  # noqa: E402
+from zc_db.migrate import upgrade  # noqa: E402
+from zc_devstack.postgres import EmbeddedPostgres  # noqa: E402
+
+SOURCE = (REPO / "tests" / "support" / "bpmn" / "host_test.bpmn").read_text(encoding="utf-8")
+NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+DUE = datetime(2026, 12, 4, 16, 0, tzinfo=UTC)
+UNIT = "0193a1f0-0000-7000-8000-00000000a001"
+REVIEWER = Principal(
+    subject="usr_unit",
+    session_id=None,
+    roles=frozenset({RoleGrant(Role.UNIT_REVIEWER, ScopeType.UNIT, UNIT)}),
+    issuer="bench",
+    expires_at=datetime.now(UTC) + timedelta(days=1),
+)
+
+
+def data(key: str) -> dict[str, Any]:
+    return {"application_id": key, "applicant_id": "usr_a", "unit_id": UNIT, "department_id": UNIT, "series_code": "GC"}
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+async def fresh_db(pg: EmbeddedPostgres, name: str) -> str:
+    pg.create_database(name)
+    url = pg.url(name)
+    await asyncio.to_thread(upgrade, REPO / "services" / "review" / "migrations", url)
+    return url
+
+
+def service(url: str, clock: Any = None) -> tuple[ReviewService, Any]:
+    engine = create_engine(url, pool_size=20, max_overflow=10)
+    settings = Settings(database_url=url, jwks_url="http://127.0.0.1:9/unused")
+    return build_reviews(settings, create_session_factory(engine), clock=clock or (lambda: NOW)), engine
+
+
+async def open_task(reviews: ReviewService, key: str) -> str:
+    async with reviews._sessions() as s:
+        row = (await s.execute(text("SELECT task_id FROM open_tasks WHERE business_key = :k"), {"k": key})).scalar_one()
+    return str(row)
+
+
+# -- 1. cost per transition after N returns ---------------------------------------------------------------
+
+
+def engine_only_costs(compact: bool) -> dict[int, str]:
+    engine = SpiffEngine(BusinessCalendar.load(), compact_depth=12 if compact else 10**9)
+    definition = engine.parse("host_test", SOURCE)
+    state = engine.start(definition, {"unit_id": "u"}, now=NOW)
+    marks, out, times = {1, 10, 100, 200, 1000}, {}, []
+    for n in range(1, 1001):
+        t0 = time.perf_counter()
+        try:
+            state = engine.complete_task(
+                definition, state.state, state.open_tasks[0].task_id, {"decision": "return", "stage": "unit"}, now=NOW
+            )
+            state = engine.deliver_message(definition, state.state, "resubmitted", {}, now=NOW)
+            if state.status != "running" or not state.open_tasks:
+                raise RuntimeError(state.error or "no open task")
+        except (Exception, RecursionError) as exc:
+            for m in sorted(marks):
+                if m >= n:
+                    out[m] = f"failed at return {n}: {type(exc).__name__}"
+            return out
+        times.append(time.perf_counter() - t0)
+        if n in marks:
+            out[n] = f"{statistics.median(times[-10:]) * 1000:.2f} ms"
+    return out
+
+
+async def bench_returns(pg: EmbeddedPostgres) -> None:
+    url = await fresh_db(pg, "bench_returns")
+    reviews, engine = service(url)
+    await reviews.deploy("host_test", SOURCE, deployed_by="bench")
+    key = str(uuid.uuid4())
+    async with reviews._sessions() as s, s.begin():
+        await reviews.start(s, "host_test", key, data(key))
+    marks, host, times = {1, 10, 100, 200, 1000}, {}, []
+    for n in range(1, 1001):
+        task = await open_task(reviews, key)
+        t0 = time.perf_counter()
+        await reviews.complete(REVIEWER, uuid.UUID(task), Decision("return", "退回"), idempotency_key=None)
+        async with reviews._sessions() as s, s.begin():
+            await reviews.deliver(s, key, "resubmitted", {})
+        times.append(time.perf_counter() - t0)
+        if n in marks:
+            host[n] = statistics.median(times[-10:]) * 1000
+    await engine.dispose()
+    plain, compacted = engine_only_costs(False), engine_only_costs(True)
+    print("\n## Cost of one return round (complete 'return' + deliver 'resubmitted'), median of the last 10")
+    print("| returns | host (PostgreSQL, 2 transactions) | engine only, compacted | engine only, library as is |")
+    print("|---:|---:|---:|---:|")
+    for m in sorted(marks):
+        print(f"| {m} | {host[m]:.2f} ms | {compacted[m]} | {plain[m]} |")
+    print(f"\nhost p50 at 200 / at 1: {host[200] / host[1]:.2f}")
+
+
+# -- 2. completions per second through the HTTP API vs the bare transaction -----------------------------
+
+
+async def prepare(reviews: ReviewService, n: int) -> list[str]:
+    keys = [str(uuid.uuid4()) for _ in range(n)]
+    for key in keys:
+        async with reviews._sessions() as s, s.begin():
+            await reviews.start(s, "host_test", key, data(key))
+    async with reviews._sessions() as s:
+        rows = await s.execute(text("SELECT task_id FROM open_tasks"))
+        return [str(r[0]) for r in rows]
+
+
+async def drive(tasks: list[str], concurrency: int, act: Any, rate: float | None = None) -> tuple[float, list[float]]:
+    queue = list(tasks)
+    latencies: list[float] = []
+    start = time.perf_counter()
+    interval = (1 / rate) if rate else 0.0
+    next_at = [start]
+
+    async def worker() -> None:
+        while queue:
+            item = queue.pop()
+            if interval:
+                slot = next_at[0]
+                next_at[0] += interval
+                delay = slot - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            t0 = time.perf_counter()
+            await act(item)
+            latencies.append(time.perf_counter() - t0)
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return len(tasks) / (time.perf_counter() - start), latencies
+
+
+async def bench_throughput(pg: EmbeddedPostgres, n: int = 1500, concurrency: int = 16) -> None:
+    url = await fresh_db(pg, "bench_tp")
+    tokens = TokenFactory(issuer="http://127.0.0.1:8000/api/identity", audience="review")
+    app = create_app(Settings(database_url=url, jwks_url="http://127.0.0.1:9/unused"), clock=lambda: NOW)
+    async with app.router.lifespan_context(app):
+        app.state.token_verifier = TokenVerifier(issuer=tokens.issuer, audience="review", jwks=StaticJwks(tokens.jwks))
+        reviews: ReviewService = app.state.container.reviews
+        await reviews.deploy("host_test", SOURCE, deployed_by="bench")
+        token = tokens.mint("usr_unit", roles=[RoleGrant(Role.UNIT_REVIEWER, ScopeType.UNIT, UNIT)], ttl=3600)
+        headers = {"Authorization": f"Bearer {token}"}
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://svc", headers=headers) as client:
+
+            async def complete(task_id: str) -> None:
+                r = await client.post(f"/api/review/tasks/{task_id}/complete", json={"decision": "approve"})
+                assert r.status_code == 200, r.text
+
+            api_rate, _ = await drive(await prepare(reviews, n), concurrency, complete)
+            half_rate, half_lat = await drive(await prepare(reviews, n // 2), concurrency, complete, rate=api_rate / 2)
+
+    # the bare minimum: the same row update + history insert + outbox insert, straight through asyncpg
+    pool = await asyncpg.create_pool(
+        url.replace("postgresql+asyncpg", "postgresql"), min_size=concurrency, max_size=concurrency
+    )
+    async with pool.acquire() as conn:
+        ids = [r[0] for r in await conn.fetch("SELECT id FROM process_instances")]
+        state = await conn.fetchval("SELECT state::text FROM process_instances LIMIT 1")
+
+    async def bare(instance_id: Any) -> None:
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "UPDATE process_instances SET state = $1::jsonb, version = version + 1, updated_at = now()"
+                " WHERE id = $2",
+                state,
+                instance_id,
+            )
+            await conn.execute(
+                "INSERT INTO history (instance_id, at, kind, actor_id, decision, details) "
+                "VALUES ($1, now(), 'task_completed', 'usr_unit', 'approve', '{}'::jsonb)",
+                instance_id,
+            )
+            await conn.execute(
+                "INSERT INTO outbox (id, subject, payload) VALUES ($1, 'review.bench.v1', $2)",
+                uuid.uuid4(),
+                b"{}",
+            )
+
+    bare_rate, _ = await drive(ids[:n], concurrency, bare)
+    await pool.close()
+    print(
+        f"\n## Task completions, {concurrency} concurrent clients, in-process ASGI (FastAPI + auth + host + PostgreSQL)"
+    )
+    print("| what | per second |")
+    print("|---|---:|")
+    print(f"| completions through the HTTP API | {api_rate:.0f} |")
+    print(f"| bare transaction (update + history + outbox, asyncpg) | {bare_rate:.0f} |")
+    print(f"| ratio API / bare | {api_rate / bare_rate:.2f} |")
+    print(
+        f"| at half the API rate ({half_rate:.0f}/s): p50 / p99 latency | "
+        f"{pct(half_lat, 50) * 1000:.1f} ms / {pct(half_lat, 99) * 1000:.1f} ms |"
+    )
+
+
+# -- 3. 10,000 timers due in the same second, two scheduler processes ----------------------------------
+
+
+def scheduler_process(url: str, t0_wall: float, batch: int, out: Any) -> None:
+    async def run() -> None:
+        # the host's clock: DUE at t0_wall, then real time passes
+        reviews, engine = service(url, clock=lambda: DUE + timedelta(seconds=time.time() - t0_wall))
+        fired = 0
+        idle = 0
+        while idle < 3:
+            n = await reviews.fire_due(limit=batch)
+            fired += n
+            idle = idle + 1 if n == 0 else 0
+            if n == 0:
+                await asyncio.sleep(0.2)
+        await engine.dispose()
+        out.put(fired)
+
+    asyncio.run(run())
+
+
+async def bench_timers(pg: EmbeddedPostgres, n: int = 10_000, batch: int = 50) -> None:
+    url = await fresh_db(pg, "bench_timers")
+    reviews, engine = service(url)
+    await reviews.deploy("host_test", SOURCE, deployed_by="bench")
+    key = str(uuid.uuid4())
+    async with reviews._sessions() as s, s.begin():
+        await reviews.start(s, "host_test", key, data(key))
+    await reviews.complete(
+        REVIEWER, uuid.UUID(await open_task(reviews, key)), Decision("approve"), idempotency_key=None
+    )
+    # clone the waiting instance: n instances whose notice ends in the same second
+    async with reviews._sessions() as s, s.begin():
+        await s.execute(
+            text(
+                "INSERT INTO process_instances (id, definition_id, process_key, business_key, status, state, version,"
+                " next_due_at, current_stage, waiting, routing, tree_size, created_at, updated_at)"
+                " SELECT gen_random_uuid(), definition_id, process_key, gen_random_uuid()::text, status, state,"
+                " version,"
+                " next_due_at, current_stage, waiting, routing, tree_size, created_at, updated_at"
+                " FROM process_instances, generate_series(2, :n)"
+            ),
+            {"n": n},
+        )
+        due = (
+            await s.execute(text("SELECT count(*) FROM process_instances WHERE next_due_at = :d"), {"d": DUE})
+        ).scalar()
+    await engine.dispose()
+    assert due == n, due
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    t0_wall = time.time() + 3  # both replicas are up before the timers come due
+    procs = [ctx.Process(target=scheduler_process, args=(url, t0_wall, batch, out)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    per_replica = [out.get() for _ in procs]
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+    rows = await conn.fetch(
+        "SELECT instance_id, count(*) AS n, max(at) AS at FROM history WHERE kind = 'timer' GROUP BY 1"
+    )
+    await conn.close()
+    late = [(r["at"] - DUE).total_seconds() for r in rows]
+    once = sum(1 for r in rows if r["n"] == 1)
+    print(f"\n## {n:,} timers due in the same second, 2 scheduler processes (batch {batch})")
+    print("| fired (replica 1 + 2) | instances fired exactly once | p50 lateness | p99 lateness | max |")
+    print("|---|---:|---:|---:|---:|")
+    print(
+        f"| {per_replica[0]:,} + {per_replica[1]:,} | {once:,} of {n:,} | {pct(late, 50):.1f} s | "
+        f"{pct(late, 99):.1f} s | {max(late):.1f} s |"
+    )
+
+
+async def main(which: str) -> None:
+    with tempfile.TemporaryDirectory(prefix="zc-bench-") as tmp:
+        pg = EmbeddedPostgres(Path(tmp) / "pg", preferred_port=0)
+        pg.start()
+        try:
+            if which in ("returns", "all"):
+                await bench_returns(pg)
+            if which in ("throughput", "all"):
+                await bench_throughput(pg)
+            if which in ("timers", "all"):
+                await bench_timers(pg)
+        finally:
+            pg.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1] if len(sys.argv) > 1 else "all"))
