@@ -90,7 +90,11 @@ def engine_only_costs(compact: bool) -> dict[int, str]:
         t0 = time.perf_counter()
         try:
             state = engine.complete_task(
-                definition, state.state, state.open_tasks[0].task_id, {"decision": "return", "stage": "unit"}, now=NOW
+                definition,
+                state.state,
+                state.open_tasks[0].task_id,
+                {"decision": "return", "stage": "unit", "comment": "退回"},
+                now=NOW,
             )
             state = engine.deliver_message(definition, state.state, "resubmitted", {}, now=NOW)
             if state.status != "running" or not state.open_tasks:
