@@ -8,6 +8,7 @@ table. Ratios are measured side by side in one run, because the machines are noi
 from __future__ import annotations
 
 import asyncio
+import json
 import multiprocessing
 import statistics
 import sys
@@ -268,22 +269,30 @@ async def bench_timers(pg: EmbeddedPostgres, n: int = 10_000, batch: int = 50) -
     await reviews.complete(
         REVIEWER, uuid.UUID(await open_task(reviews, key)), Decision("approve"), idempotency_key=None
     )
-    # clone the waiting instance: n instances whose notice ends in the same second
-    async with reviews._sessions() as s, s.begin():
-        await s.execute(
-            text(
-                "INSERT INTO process_instances (id, definition_id, process_key, business_key, status, state, version,"
-                " next_due_at, current_stage, waiting, routing, tree_size, created_at, updated_at)"
-                " SELECT gen_random_uuid(), definition_id, process_key, gen_random_uuid()::text, status, state,"
-                " version,"
-                " next_due_at, current_stage, waiting, routing, tree_size, created_at, updated_at"
-                " FROM process_instances, generate_series(2, :n)"
-            ),
-            {"n": n},
+    # clone the waiting instance: n instances whose notice ends in the same second; each clone gets its
+    # own task ids (the engine pre-creates the department task, and open_tasks keys on task ids)
+    async with reviews._sessions() as s:
+        row = (await s.execute(text("SELECT * FROM process_instances"))).mappings().one()
+    template = row["state"]["workflow"]
+    task_ids = list(json.loads(template)["tasks"])
+    rows = []
+    for _ in range(n - 1):
+        workflow = template
+        for old in task_ids:
+            workflow = workflow.replace(old, str(uuid.uuid4()))
+        rows.append(
+            (uuid.uuid4(), row["definition_id"], str(uuid.uuid4()), json.dumps({**row["state"], "workflow": workflow}))
         )
-        due = (
-            await s.execute(text("SELECT count(*) FROM process_instances WHERE next_due_at = :d"), {"d": DUE})
-        ).scalar()
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+    await conn.executemany(
+        "INSERT INTO process_instances (id, definition_id, process_key, business_key, status, state, version,"
+        " next_due_at, current_stage, waiting, routing, tree_size, created_at, updated_at)"
+        " SELECT $1, $2, process_key, $3, status, $4::jsonb, version, next_due_at, current_stage, waiting, routing,"
+        " tree_size, created_at, updated_at FROM process_instances WHERE business_key = '" + row["business_key"] + "'",
+        rows,
+    )
+    due = await conn.fetchval("SELECT count(*) FROM process_instances WHERE next_due_at = $1", DUE)
+    await conn.close()
     await engine.dispose()
     assert due == n, due
     ctx = multiprocessing.get_context("spawn")
