@@ -8,9 +8,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from zc_http.problems import ProblemMapper, install_problem_handlers
 from zc_telemetry import request_id_var
@@ -55,20 +56,33 @@ async def container_readiness(app: FastAPI) -> Mapping[str, bool]:
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
-class RequestIdMiddleware(BaseHTTPMiddleware):
-    """Keeps a caller's X-Request-ID when it is well formed, else makes one; echoes it and logs it."""
+class RequestIdMiddleware:
+    """Keeps a caller's X-Request-ID when it is well formed, else makes one; echoes it and logs it.
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        incoming = request.headers.get("x-request-id", "")
+    Plain ASGI (not BaseHTTPMiddleware, which costs a task group and a body stream per request).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = Headers(scope=scope).get("x-request-id", "")
         request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
-        request.state.request_id = request_id
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)["X-Request-ID"] = request_id
+            await send(message)
+
         token = request_id_var.set(request_id)
         try:
-            response = await call_next(request)
+            await self.app(scope, receive, send_with_id)
         finally:
             request_id_var.reset(token)
-        response.headers["X-Request-ID"] = request_id
-        return response
 
 
 def health_router(prefix: str, readiness: ReadinessCheck) -> APIRouter:

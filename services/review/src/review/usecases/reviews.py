@@ -62,7 +62,8 @@ class InstanceStore(Protocol):
     ) -> tuple[list[Row], int]: ...
     async def tasks_of(self, instance_id: UUID) -> list[Row]: ...
     async def task(self, task_id: UUID) -> Row | None: ...
-    async def replace_tasks(self, instance_id: UUID, gone: set[UUID], new: Sequence[Row]) -> None: ...
+    async def sync_tasks(self, instance_id: UUID, open_ids: set[UUID], rows: Sequence[Row]) -> None: ...
+    async def task_with_instance(self, task_id: UUID) -> tuple[Row, Row] | None: ...
     async def set_assignee(
         self, task_id: UUID, assignee: str | None, at: datetime | None, *, only_if: str | None
     ) -> bool: ...
@@ -350,21 +351,31 @@ class ReviewService:
     async def complete(
         self, principal: Principal, task_id: UUID, decision: Decision, *, idempotency_key: str | None
     ) -> dict[str, Any]:
-        """Exactly one completion wins: the instance row is locked, and the task must still be open."""
+        """Exactly one completion wins: the state update is version-checked, so of two concurrent writers
+        the second finds a newer version (409); a task that is no longer READY is refused by the engine."""
+        try:
+            return await self._complete(principal, task_id, decision, idempotency_key)
+        except TaskConflictError:
+            if idempotency_key:  # a concurrent retry with the same key lost the race to its twin
+                async with self._sessions() as s:
+                    earlier = await self._store(s).command_result(principal.subject, idempotency_key)
+                if earlier is not None:
+                    return dict(earlier["response"])
+            raise
+
+    async def _complete(
+        self, principal: Principal, task_id: UUID, decision: Decision, idempotency_key: str | None
+    ) -> dict[str, Any]:
         async with self._sessions() as s, s.begin():
             store = self._store(s)
             if idempotency_key:
                 earlier = await store.command_result(principal.subject, idempotency_key)
                 if earlier is not None:
                     return dict(earlier["response"])
-            task = await self._visible_task(store, principal, task_id)
-            instance = await store.instance(task["instance_id"], lock=True)
-            if instance is None:
-                raise NotFoundError("任务不存在")
-            if idempotency_key:  # a concurrent retry with the same key waited for our lock; look again
-                earlier = await store.command_result(principal.subject, idempotency_key)
-                if earlier is not None:
-                    return dict(earlier["response"])
+            found = await store.task_with_instance(task_id)  # one round trip, no lock: the save is version-checked
+            task = await self._check_visible(store, principal, task_id, found[0] if found else None)
+            assert found is not None
+            instance = found[1]
             if instance["status"] != "running":
                 raise InstanceStateError(f"流程当前状态为 {instance['status']}，不能办理")
             if task["assignee"] and task["assignee"] != principal.subject:
@@ -392,7 +403,10 @@ class ReviewService:
                 comment=data["comment"],
                 details={"reasons": list(decision.reasons), "return_target": data["return_target"]},
             )
-            saved = await self._transition(s, store, instance, version, result, step)
+            try:
+                saved = await self._transition(s, store, instance, version, result, step)
+            except TaskConflictError as exc:
+                raise TaskConflictError("该任务已被处理或流程已变化，请刷新待办列表") from exc
             response = {
                 "task_id": str(task_id),
                 "decision": decision.decision,
@@ -423,7 +437,9 @@ class ReviewService:
             raise DecisionNotAllowedError("退回时必须填写退回原因", field="reasons")
 
     async def _visible_task(self, store: InstanceStore, principal: Principal, task_id: UUID) -> Row:
-        task = await store.task(task_id)
+        return await self._check_visible(store, principal, task_id, await store.task(task_id))
+
+    async def _check_visible(self, store: InstanceStore, principal: Principal, task_id: UUID, task: Row | None) -> Row:
         if task is None:
             done = await store.completion_of(task_id)
             if done is not None and may_act(principal, {"role": done["actor_role"], **done}):
@@ -555,9 +571,7 @@ class ReviewService:
             if not await store.save_instance(instance["id"], instance["version"], values):
                 raise TaskConflictError("流程实例已被并发修改，请重试")
             if new_status == "cancelled":
-                await store.replace_tasks(
-                    instance["id"], {t["task_id"] for t in await store.tasks_of(instance["id"])}, []
-                )
+                await store.sync_tasks(instance["id"], set(), [])
             version, _ = await self._definition(store, instance["definition_id"])
             await store.append_history([self._history(instance, step, now, version)])
             return instance_view({**instance, **values})
@@ -569,7 +583,6 @@ class ReviewService:
     ) -> Row:
         now = self.now()
         routing = instance["routing"]
-        old_tasks = {t["task_id"]: t for t in await store.tasks_of(instance["id"])} if instance["version"] else {}
         open_now = {UUID(t.task_id): t for t in result.open_tasks}
         stages = [t.stage for t in result.open_tasks if t.stage]
         current_stage = stages[0] if stages else (None if result.status != "running" else instance.get("current_stage"))
@@ -590,8 +603,6 @@ class ReviewService:
             raise TaskConflictError("流程实例已被并发修改，请重试")
         new_rows = []
         for task_id, task in open_now.items():
-            if task_id in old_tasks:
-                continue
             group = f"{task.lane}@{task.scope_type}:{task.scope_id}" if task.scope_type else task.lane
             new_rows.append(
                 {
@@ -614,7 +625,7 @@ class ReviewService:
                     "due_at": self._due(now, task.due_in_working_days),
                 }
             )
-        await store.replace_tasks(instance["id"], set(old_tasks) - set(open_now), new_rows)
+        await store.sync_tasks(instance["id"], set(open_now), new_rows)
         history = [self._history(instance, step, now, version)]
         if result.error:
             history.append(self._history(instance, _Step("error", step.actor, comment=result.error), now, version))

@@ -10,13 +10,20 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, and_, false, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, false, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from review.adapters.db.tables import command_results, history, open_tasks, process_definitions, process_instances
 
 Row = dict[str, Any]
+
+# built once: constructing a select with 30 labelled columns costs more than running it
+_TASK_WITH_INSTANCE = (
+    select(open_tasks, *[c.label(f"i__{c.name}") for c in process_instances.c])
+    .join(process_instances, process_instances.c.id == open_tasks.c.instance_id)
+    .where(open_tasks.c.task_id == bindparam("task_id"))
+)
 
 
 class SqlInstanceStore:
@@ -147,14 +154,26 @@ class SqlInstanceStore:
         row = (await self._s.execute(select(open_tasks).where(open_tasks.c.task_id == task_id))).first()
         return dict(row._mapping) if row else None
 
-    async def replace_tasks(self, instance_id: UUID, gone: set[UUID], new: Sequence[Row]) -> None:
-        """Drop the tasks that are no longer open; add the new ones (claims on tasks still open stay)."""
-        if gone:
+    async def sync_tasks(self, instance_id: UUID, open_ids: set[UUID], rows: Sequence[Row]) -> None:
+        """Make the instance's rows the open tasks: drop the others, add the missing ones (kept rows keep
+        their claim and dates). Two statements, no read."""
+        drop = open_tasks.delete().where(open_tasks.c.instance_id == instance_id)
+        if open_ids:
+            drop = drop.where(open_tasks.c.task_id.not_in(open_ids))
+        await self._s.execute(drop)
+        if rows:
             await self._s.execute(
-                open_tasks.delete().where(open_tasks.c.instance_id == instance_id, open_tasks.c.task_id.in_(gone))
+                insert(open_tasks).values(list(rows)).on_conflict_do_nothing(index_elements=["task_id"])
             )
-        if new:
-            await self._s.execute(insert(open_tasks).values(list(new)))
+
+    async def task_with_instance(self, task_id: UUID) -> tuple[Row, Row] | None:
+        """The open task and its instance (state included) in one round trip, without locking."""
+        row = (await self._s.execute(_TASK_WITH_INSTANCE, {"task_id": task_id})).first()
+        if row is None:
+            return None
+        data = dict(row._mapping)
+        instance = {k[3:]: data.pop(k) for k in list(data) if k.startswith("i__")}
+        return data, instance
 
     async def set_assignee(
         self, task_id: UUID, assignee: str | None, at: datetime | None, *, only_if: str | None

@@ -309,27 +309,17 @@ class SpiffEngine:
             raise EngineError(f"unknown state format {state.get('format')!r}")
         token = _LOADING.set(definition)
         try:
-            dct = json.loads(state["workflow"])
-            dct[self._serializer.VERSION_KEY] = state["serializer_version"]
-            self._serializer.migrate(dct)
-            workflow = self._serializer.from_dict(dct)
+            workflow = self._serializer.deserialize_json(state["workflow"])  # migrates older library versions
         finally:
             _LOADING.reset(token)
         workflow.script_engine = self._script_engine  # not serialized; the default one has full builtins (P14)
         return workflow
 
     def _dump(self, workflow: BpmnWorkflow) -> dict[str, Any]:
-        return {
-            "format": STATE_FORMAT,
-            "serializer_version": self._serializer.VERSION,
-            # JSON text, not a nested object: JSONB reorders keys, and the library restores task data
-            # (stored as deltas) in the order the tasks were written, parents first
-            "workflow": json.dumps(
-                self._serializer.registry.convert(self._serializer.to_dict(workflow)),
-                ensure_ascii=False,
-                separators=(",", ":"),
-            ),
-        }
+        # JSON text, not a nested object: JSONB reorders keys, and the library restores task data (stored
+        # as deltas) in the order the tasks were written, parents first. serialize_json uses the
+        # library's encoder mode, several times faster than converting the dict first.
+        return {"format": STATE_FORMAT, "workflow": self._serializer.serialize_json(workflow)}
 
     def _ready_user_task(self, workflow: BpmnWorkflow, task_id: str) -> Task:
         try:
