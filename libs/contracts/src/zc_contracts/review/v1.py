@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import ClassVar, Literal
 from uuid import UUID
 
@@ -36,6 +36,17 @@ class ApplicationApproved(EventPayload):
     applicant_id: str
     qualification_code: str
     approved_at: datetime
+    # issuance data (added within v1; consumers must tolerate their absence)
+    issued_by: Literal["authority", "entrusting_unit"] | None = Field(
+        default=None, description="direct review: the authority; 委托评审: the entrusting unit"
+    )
+    document_number: str | None = Field(default=None, max_length=50, description="批准文号")
+    issue_date: date | None = None
+    series_code: str | None = None
+    level_code: str | None = None
+    committee_id: UUID | None = None
+    unit_id: UUID | None = None
+    method: str | None = None
 
 
 @register
@@ -98,3 +109,16 @@ class ApplicationRejected(EventPayload):
     stage: str = Field(description="stage that decided, e.g. committee")
     reason: str | None = Field(default=None, max_length=500)
     rejected_at: datetime
+
+
+@register
+class DefenceNotified(EventPayload):
+    """The committee scheduled the applicant's defence (答辩): time and place for the notice."""
+
+    event_type: ClassVar[str] = "review.application.defence_notified"
+    version: ClassVar[int] = 1
+
+    application_id: UUID
+    defence_at: datetime
+    place: str = Field(max_length=100)
+    notified_at: datetime

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -130,6 +131,12 @@ async def apply_review_outcome(envelope: Envelope, *, store: MessageStore, now: 
             str(payload.application_id), expected=(SUBMITTED,), status=REJECTED, reason=payload.reason, now=now
         )
         title, body = "评审未通过", "您的职称申报未通过评审。" + (f"原因：{payload.reason}" if payload.reason else "")
+    elif isinstance(payload, review_v1.DefenceNotified):
+        row = await store.set_status(
+            str(payload.application_id), expected=(SUBMITTED,), status=SUBMITTED, reason=None, now=now
+        )
+        at = payload.defence_at.astimezone(ZoneInfo("Asia/Shanghai"))
+        title, body = "答辩通知", f"请于 {at:%Y年%m月%d日 %H:%M}（北京时间）到 {payload.place} 参加答辩。"
     elif isinstance(payload, certificates_v1.CertificateIssued):
         if payload.application_id is None:
             return

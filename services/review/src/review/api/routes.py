@@ -103,14 +103,15 @@ class CompleteTask(BaseModel):
     reasons: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
         default_factory=list, max_length=20, description="退回原因"
     )
-    return_target: Literal["applicant", "previous"] | None = Field(default=None, description="退回至：申报人 / 上一级")
+    return_target: Literal["applicant", "previous"] | None = Field(default=None, description="退回至：申报人 / 下一级")
+    form: dict[str, Any] = Field(default_factory=dict, description="环节表单（如组织专家评审、发证数据）")
 
 
 @router.post("/tasks/{task_id}/complete", tags=["tasks"], summary="办理（通过 / 退回 / 不通过）")
 async def complete(
     task_id: UUID, body: CompleteTask, principal: ReviewerDep, svc: ServiceDep, idempotency_key: IdempotencyKey = None
 ) -> dict[str, Any]:
-    decision = Decision(body.decision, body.comment, tuple(body.reasons), body.return_target)
+    decision = Decision(body.decision, body.comment, tuple(body.reasons), body.return_target, body.form)
     return await svc.complete(principal, task_id, decision, idempotency_key=idempotency_key)
 
 

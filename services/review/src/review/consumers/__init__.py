@@ -21,6 +21,19 @@ log = logging.getLogger(__name__)
 PROCESS_FOR_MODE = {"review": "application_review", "initial_determination": "initial_determination"}
 PROCESS_FOR_RECORD = {"out_of_province": "out_of_province_confirmation", "talent_stats": "talent_statistics"}
 
+# variables the diagrams read before any task sets them (scripts cannot test whether a name exists)
+PROCESS_DEFAULTS: dict[str, object] = {
+    "resubmit_deadline": None,  # 个人修改提交截止时间 (ISO date-time) when the activity sets one
+    "resubmit_working_days": 10,  # otherwise: working days after a return
+    "experts": [],
+    "vote_ratio": "2/3",
+    "defence": False,
+    "defence_at": None,
+    "defence_place": None,
+    "document_number": None,
+    "issue_date": None,
+}
+
 
 def handlers(reviews: ReviewService) -> dict[str, Handler]:
     async def on_submitted(envelope: Envelope, session: AsyncSession) -> None:
@@ -84,4 +97,5 @@ def _start_data(event: applications_v1.ApplicationSubmitted) -> dict[str, object
         "method": event.method,
         "year": event.year,
         "evaluation_mode": event.evaluation_mode,
+        **PROCESS_DEFAULTS,
     }

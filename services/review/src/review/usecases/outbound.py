@@ -42,6 +42,21 @@ def outbound_payload(name: str, business_key: str, data: Mapping[str, Any], now:
                 applicant_id=str(data.get("applicant_id") or ""),
                 qualification_code=str(data.get("qualification_code") or ""),
                 approved_at=now,
+                issued_by=data.get("issued_by"),
+                document_number=data.get("document_number"),
+                issue_date=data.get("issue_date"),
+                series_code=data.get("series_code"),
+                level_code=data.get("level_code"),
+                committee_id=data.get("committee_id"),
+                unit_id=data.get("unit_id"),
+                method=data.get("method"),
+            )
+        case "defence_notice":
+            return review_v1.DefenceNotified(
+                application_id=UUID(business_key),
+                defence_at=data["defence_at"],
+                place=str(data.get("place") or ""),
+                notified_at=now,
             )
         case "application_rejected":
             return review_v1.ApplicationRejected(

@@ -40,6 +40,7 @@ class OpenTask:
     scope_type: str | None  # e.g. unit
     scope_id: str | None  # resolved from the instance data, e.g. the unit's id
     due_in_working_days: int | None
+    candidate_user: str | None = None  # the one person the process made it for (property `assignee`)
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,9 @@ from review.domain.errors import (
     ProcessNotDeployedError,
     TaskConflictError,
 )
+from review.domain.forms import validate_form
 from review.usecases.outbound import outbound_payload, stage_reached
-from review.usecases.ports import EngineState, NotWaitingError, ProcessDefinition, WorkflowEngine
+from review.usecases.ports import EngineState, NotWaitingError, OpenTask, ProcessDefinition, WorkflowEngine
 from zc_auth import Principal, Role, ScopeType
 from zc_contracts import Envelope, EventPayload, make_envelope, review_v1
 from zc_db import MessagingTables
@@ -62,7 +63,7 @@ class InstanceStore(Protocol):
     ) -> tuple[list[Row], int]: ...
     async def tasks_of(self, instance_id: UUID) -> list[Row]: ...
     async def task(self, task_id: UUID) -> Row | None: ...
-    async def sync_tasks(self, instance_id: UUID, open_ids: set[UUID], rows: Sequence[Row]) -> None: ...
+    async def sync_tasks(self, instance_id: UUID, open_ids: set[UUID], rows: Sequence[Row]) -> set[UUID]: ...
     async def task_with_instance(self, task_id: UUID) -> tuple[Row, Row] | None: ...
     async def set_assignee(
         self, task_id: UUID, assignee: str | None, at: datetime | None, *, only_if: str | None
@@ -77,7 +78,7 @@ class InstanceStore(Protocol):
         limit: int,
         offset: int,
     ) -> tuple[list[Row], int]: ...
-    async def stage_counts(self, groups: Sequence[tuple[str, str, str | None]]) -> dict[str, int]: ...
+    async def stage_counts(self, groups: Sequence[tuple[str, str, str | None]], user: str) -> dict[str, int]: ...
     async def append_history(self, rows: Sequence[Row]) -> None: ...
     async def completion_of(self, task_id: UUID) -> Row | None: ...
     async def history_of(self, instance_id: UUID) -> list[Row]: ...
@@ -105,6 +106,7 @@ class Decision:
     comment: str | None = None
     reasons: tuple[str, ...] = ()
     return_target: str | None = None
+    form: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -124,7 +126,10 @@ def _groups(principal: Principal) -> list[tuple[str, str, str | None]]:
 
 
 def may_act(principal: Principal, task: Row) -> bool:
-    """The lane names the role; the task's scope (from the instance's routing) narrows it."""
+    """The lane names the role; the task's scope (from the instance's routing) narrows it; a task the
+    process made for one person (an expert's vote) is theirs alone."""
+    if task.get("candidate_user") and task["candidate_user"] != principal.subject:
+        return False
     try:
         role = Role(task["role"])
     except ValueError:
@@ -310,13 +315,18 @@ class ReviewService:
         async with self._sessions() as s:
             store = self._store(s)
             rows, total = await store.inbox(
-                _groups(principal), filters, sort=sort, descending=descending, limit=size, offset=(page - 1) * size
+                _groups(principal),
+                {**filters, "user": principal.subject},
+                sort=sort,
+                descending=descending,
+                limit=size,
+                offset=(page - 1) * size,
             )
             return {"items": [task_view(r) for r in rows], "total": total, "page": page, "size": size}
 
     async def stage_counts(self, principal: Principal) -> dict[str, int]:
         async with self._sessions() as s:
-            return await self._store(s).stage_counts(_groups(principal))
+            return await self._store(s).stage_counts(_groups(principal), principal.subject)
 
     async def task_detail(self, principal: Principal, task_id: UUID) -> dict[str, Any]:
         async with self._sessions() as s:
@@ -381,6 +391,7 @@ class ReviewService:
             if task["assignee"] and task["assignee"] != principal.subject:
                 raise TaskConflictError("该任务已被他人认领")
             self._check_decision(task, decision)
+            form = validate_form(task["form_key"], decision.decision, dict(decision.form))
             version, definition = await self._definition(store, instance["definition_id"])
             data = {
                 "decision": decision.decision,
@@ -389,6 +400,7 @@ class ReviewService:
                 "return_target": decision.return_target or "applicant",
                 "stage": task["stage"],
                 "decided_by": principal.subject,
+                **form,
             }
             try:
                 result = self._engine.complete_task(definition, instance["state"], str(task_id), data, now=self.now())
@@ -616,6 +628,7 @@ class ReviewService:
                     "scope_type": task.scope_type,
                     "scope_id": task.scope_id,
                     "candidate_group": group,
+                    "candidate_user": task.candidate_user,
                     "form_key": task.form_key,
                     "decisions": list(task.decisions),
                     "stage": task.stage,
@@ -625,13 +638,13 @@ class ReviewService:
                     "due_at": self._due(now, task.due_in_working_days),
                 }
             )
-        await store.sync_tasks(instance["id"], set(open_now), new_rows)
+        created = await store.sync_tasks(instance["id"], set(open_now), new_rows)
         history = [self._history(instance, step, now, version)]
         if result.error:
             history.append(self._history(instance, _Step("error", step.actor, comment=result.error), now, version))
             log.warning("process instance errored", extra={"instance_id": str(instance["id"]), "error": result.error})
         await store.append_history(history)
-        await self._publish(session, instance, result, current_stage, now)
+        await self._publish(session, instance, result, [open_now[t] for t in open_now if t in created], now)
         return {**instance, **values, "version": instance["version"] + 1}
 
     def _due(self, now: datetime, working_days: int | None) -> datetime | None:
@@ -643,15 +656,20 @@ class ReviewService:
             return None  # the calendar lacks next year: the task shows no due date rather than a wrong one
 
     async def _publish(
-        self, session: AsyncSession, instance: Row, result: EngineState, stage: str | None, now: datetime
+        self, session: AsyncSession, instance: Row, result: EngineState, new_tasks: list[OpenTask], now: datetime
     ) -> None:
         key = instance["business_key"]
         correlation = instance["routing"].get("correlation_id")
         payloads: list[EventPayload] = []
-        if stage and stage != instance.get("current_stage") and result.status == "running":
-            reached = stage_reached(key, stage, result.data, now)
-            if reached is not None:
-                payloads.append(reached)
+        if result.status == "running":
+            # a new stage; or a new department level (each level is its own stage for the applicant)
+            for task in new_tasks:
+                if task.stage and (task.stage != instance.get("current_stage") or task.stage == "department"):
+                    scope = {"department_id": task.scope_id} if task.stage == "department" else {}
+                    reached = stage_reached(key, task.stage, {**result.data, **scope}, now)
+                    if reached is not None:
+                        payloads.append(reached)
+                    break
         for event in result.outbound:
             payloads.append(outbound_payload(event.name, key, {**result.data, **event.payload}, now))
         for payload in payloads:

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, and_, bindparam, false, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, false, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -77,7 +77,10 @@ class SqlInstanceStore:
         stmt = (
             insert(process_instances)
             .values(**row)
-            .on_conflict_do_nothing(index_elements=["process_key", "business_key"])
+            .on_conflict_do_nothing(
+                index_elements=["process_key", "business_key"],
+                index_where=text("status IN ('running', 'error', 'suspended')"),
+            )
         )
         return bool((await self._s.execute(stmt)).rowcount)
 
@@ -154,17 +157,22 @@ class SqlInstanceStore:
         row = (await self._s.execute(select(open_tasks).where(open_tasks.c.task_id == task_id))).first()
         return dict(row._mapping) if row else None
 
-    async def sync_tasks(self, instance_id: UUID, open_ids: set[UUID], rows: Sequence[Row]) -> None:
+    async def sync_tasks(self, instance_id: UUID, open_ids: set[UUID], rows: Sequence[Row]) -> set[UUID]:
         """Make the instance's rows the open tasks: drop the others, add the missing ones (kept rows keep
-        their claim and dates). Two statements, no read."""
+        their claim and dates). Two statements, no read. Returns the ids that were new."""
         drop = open_tasks.delete().where(open_tasks.c.instance_id == instance_id)
         if open_ids:
             drop = drop.where(open_tasks.c.task_id.not_in(open_ids))
         await self._s.execute(drop)
-        if rows:
-            await self._s.execute(
-                insert(open_tasks).values(list(rows)).on_conflict_do_nothing(index_elements=["task_id"])
-            )
+        if not rows:
+            return set()
+        stmt = (
+            insert(open_tasks)
+            .values(list(rows))
+            .on_conflict_do_nothing(index_elements=["task_id"])
+            .returning(open_tasks.c.task_id)
+        )
+        return set((await self._s.execute(stmt)).scalars())
 
     async def task_with_instance(self, task_id: UUID) -> tuple[Row, Row] | None:
         """The open task and its instance (state included) in one round trip, without locking."""
@@ -195,7 +203,11 @@ class SqlInstanceStore:
                         open_tasks.c.scope_id == scope_id,
                     )
                 )
-        q = select(open_tasks).where(or_(*visible) if visible else false())
+        # a task the process made for one person is visible to them only
+        user = filters.get("user")
+        for_me = and_(open_tasks.c.candidate_user == user, or_(*visible)) if visible else false()
+        grouped = and_(or_(*visible), open_tasks.c.candidate_user.is_(None)) if visible else false()
+        q = select(open_tasks).where(or_(grouped, for_me))
         if filters.get("process"):
             q = q.where(open_tasks.c.process_key == filters["process"])
         if filters.get("stage"):
@@ -227,8 +239,8 @@ class SqlInstanceStore:
         rows = await self._s.execute(q.order_by(order, open_tasks.c.task_id).limit(limit).offset(offset))
         return [dict(r._mapping) for r in rows], total
 
-    async def stage_counts(self, groups: Sequence[tuple[str, str, str | None]]) -> dict[str, int]:
-        sub = self._inbox_query(groups, {}).subquery()
+    async def stage_counts(self, groups: Sequence[tuple[str, str, str | None]], user: str) -> dict[str, int]:
+        sub = self._inbox_query(groups, {"user": user}).subquery()
         q = select(sub.c.stage, func.count()).group_by(sub.c.stage)
         return {str(stage or "other"): int(n) for stage, n in await self._s.execute(q)}
 

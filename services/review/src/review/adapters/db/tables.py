@@ -59,9 +59,14 @@ process_instances = Table(
     Column("tree_size", Integer, nullable=False, server_default=text("0")),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
-    UniqueConstraint(
-        "process_key", "business_key", name="uq_process_instances_key_business"
-    ),  # one review per application: a second start is a no-op
+    # one active review per application: a second start is a no-op; after a withdrawal a new one may start
+    Index(
+        "uq_process_instances_active",
+        "process_key",
+        "business_key",
+        unique=True,
+        postgresql_where=text("status IN ('running', 'error', 'suspended')"),
+    ),
     Index("ix_process_instances_due", "next_due_at", postgresql_where=text("status = 'running'")),
     Index("ix_process_instances_status", "status", "updated_at"),
     Index("ix_process_instances_business_key", "business_key"),
@@ -81,6 +86,7 @@ open_tasks = Table(
     Column("scope_type", String(20)),
     Column("scope_id", String(100)),
     Column("candidate_group", String(160)),  # role@scope_type:scope_id
+    Column("candidate_user", String(100)),  # set by the process (e.g. the expert a vote is for): only they see it
     Column("form_key", String(100)),
     Column("decisions", JSONB, nullable=False),
     Column("stage", String(30)),

@@ -96,6 +96,12 @@ SAFE_BUILTINS = {
 }
 
 
+def meets_ratio(yes: int, total: int, ratio: str | list[int] | tuple[int, int]) -> bool:
+    """At least `ratio` of `total` voted yes, e.g. "2/3" (the rule is data: the committee sets it)."""
+    numerator, denominator = (int(p) for p in (ratio.split("/") if isinstance(ratio, str) else ratio))
+    return total > 0 and yes * denominator >= numerator * total
+
+
 class ReviewScriptEngine(PythonScriptEngine):  # type: ignore[misc]
     """Expressions and scripts see the whitelisted builtins and our helpers, nothing else.
 
@@ -109,7 +115,11 @@ class ReviewScriptEngine(PythonScriptEngine):  # type: ignore[misc]
             now = _NOW.get() or datetime.now(UTC)
             return calendar.add_working_days(now, int(days)).isoformat()
 
-        helpers: dict[str, Any] = {"__builtins__": SAFE_BUILTINS, "working_days_later": working_days_later}
+        helpers: dict[str, Any] = {
+            "__builtins__": SAFE_BUILTINS,
+            "working_days_later": working_days_later,
+            "meets_ratio": meets_ratio,
+        }
         super().__init__(environment=TaskDataEnvironment(helpers))
 
     def call_service(self, task: Any, operation_name: str, operation_params: Any) -> str:
@@ -251,6 +261,10 @@ class SpiffEngine:
 
             def act() -> None:
                 task.set_data(**dict(data))  # not add_data_from_form: it corrupts lists (P1)
+                # a multi-instance vote collects each decision under its own name (`decision` exists already)
+                variable = _properties(task.task_spec).get("decisionVariable")
+                if variable and "decision" in data:
+                    task.set_data(**{variable: data["decision"]})
                 task.run()
 
             return self._step(workflow, act)
@@ -361,14 +375,17 @@ class SpiffEngine:
         open_tasks = tuple(self._open_task(t, data) for t in workflow.get_tasks(state=TaskState.READY, manual=True))
         waiting: list[WaitingEvent] = []
         for task in workflow.event_manager.tasks.values():
-            definition = task.task_spec.event_definition
-            name = definition.name or task.task_spec.bpmn_name or task.task_spec.bpmn_id
-            if isinstance(definition, TimerEventDefinition):
-                value = task._get_internal_data("event_value")
-                due = value.get("next") if isinstance(value, dict) else value  # a cycle keeps its next run
-                waiting.append(WaitingEvent("timer", name, _parse_due(due) if due else None))
-            elif isinstance(definition, MessageEventDefinition):
-                waiting.append(WaitingEvent("message", name))
+            spec = task.task_spec
+            definition = spec.event_definition
+            # an event-based gateway waits on several definitions at once (MultipleEventDefinition)
+            for item in getattr(definition, "event_definitions", None) or [definition]:
+                name = item.name or spec.bpmn_name or spec.bpmn_id
+                if isinstance(item, TimerEventDefinition):
+                    value = task._get_internal_data("event_value")
+                    due = value.get("next") if isinstance(value, dict) else value  # a cycle keeps its next run
+                    waiting.append(WaitingEvent("timer", name, _parse_due(due) if due else None))
+                elif isinstance(item, MessageEventDefinition):
+                    waiting.append(WaitingEvent("message", name))
         return EngineState(
             state=self._dump(workflow),
             status=status,
@@ -401,6 +418,7 @@ class SpiffEngine:
             scope_type=scope_type,
             scope_id=scope_id,
             due_in_working_days=int(due) if due and due.isdigit() else None,
+            candidate_user=str(task.data[props["assignee"]]) if task.data.get(props.get("assignee", "")) else None,
         )
 
 

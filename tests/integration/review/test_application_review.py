@@ -1,0 +1,262 @@
+"""bpmn/application_review through the host: direct and entrusted review, returns to the level that
+returned, a return down one level, the vote ratio, defence, notice objections, a missed deadline."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from integration.review.conftest import NOW, UNIT, Api
+from review.consumers import _start_data
+from zc_auth import Role, RoleGrant, ScopeType
+from zc_contracts import applications_v1
+
+REPO_BPMN = "bpmn/application_review/application_review.bpmn"
+D1 = "0193a1f0-0000-7000-8000-00000000d001"
+D2 = "0193a1f0-0000-7000-8000-00000000d002"
+COMMITTEE = "0193a1f0-0000-7000-8000-00000000c001"
+EXPERTS = ["usr_expert_1", "usr_expert_2", "usr_expert_3"]
+
+
+class Review:
+    """One application under review, driven through the HTTP API by each role in turn."""
+
+    def __init__(self, api: Api, key: str) -> None:
+        self.api, self.key = api, key
+
+    def unit(self) -> dict[str, str]:
+        return self.api.unit_reviewer()
+
+    def dept(self, dept: str) -> dict[str, str]:
+        return self.api.as_(RoleGrant(Role.DEPARTMENT_REVIEWER, ScopeType.DEPARTMENT, dept), subject=f"usr_{dept[-4:]}")
+
+    def committee(self) -> dict[str, str]:
+        return self.api.as_(RoleGrant(Role.COMMITTEE_STAFF, ScopeType.COMMITTEE, COMMITTEE), subject="usr_committee")
+
+    def expert(self, who: str) -> dict[str, str]:
+        return self.api.as_(Role.EXPERT, subject=who)
+
+    def authority(self) -> dict[str, str]:
+        return self.api.as_(Role.AUTHORITY, subject="usr_authority")
+
+    async def act(self, headers: dict[str, str], decision: str = "approve", **body: Any) -> dict[str, Any]:
+        task = await self.api.task_of(self.key, headers)
+        r = await self.api.complete(task["task_id"], headers, decision=decision, **body)
+        assert r.status_code == 200, r.text
+        return task
+
+    async def pass_time(self, days: int) -> None:
+        self.api.clock.now = self.api.clock.now + timedelta(days=days)
+        await self.api.reviews.fire_due()
+
+    async def events(self, kind: str) -> list[dict[str, Any]]:
+        return [e.data for e in await self.api.events(self.key) if e.type == f"review.application.{kind}"]
+
+    async def status(self) -> str:
+        return str((await self.api.instance(self.key))["status"])
+
+    async def through_departments(self) -> None:
+        await self.act(self.unit())
+        await self.pass_time(8)  # the unit notice (5 working days) has run out
+        await self.act(self.dept(D1))
+        await self.act(self.dept(D2))
+
+    async def through_experts(self, votes: list[str], **assign: Any) -> None:
+        await self.act(self.committee())  # 受理
+        await self.act(self.committee(), form={"experts": EXPERTS, **assign})
+        if assign.get("defence"):
+            await self.act(self.committee())  # 答辩记录
+        for expert, vote in zip(EXPERTS, votes, strict=True):
+            await self.act(self.expert(expert), vote)
+
+
+@pytest.fixture
+async def start(api: Api):  # type: ignore[no-untyped-def]
+    source = (api_repo() / REPO_BPMN).read_text(encoding="utf-8")
+    await api.reviews.deploy("application_review", source, deployed_by="tests")
+
+    async def go(method: str = "SHEHUIHUA", departments: tuple[str, ...] = (D1, D2)) -> Review:
+        key = uuid.uuid4()
+        event = applications_v1.ApplicationSubmitted(
+            application_id=key,
+            applicant_id="usr_applicant",
+            unit_id=uuid.UUID(UNIT),
+            evaluation_mode="review",
+            year=2026,
+            series_code="GC",
+            level_code="ZJ",
+            committee_id=uuid.UUID(COMMITTEE),
+            method=method,
+            qualification_code="GC-ZJ-GCS",
+            department_ids=[uuid.UUID(d) for d in departments],
+            submitted_at=datetime.now(UTC),
+        )
+        async with api.reviews._sessions() as s, s.begin():
+            await api.reviews.start(s, "application_review", str(key), _start_data(event))
+        return Review(api, str(key))
+
+    return go
+
+
+def api_repo():  # type: ignore[no-untyped-def]
+    from integration.review.conftest import REPO
+
+    return REPO
+
+
+async def test_direct_review_from_unit_to_issuance(api: Api, start) -> None:  # type: ignore[no-untyped-def]
+    review = await start()
+    await review.act(review.unit())
+    assert await api.tasks(review.dept(D1)) == []  # the unit notice is running
+    await review.pass_time(8)
+    await review.act(review.dept(D1))
+    assert await api.tasks(review.dept(D1)) == []
+    await review.act(review.dept(D2))
+    await review.through_experts(["approve", "approve", "reject"])  # 2 of 3: passes
+    assert await api.tasks(review.authority()) == []  # the result notice is running
+    await review.pass_time(8)
+    await review.act(review.authority())
+    await review.act(review.committee(), form={"document_number": "川职改〔2026〕18号", "issue_date": "2026-12-20"})
+    assert await review.status() == "completed"
+    stages = [(e["stage"], e["department_id"]) for e in await review.events("stage_reached")]
+    assert stages == [
+        ("unit", None),
+        ("department", D1),
+        ("department", D2),
+        ("committee", None),
+        ("expert", None),
+        ("authority", None),
+    ]
+    (approved,) = await review.events("approved")
+    assert approved["issued_by"] == "authority" and approved["document_number"] == "川职改〔2026〕18号"
+    assert approved["issue_date"] == "2026-12-20" and approved["committee_id"] == COMMITTEE
+
+
+async def test_each_expert_sees_only_their_own_vote(api: Api, start) -> None:  # type: ignore[no-untyped-def]
+    review = await start(departments=())
+    await review.act(review.unit())
+    await review.pass_time(8)
+    await review.act(review.committee())
+    bad = await api.complete(
+        (await api.task_of(review.key, review.committee()))["task_id"],
+        review.committee(),
+        decision="approve",
+        form={"experts": ["usr_expert_1", "usr_expert_1", "usr_expert_2"]},
+    )
+    assert bad.status_code == 422 and "不能重复" in bad.json()["detail"]
+    await review.act(review.committee(), form={"experts": EXPERTS})
+    for expert in EXPERTS:
+        mine = await api.tasks(review.expert(expert))
+        assert len(mine) == 1 and mine[0]["name"] == "expert_vote"
+    assert await api.tasks(review.expert("usr_someone_else")) == []
+
+
+async def test_entrusted_review_is_issued_by_the_entrusting_unit(api: Api, start) -> None:  # type: ignore[no-untyped-def]
+    review = await start(method="WEITUO")
+    await review.through_departments()
+    await review.through_experts(["approve", "approve", "approve"])
+    await review.pass_time(8)
+    assert await api.tasks(review.authority()) == []
+    task = await review.act(review.unit(), form={"document_number": "成职委〔2026〕3号", "issue_date": "2026-12-21"})
+    assert task["name"] == "entrusting_issue"
+    (approved,) = await review.events("approved")
+    assert approved["issued_by"] == "entrusting_unit"
+
+
+async def test_a_return_goes_back_to_the_level_that_returned_it(api: Api, start) -> None:  # type: ignore[no-untyped-def]
+    review = await start()
+    await review.act(review.unit())
+    await review.pass_time(8)
+    await review.act(review.dept(D1))
+    await review.act(review.dept(D2), "return", reasons=["业绩材料缺少佐证"])
+    (returned,) = await review.events("returned")
+    assert returned["stage"] == "department" and returned["reason"] == "业绩材料缺少佐证"
+    async with api.reviews._sessions() as s, s.begin():
+        assert await api.reviews.deliver(s, review.key, "resubmitted", {"snapshot_version": 2})
+    assert await api.tasks(review.unit()) == [] and await api.tasks(review.dept(D1)) == []
+    task = await review.act(review.dept(D2))
+    assert task["scope_id"] == D2
+    assert (await api.task_of(review.key, review.committee()))["name"] == "committee_accept"
+
+
+async def test_a_return_down_one_level_needs_no_applicant(api: Api, start) -> None:  # type: ignore[no-untyped-def]
+    review = await start()
+    await review.act(review.unit())
+    await review.pass_time(8)
+    await review.act(review.dept(D1))
+    await review.act(review.dept(D2), "return", reasons=["请核实推荐意见"], return_target="previous")
+    assert await review.events("returned") == []
+    await review.act(review.dept(D1), "return", reasons=["请单位重新审核"], return_target="previous")
+    await review.act(review.unit())  # back at the unit, which approves again (a new notice runs)
+    await review.pass_time(8)
+    await review.act(review.dept(D1))
+
+
+async def test_a_failed_vote_ends_without_the_title(api: Api, start) -> None:  # type: ignore[no-untyped-def]
+    review = await start(departments=())
+    await review.act(review.unit())
+    await review.pass_time(8)
+    await review.through_experts(["approve", "reject", "reject"])
+    assert await review.status() == "completed"
+    (rejected,) = await review.events("rejected")
+    assert rejected["stage"] == "expert" and "赞成 1 票，共 3 票" in rejected["reason"]
+
+
+async def test_defence_notice_goes_out_before_the_vote(api: Api, start) -> None:  # type: ignore[no-untyped-def]
+    review = await start(departments=())
+    await review.act(review.unit())
+    await review.pass_time(8)
+    at = "2026-12-15T09:30:00+08:00"
+    await review.through_experts(["approve"] * 3, defence=True, defence_at=at, defence_place="省人才中心答辩室")
+    (notice,) = await review.events("defence_notified")
+    assert notice["place"] == "省人才中心答辩室"
+    assert datetime.fromisoformat(notice["defence_at"]) == datetime(2026, 12, 15, 1, 30, tzinfo=UTC)
+
+
+async def test_an_objection_during_the_unit_notice_sends_it_back(api: Api, start) -> None:  # type: ignore[no-untyped-def]
+    review = await start()
+    await review.act(review.unit())
+    async with api.reviews._sessions() as s, s.begin():
+        assert await api.reviews.deliver(s, review.key, "notice_objection", {"by": "同事", "reason": "业绩存疑"})
+    task = await review.act(review.unit())
+    assert task["name"] == "unit_review"
+    await review.pass_time(8)
+    assert (await api.task_of(review.key, review.dept(D1)))["name"] == "dept_review"
+
+
+async def test_a_missed_resubmission_deadline_ends_the_application(api: Api, start) -> None:  # type: ignore[no-untyped-def]
+    review = await start()
+    await review.act(review.unit(), "return", reasons=["照片不合格"])
+    await review.pass_time(10)  # 8 working days: not yet
+    assert await review.status() == "running"
+    await review.pass_time(7)  # 10 working days after 2026-11-27 end on 2026-12-11
+    assert await review.status() == "completed"
+    (rejected,) = await review.events("rejected")
+    assert rejected["stage"] == "unit" and rejected["reason"] == "逾期未修改提交，申报终止"
+    history = await api.history(review.key)
+    assert history[-1]["kind"] == "timer"
+
+
+async def test_after_a_withdrawal_a_new_submission_starts_a_new_review(api: Api, start) -> None:  # type: ignore[no-untyped-def]
+    review = await start()
+    async with api.reviews._sessions() as s, s.begin():
+        assert await api.reviews.deliver(s, review.key, "withdraw", {})
+    assert await review.status() == "completed"
+    async with api.reviews._sessions() as s, s.begin():
+        again = await api.reviews.start(
+            s, "application_review", review.key, (await api.instance(review.key))["routing"] | _defaults()
+        )
+    assert again is True
+    assert (await api.task_of(review.key, review.unit()))["name"] == "unit_review"
+
+
+def _defaults() -> dict[str, Any]:
+    from review.consumers import PROCESS_DEFAULTS
+
+    return dict(PROCESS_DEFAULTS)
+
+
+_ = NOW
