@@ -1,4 +1,4 @@
-"""one active instance per business key; tasks for one named person
+"""one active instance per business key; tasks for one named person; DMN tables with a definition
 
 Revision ID: r10000000003
 Revises: r10000000002
@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "r10000000003"
 down_revision: str | None = "r10000000002"
@@ -28,9 +29,14 @@ def upgrade() -> None:
         postgresql_where=sa.text(ACTIVE),
     )
     op.add_column("open_tasks", sa.Column("candidate_user", sa.String(length=100), nullable=True))
+    op.add_column(
+        "process_definitions",
+        sa.Column("decisions", postgresql.JSONB(), server_default=sa.text("'[]'::jsonb"), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_column("process_definitions", "decisions")
     op.drop_column("open_tasks", "candidate_user")
     op.drop_index("uq_process_instances_active", table_name="process_instances", postgresql_where=sa.text(ACTIVE))
     op.create_unique_constraint(

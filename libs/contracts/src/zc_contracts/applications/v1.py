@@ -36,6 +36,9 @@ class ApplicationSubmitted(EventPayload):
     qualification_code: str | None = None
     department_ids: list[UUID] = Field(default_factory=list, description="competent departments, nearest first")
     snapshot_version: int | None = None
+    # what 初定's eligibility table reads (added within v1): the highest 学历 and whole years of work
+    highest_education: str | None = Field(default=None, description="最高学历, e.g. 大学本科")
+    professional_years: int | None = Field(default=None, ge=0, description="工作年限（整年）")
 
 
 @register

@@ -83,6 +83,8 @@ class RecordDecided(EventPayload):
     outcome: Literal["approved", "returned", "rejected"]
     reason: str | None = Field(default=None, max_length=500)
     decided_at: datetime
+    # which review (added within v1): out_of_province | talent_stats | certificate_verification
+    kind: str | None = None
 
 
 @register

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from applications.domain.errors import DomainError
@@ -173,3 +174,28 @@ def reviewer_may_read(
         if stage == "expert" and committee_id and may("expert", "committee", committee_id):
             return True
     return False
+
+
+EDUCATION_RANK = ["其他", "高中", "中等专科", "大学专科", "大学本科", "硕士研究生", "博士研究生"]
+
+
+def education_and_years(sections: dict[str, Any], today: date) -> tuple[str | None, int | None]:
+    """The highest 学历 and the whole years of work in 工作经历 (overlaps counted once), for 初定's table."""
+    levels = [e.get("degree_level") for e in sections.get("education") or [] if e.get("degree_level") in EDUCATION_RANK]
+    highest = max(levels, key=EDUCATION_RANK.index) if levels else None
+    spans = sorted(
+        (date.fromisoformat(w["start"]), date.fromisoformat(w["end"]) if w.get("end") else today)
+        for w in sections.get("work_history") or []
+        if w.get("start")
+    )
+    if not spans:
+        return highest, None
+    days, (cur_start, cur_end) = 0, spans[0]
+    for start, end in spans[1:]:
+        if start > cur_end:
+            days += (cur_end - cur_start).days
+            cur_start, cur_end = start, end
+        else:
+            cur_end = max(cur_end, end)
+    days += (cur_end - cur_start).days
+    return highest, int(days // 365.25)

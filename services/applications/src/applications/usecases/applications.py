@@ -27,6 +27,7 @@ from applications.domain.application import (
     allowed_sections,
     check_editable,
     check_locked_work_history,
+    education_and_years,
     missing_for_submission,
     reviewer_may_read,
 )
@@ -366,6 +367,7 @@ class ApplicationService:
                 {"status": SUBMITTED, "status_reason": None, "submitted_at": now, "snapshot_version": version},
                 now=now,
             )
+            education, years = education_and_years(row["sections"], now.date())
             payload = applications_v1.ApplicationSubmitted(
                 application_id=row["id"],
                 applicant_id=applicant,
@@ -381,6 +383,8 @@ class ApplicationService:
                 qualification_code=settings["qualification"],
                 department_ids=[d["id"] for d in unit.department_chain] if unit else [],
                 snapshot_version=version,
+                highest_education=education,
+                professional_years=years,
             )
             await store.add_trail(
                 app_id,

@@ -69,6 +69,8 @@ def handlers(reviews: ReviewService) -> dict[str, Handler]:
             "unit_id": str(event.unit_id),
             "department_ids": [str(d) for d in event.department_ids],
             "department_id": str(event.department_ids[0]) if event.department_ids else None,
+            "record_kind": event.kind,
+            **PROCESS_DEFAULTS,
         }
         try:
             await reviews.start(session, PROCESS_FOR_RECORD[event.kind], str(event.record_id), data, cause=envelope)
@@ -97,5 +99,7 @@ def _start_data(event: applications_v1.ApplicationSubmitted) -> dict[str, object
         "method": event.method,
         "year": event.year,
         "evaluation_mode": event.evaluation_mode,
+        "education_level": event.highest_education,  # read by 初定's eligibility table
+        "work_years": event.professional_years,
         **PROCESS_DEFAULTS,
     }

@@ -66,7 +66,11 @@ def outbound_payload(name: str, business_key: str, data: Mapping[str, Any], now:
             return review_v1.ApplicationWithdrawn(application_id=UUID(business_key), withdrawn_at=now)
         case "record_decided":
             return review_v1.RecordDecided(
-                record_id=UUID(business_key), outcome=data.get("outcome", "approved"), reason=reason, decided_at=now
+                record_id=UUID(business_key),
+                outcome=data.get("outcome", "approved"),
+                reason=reason,
+                decided_at=now,
+                kind=data.get("record_kind"),
             )
     raise UnknownOutboundMessageError(f"流程抛出了未声明的消息 {name}")
 

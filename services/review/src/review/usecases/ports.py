@@ -5,7 +5,7 @@ Only `review.adapters.workflow` imports SpiffWorkflow; everything else sees thes
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -20,6 +20,7 @@ class ProcessDefinition:
     process_key: str
     content_hash: str
     source: str  # the BPMN text as deployed
+    decisions: tuple[str, ...]  # the DMN texts deployed with it
     spec: Any  # the engine's parsed spec, opaque to the host
     name: str
     user_tasks: tuple[str, ...]
@@ -89,7 +90,7 @@ Clock = Callable[[], datetime]
 
 
 class WorkflowEngine(Protocol):
-    def parse(self, process_key: str, source: str) -> ProcessDefinition: ...
+    def parse(self, process_key: str, source: str, decisions: Sequence[str] = ()) -> ProcessDefinition: ...
 
     def start(self, definition: ProcessDefinition, data: Mapping[str, Any], *, now: datetime) -> EngineState: ...
 

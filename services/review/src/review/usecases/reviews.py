@@ -167,9 +167,9 @@ class ReviewService:
 
     # -- definitions ------------------------------------------------------------------------------------
 
-    async def deploy(self, process_key: str, source: str, *, deployed_by: str) -> Row:
+    async def deploy(self, process_key: str, source: str, *, deployed_by: str, decisions: Sequence[str] = ()) -> Row:
         """Parse and validate; store a new version only when the text changed (same text = same version)."""
-        parsed = self._engine.parse(process_key, source)
+        parsed = self._engine.parse(process_key, source, decisions)
         for _attempt in range(3):  # another replica deploying the same text at once wins; we read its row
             try:
                 return await self._insert_definition(process_key, source, parsed, deployed_by)
@@ -193,6 +193,7 @@ class ReviewService:
                 "content_hash": parsed.content_hash,
                 "name": parsed.name,
                 "source": source,
+                "decisions": list(parsed.decisions),
                 "deployed_by": deployed_by,
                 "deployed_at": self.now(),
             }
@@ -203,7 +204,9 @@ class ReviewService:
     async def deploy_directory(self, root: Path, *, deployed_by: str = "system:startup") -> list[Row]:
         """`bpmn/<key>/<key>.bpmn` for every key found (the repository's diagrams at start-up)."""
         diagrams = await asyncio.to_thread(read_diagrams, root)
-        return [await self.deploy(key, text, deployed_by=deployed_by) for key, text in diagrams]
+        return [
+            await self.deploy(key, text, deployed_by=deployed_by, decisions=tables) for key, text, tables in diagrams
+        ]
 
     async def definitions(self) -> list[Row]:
         async with self._sessions() as s:
@@ -215,7 +218,7 @@ class ReviewService:
             row = await store.definition(definition_id)
             if row is None:
                 raise NotFoundError("流程定义不存在")
-            cached = (row["version"], self._engine.parse(row["process_key"], row["source"]))
+            cached = (row["version"], self._engine.parse(row["process_key"], row["source"], row["decisions"]))
             self._definitions[definition_id] = cached
         return cached
 
@@ -611,6 +614,9 @@ class ReviewService:
             "tree_size": result.tree_size,
             "updated_at": now,
         }
+        shown = {k: result.data[k] for k in SHOWN_TO_REVIEWERS if k in result.data}
+        if any(routing.get(k) != v for k, v in shown.items()):
+            routing = values["routing"] = {**routing, **shown}
         if not await store.save_instance(instance["id"], instance["version"], values):
             raise TaskConflictError("流程实例已被并发修改，请重试")
         new_rows = []
@@ -661,7 +667,7 @@ class ReviewService:
         key = instance["business_key"]
         correlation = instance["routing"].get("correlation_id")
         payloads: list[EventPayload] = []
-        if result.status == "running":
+        if result.status == "running" and instance["routing"].get("application_id"):
             # a new stage; or a new department level (each level is its own stage for the applicant)
             for task in new_tasks:
                 if task.stage and (task.stage != instance.get("current_stage") or task.stage == "department"):
@@ -713,7 +719,13 @@ ROUTING_KEYS = {
     "method",
     "year",
     "evaluation_mode",
+    "record_kind",
+    "education_level",
+    "work_years",
 }
+
+# process variables copied to the instance's routing, which the task detail shows (e.g. 初定's recommendation)
+SHOWN_TO_REVIEWERS = ("recommended_level", "recommended_level_name", "recommendation", "votes")
 
 DECISION_LABELS = {"approve": "通过", "return": "退回修改", "reject": "不通过"}
 KIND_LABELS = {
@@ -734,9 +746,14 @@ def trail_label(h: Row) -> str:
     return KIND_LABELS.get(h["kind"], h["kind"])
 
 
-def read_diagrams(root: Path) -> list[tuple[str, str]]:
+def read_diagrams(root: Path) -> list[tuple[str, str, list[str]]]:
+    """(key, BPMN text, DMN texts in the same folder) for every `bpmn/<key>/<key>.bpmn`."""
     return [
-        (path.stem, path.read_text(encoding="utf-8"))
+        (
+            path.stem,
+            path.read_text(encoding="utf-8"),
+            [t.read_text(encoding="utf-8") for t in sorted(path.parent.glob("*.dmn"))],
+        )
         for path in sorted(root.glob("*/*.bpmn"))
         if path.stem == path.parent.name
     ]

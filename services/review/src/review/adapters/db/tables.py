@@ -34,6 +34,7 @@ process_definitions = Table(
     Column("content_hash", String(64), nullable=False),
     Column("name", String(200), nullable=False),
     Column("source", Text, nullable=False),  # the BPMN text; parsed specs are cached, never stored
+    Column("decisions", JSONB, nullable=False, server_default=text("'[]'::jsonb")),  # DMN texts it calls
     Column("deployed_by", String(100), nullable=False),
     Column("deployed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     UniqueConstraint("process_key", "version", name="uq_process_definitions_key_version"),

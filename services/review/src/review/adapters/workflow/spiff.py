@@ -18,7 +18,7 @@ import builtins
 import contextvars
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from datetime import datetime as _datetime
@@ -173,8 +173,11 @@ class InvalidProcessError(DomainError):
     status_hint = 422
 
 
-def content_hash(source: str) -> str:
-    return hashlib.sha256(source.encode("utf-8")).hexdigest()
+def content_hash(source: str, decisions: Sequence[str] = ()) -> str:
+    digest = hashlib.sha256(source.encode("utf-8"))
+    for table in decisions:
+        digest.update(b"\0" + table.encode("utf-8"))
+    return digest.hexdigest()
 
 
 def _hardened_check(source: str) -> None:
@@ -207,15 +210,19 @@ class SpiffEngine:
 
     # definitions
 
-    def parse(self, process_key: str, source: str) -> ProcessDefinition:
-        digest = content_hash(source)
+    def parse(self, process_key: str, source: str, decisions: Sequence[str] = ()) -> ProcessDefinition:
+        """`decisions`: the DMN tables its business rule tasks call, deployed with it."""
+        digest = content_hash(source, decisions)
         cached = self._parsed.get((process_key, digest))
         if cached is not None:
             return cached
-        _hardened_check(source)
+        for text in (source, *decisions):
+            _hardened_check(text)
         parser = SpiffBpmnParser(validator=VALIDATOR)
         try:
             parser.add_bpmn_str(source.encode("utf-8"))
+            for table in decisions:
+                parser.add_dmn_str(table.encode("utf-8"))
             spec = parser.get_spec(process_key)
             subprocess_specs = parser.get_subprocess_specs(process_key)
         except ValidationException as exc:
@@ -229,6 +236,7 @@ class SpiffEngine:
             process_key=process_key,
             content_hash=digest,
             source=source,
+            decisions=tuple(decisions),
             spec=(spec, subprocess_specs),
             name=spec.description or process_key,
             user_tasks=user_tasks,
