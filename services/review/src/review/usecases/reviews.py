@@ -29,7 +29,7 @@ from review.domain.errors import (
     ProcessNotDeployedError,
     TaskConflictError,
 )
-from review.domain.forms import validate_form
+from review.usecases.forms import validate_form
 from review.usecases.outbound import outbound_payload, stage_reached
 from review.usecases.ports import EngineState, NotWaitingError, OpenTask, ProcessDefinition, WorkflowEngine
 from zc_auth import Principal, Role, ScopeType

@@ -1,4 +1,4 @@
-"""Domain: the forms some tasks carry besides the decision, keyed by the task's form key.
+"""Use cases: the forms some tasks carry besides the decision, keyed by the task's form key.
 
 Validated here (not in BPMN scripts); what passes becomes process variables of the same names.
 """
