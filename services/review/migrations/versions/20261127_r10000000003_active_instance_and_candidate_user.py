@@ -1,4 +1,4 @@
-"""one active instance per business key; tasks for one named person; DMN tables with a definition
+"""one active instance per business key; tasks for one named person; DMN tables and trust per definition
 
 Revision ID: r10000000003
 Revises: r10000000002
@@ -33,9 +33,13 @@ def upgrade() -> None:
         "process_definitions",
         sa.Column("decisions", postgresql.JSONB(), server_default=sa.text("'[]'::jsonb"), nullable=False),
     )
+    op.add_column(
+        "process_definitions", sa.Column("trusted", sa.Boolean(), server_default=sa.text("false"), nullable=False)
+    )
 
 
 def downgrade() -> None:
+    op.drop_column("process_definitions", "trusted")
     op.drop_column("process_definitions", "decisions")
     op.drop_column("open_tasks", "candidate_user")
     op.drop_index("uq_process_instances_active", table_name="process_instances", postgresql_where=sa.text(ACTIVE))

@@ -6,12 +6,13 @@ from datetime import datetime
 from typing import Annotated, Any, Literal, Protocol
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from review.usecases.reviews import OPERATOR_ROLES, Decision, ReviewService
 from zc_auth import Principal, PrincipalDep, Role, require_role
 from zc_auth.routes import whoami_router
+from zc_http import ForbiddenProblem
 
 router = APIRouter()
 router.include_router(whoami_router())
@@ -166,7 +167,89 @@ async def operate(
 # -- process definitions -----------------------------------------------------------------------------------
 
 
+class DiagramUpload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    process_key: str = Field(pattern=r"^[a-z][a-z0-9_]{2,99}$", description="流程标识（与 BPMN 中 process 的 id 相同）")
+    source: str = Field(min_length=1, max_length=2_097_152, description="BPMN 文本")
+    decisions: list[Annotated[str, Field(max_length=2_097_152)]] = Field(
+        default_factory=list, max_length=10, description="流程调用的 DMN 决策表文本"
+    )
+    trusted: bool = Field(default=False, description="可信（允许脚本任务；仅系统管理员）")
+
+
+def _trusted(body: DiagramUpload, principal: Principal) -> bool:
+    if body.trusted and not principal.has_role(Role.ADMIN):
+        raise ForbiddenProblem("只有系统管理员可以将流程标记为可信", code="review.trust_forbidden")
+    return body.trusted
+
+
+@router.post("/definitions/validate", tags=["definitions"], summary="校验流程文件（不部署、不执行）")
+async def validate(body: DiagramUpload, principal: DesignerDep, svc: ServiceDep) -> dict[str, Any]:
+    return svc.validate(body.process_key, body.source, body.decisions, trusted=_trusted(body, principal))
+
+
+@router.post("/definitions", tags=["definitions"], status_code=201, summary="部署新版本（内容不变则不产生新版本）")
+async def deploy(body: DiagramUpload, principal: DesignerDep, svc: ServiceDep) -> dict[str, Any]:
+    row = await svc.deploy(
+        body.process_key,
+        body.source,
+        deployed_by=principal.subject,
+        decisions=body.decisions,
+        trusted=_trusted(body, principal),
+    )
+    return _definition_view(row)
+
+
+@router.get("/definitions/{process_key}/{version}/source", tags=["definitions"], summary="下载某一版本的 BPMN")
+async def download(process_key: str, version: int, _: DesignerDep, svc: ServiceDep) -> Response:
+    row = await svc.source(process_key, version)
+    return Response(
+        row["source"],
+        media_type="application/xml; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{process_key}-v{version}.bpmn"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+@router.get(
+    "/definitions/{process_key}/diff", tags=["definitions"], summary="两个版本的差异（新增 / 删除 / 修改的元素）"
+)
+async def diff(
+    process_key: str,
+    _: DesignerDep,
+    svc: ServiceDep,
+    from_version: Annotated[int, Query(ge=1)],
+    to_version: Annotated[int, Query(ge=1)],
+) -> dict[str, Any]:
+    return await svc.diff(process_key, from_version, to_version)
+
+
+class Migration(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    from_version: int = Field(ge=1)
+    to_version: int = Field(ge=1)
+    dry_run: bool = Field(default=True, description="只预演，不迁移")
+    reason: str = Field(min_length=2, max_length=500, description="迁移原因（记入审计）")
+
+
+@router.post(
+    "/definitions/{process_key}/migrations", tags=["definitions"], summary="迁移运行中的实例到新版本（先预演）"
+)
+async def migrate(process_key: str, body: Migration, principal: DesignerDep, svc: ServiceDep) -> dict[str, Any]:
+    return await svc.migrate(
+        principal, process_key, body.from_version, body.to_version, dry_run=body.dry_run, reason=body.reason
+    )
+
+
+def _definition_view(r: dict[str, Any]) -> dict[str, Any]:
+    keep = ("process_key", "version", "name", "content_hash", "deployed_by", "trusted")
+    return {"id": str(r["id"]), "deployed_at": r["deployed_at"].isoformat(), **{k: r.get(k) for k in keep}}
+
+
 @router.get("/definitions", tags=["definitions"], summary="已部署的流程定义")
 async def definitions(_: DesignerDep, svc: ServiceDep) -> dict[str, Any]:
-    rows = await svc.definitions()
-    return {"items": [{**r, "id": str(r["id"]), "deployed_at": r["deployed_at"].isoformat()} for r in rows]}
+    return {"items": [_definition_view(r) for r in await svc.definitions()]}

@@ -17,6 +17,18 @@ from zc_contracts import EventPayload
 from zc_contracts.review import v1 as review_v1
 
 STAGES = {"unit", "department", "committee", "expert", "authority"}  # what StageReached may say
+# the message names a diagram may throw (turned into events below) and wait for (delivered by the host)
+OUTBOUND_MESSAGES = frozenset(
+    {
+        "application_returned",
+        "application_approved",
+        "application_rejected",
+        "application_withdrawn",
+        "defence_notice",
+        "record_decided",
+    }
+)
+INBOUND_MESSAGES = frozenset({"resubmitted", "withdraw", "notice_objection"})
 
 
 class UnknownOutboundMessageError(DomainError):

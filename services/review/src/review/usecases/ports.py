@@ -78,6 +78,28 @@ class EngineState:
         return min(due) if due else None
 
 
+@dataclass(frozen=True)
+class DiagramProblem:
+    """One finding in an uploaded diagram: where (element id, line) and why, in Chinese."""
+
+    element_id: str | None
+    line: int | None
+    message: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"element_id": self.element_id, "line": self.line, "reason": self.message}
+
+
+@dataclass(frozen=True)
+class MigrationPlan:
+    """What moving one instance to a newer version would do."""
+
+    safe: bool
+    reasons: tuple[str, ...]  # why not, when unsafe
+    reset_tasks: tuple[str, ...]  # open tasks recomputed under the new version (same task, same id)
+    kept_timers: tuple[str, ...]  # waiting timers keep their due time
+
+
 class EngineError(Exception):
     """The process itself failed (a script, a condition, a timer expression); the instance is marked errored."""
 
@@ -117,3 +139,17 @@ class WorkflowEngine(Protocol):
     def fire_timers(self, definition: ProcessDefinition, state: dict[str, Any], *, now: datetime) -> EngineState: ...
 
     def retry(self, definition: ProcessDefinition, state: dict[str, Any], *, now: datetime) -> EngineState: ...
+
+    def validate(
+        self, process_key: str, source: str, decisions: Sequence[str], *, trusted: bool
+    ) -> list[DiagramProblem]: ...
+
+    def diff(self, old: ProcessDefinition, new: ProcessDefinition) -> dict[str, Any]: ...
+
+    def plan_migration(
+        self, old: ProcessDefinition, state: dict[str, Any], new: ProcessDefinition
+    ) -> MigrationPlan: ...
+
+    def migrate(
+        self, old: ProcessDefinition, state: dict[str, Any], new: ProcessDefinition, *, now: datetime
+    ) -> EngineState: ...

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -45,12 +45,19 @@ OPERATOR_ROLES = (Role.OPERATOR, Role.ADMIN)
 WITHDRAW_REFUSED = "工作单位已审核，不能撤回"
 
 
+class InvalidDiagramError(DomainError):
+    code = "review.invalid_diagram"
+    status_hint = 422
+
+
 class InstanceStore(Protocol):
     async def definition(self, definition_id: UUID) -> Row | None: ...
     async def latest_definition(self, process_key: str) -> Row | None: ...
     async def definition_by_hash(self, process_key: str, content_hash: str) -> Row | None: ...
     async def insert_definition(self, row: Row) -> None: ...
     async def definitions(self) -> list[Row]: ...
+    async def definition_version(self, process_key: str, version: int) -> Row | None: ...
+    async def instances_on(self, definition_id: UUID) -> list[Row]: ...
     async def insert_instance(self, row: Row) -> bool: ...
     async def instance(self, instance_id: UUID, *, lock: bool = False) -> Row | None: ...
     async def instance_by_business_key(
@@ -167,18 +174,32 @@ class ReviewService:
 
     # -- definitions ------------------------------------------------------------------------------------
 
-    async def deploy(self, process_key: str, source: str, *, deployed_by: str, decisions: Sequence[str] = ()) -> Row:
-        """Parse and validate; store a new version only when the text changed (same text = same version)."""
+    async def deploy(
+        self,
+        process_key: str,
+        source: str,
+        *,
+        deployed_by: str,
+        decisions: Sequence[str] = (),
+        trusted: bool = False,
+    ) -> Row:
+        """Validate; store a new version only when the text changed (same text = same version)."""
+        problems = self._engine.validate(process_key, source, decisions, trusted=trusted)
+        if problems:
+            first = problems[0]
+            where = f"（元素 {first.element_id}，第 {first.line} 行）" if first.element_id or first.line else ""
+            more = f"，共 {len(problems)} 处问题" if len(problems) > 1 else ""
+            raise InvalidDiagramError(f"流程校验未通过{where}：{first.message}{more}", field="source")
         parsed = self._engine.parse(process_key, source, decisions)
         for _attempt in range(3):  # another replica deploying the same text at once wins; we read its row
             try:
-                return await self._insert_definition(process_key, source, parsed, deployed_by)
+                return await self._insert_definition(process_key, source, parsed, deployed_by, trusted)
             except IntegrityError:
                 continue
         raise InstanceStateError("流程部署冲突，请重试")
 
     async def _insert_definition(
-        self, process_key: str, source: str, parsed: ProcessDefinition, deployed_by: str
+        self, process_key: str, source: str, parsed: ProcessDefinition, deployed_by: str, trusted: bool
     ) -> Row:
         async with self._sessions() as s, s.begin():
             store = self._store(s)
@@ -195,6 +216,7 @@ class ReviewService:
                 "source": source,
                 "decisions": list(parsed.decisions),
                 "deployed_by": deployed_by,
+                "trusted": trusted,
                 "deployed_at": self.now(),
             }
             await store.insert_definition(row)
@@ -205,7 +227,9 @@ class ReviewService:
         """`bpmn/<key>/<key>.bpmn` for every key found (the repository's diagrams at start-up)."""
         diagrams = await asyncio.to_thread(read_diagrams, root)
         return [
-            await self.deploy(key, text, deployed_by=deployed_by, decisions=tables) for key, text, tables in diagrams
+            # the repository's diagrams are reviewed like code: trusted (their script tasks may run)
+            await self.deploy(key, text, deployed_by=deployed_by, decisions=tables, trusted=True)
+            for key, text, tables in diagrams
         ]
 
     async def definitions(self) -> list[Row]:
@@ -221,6 +245,84 @@ class ReviewService:
             cached = (row["version"], self._engine.parse(row["process_key"], row["source"], row["decisions"]))
             self._definitions[definition_id] = cached
         return cached
+
+    def validate(self, process_key: str, source: str, decisions: Sequence[str], *, trusted: bool) -> dict[str, Any]:
+        problems = self._engine.validate(process_key, source, decisions, trusted=trusted)
+        summary: dict[str, Any] = {}
+        if not problems:
+            parsed = self._engine.parse(process_key, source, decisions)
+            summary = {"name": parsed.name, "user_tasks": list(parsed.user_tasks)}
+        return {"valid": not problems, "problems": [p.as_dict() for p in problems], **summary}
+
+    async def _version(self, store: InstanceStore, process_key: str, version: int) -> Row:
+        row = await store.definition_version(process_key, version)
+        if row is None:
+            raise NotFoundError(f"流程 {process_key} 没有第 {version} 版")
+        return row
+
+    async def source(self, process_key: str, version: int) -> Row:
+        async with self._sessions() as s:
+            return await self._version(self._store(s), process_key, version)
+
+    async def diff(self, process_key: str, old: int, new: int) -> dict[str, Any]:
+        async with self._sessions() as s:
+            store = self._store(s)
+            a, b = await self._version(store, process_key, old), await self._version(store, process_key, new)
+            _, before = await self._definition(store, a["id"])
+            _, after = await self._definition(store, b["id"])
+        return {"process_key": process_key, "from": old, "to": new, **self._engine.diff(before, after)}
+
+    async def migrate(
+        self, principal: Principal, process_key: str, old: int, new: int, *, dry_run: bool, reason: str
+    ) -> dict[str, Any]:
+        """Move unfinished instances from one version to a newer one. A dry run only reports; a real run
+        moves every safe instance (with its history record, in one transaction) and leaves the others."""
+        if new <= old:
+            raise InstanceStateError("只能迁移到更新的版本", field="to_version")
+        async with self._sessions() as s, s.begin():
+            store = self._store(s)
+            source, target = await self._version(store, process_key, old), await self._version(store, process_key, new)
+            _, before = await self._definition(store, source["id"])
+            new_version, after = await self._definition(store, target["id"])
+            report = []
+            for instance in await store.instances_on(source["id"]):
+                plan = self._engine.plan_migration(before, instance["state"], after)
+                entry: dict[str, Any] = {
+                    "instance_id": str(instance["id"]),
+                    "business_key": instance["business_key"],
+                    "status": instance["status"],
+                    "safe": plan.safe,
+                    "reasons": list(plan.reasons),
+                    "reset_tasks": list(plan.reset_tasks),
+                    "kept_timers": list(plan.kept_timers),
+                    "migrated": False,
+                }
+                if plan.safe and not dry_run:
+                    result = self._engine.migrate(before, instance["state"], after, now=self.now())
+                    if instance["status"] == "suspended" and result.status == "running":
+                        result = replace(result, status="suspended")
+                    step = _Step(
+                        "migrated",
+                        Actor(principal.subject, Role.PROCESS_DESIGNER.value),
+                        comment=reason,
+                        details={"from_version": old, "to_version": new},
+                    )
+                    await self._transition(s, store, instance, new_version, result, step, definition_id=target["id"])
+                    entry["migrated"] = True
+                report.append(entry)
+        log.info(
+            "process migration",
+            extra={"process_key": process_key, "from": old, "to": new, "dry_run": dry_run, "instances": len(report)},
+        )
+        return {
+            "process_key": process_key,
+            "from": old,
+            "to": new,
+            "dry_run": dry_run,
+            "instances": report,
+            "safe": sum(1 for r in report if r["safe"]),
+            "unsafe": sum(1 for r in report if not r["safe"]),
+        }
 
     # -- events in (called by consumers inside the inbox transaction) -------------------------------------
 
@@ -594,7 +696,15 @@ class ReviewService:
     # -- the one transition path --------------------------------------------------------------------------
 
     async def _transition(
-        self, session: AsyncSession, store: InstanceStore, instance: Row, version: int, result: EngineState, step: _Step
+        self,
+        session: AsyncSession,
+        store: InstanceStore,
+        instance: Row,
+        version: int,
+        result: EngineState,
+        step: _Step,
+        *,
+        definition_id: UUID | None = None,
     ) -> Row:
         now = self.now()
         routing = instance["routing"]
@@ -614,6 +724,8 @@ class ReviewService:
             "tree_size": result.tree_size,
             "updated_at": now,
         }
+        if definition_id is not None:  # a migration moves the instance to another version
+            values["definition_id"] = definition_id
         shown = {k: result.data[k] for k in SHOWN_TO_REVIEWERS if k in result.data}
         if any(routing.get(k) != v for k, v in shown.items()):
             routing = values["routing"] = {**routing, **shown}

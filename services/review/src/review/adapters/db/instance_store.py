@@ -55,6 +55,26 @@ class SqlInstanceStore:
         row = (await self._s.execute(q)).first()
         return dict(row._mapping) if row else None
 
+    async def definition_version(self, process_key: str, version: int) -> Row | None:
+        q = select(process_definitions).where(
+            process_definitions.c.process_key == process_key, process_definitions.c.version == version
+        )
+        row = (await self._s.execute(q)).first()
+        return dict(row._mapping) if row else None
+
+    async def instances_on(self, definition_id: UUID) -> list[Row]:
+        """Unfinished instances of one definition version, locked for a migration."""
+        q = (
+            select(process_instances)
+            .where(
+                process_instances.c.definition_id == definition_id,
+                process_instances.c.status.in_(("running", "suspended", "error")),
+            )
+            .order_by(process_instances.c.created_at)
+            .with_for_update()
+        )
+        return [dict(r._mapping) for r in await self._s.execute(q)]
+
     async def insert_definition(self, row: Row) -> None:
         await self._s.execute(insert(process_definitions).values(**row))
 
@@ -67,6 +87,7 @@ class SqlInstanceStore:
             process_definitions.c.content_hash,
             process_definitions.c.deployed_by,
             process_definitions.c.deployed_at,
+            process_definitions.c.trusted,
         ).order_by(process_definitions.c.process_key, process_definitions.c.version)
         return [dict(r._mapping) for r in await self._s.execute(q)]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -36,6 +37,7 @@ process_definitions = Table(
     Column("source", Text, nullable=False),  # the BPMN text; parsed specs are cached, never stored
     Column("decisions", JSONB, nullable=False, server_default=text("'[]'::jsonb")),  # DMN texts it calls
     Column("deployed_by", String(100), nullable=False),
+    Column("trusted", Boolean, nullable=False, server_default=text("false")),  # scripts allowed (admin)
     Column("deployed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     UniqueConstraint("process_key", "version", name="uq_process_definitions_key_version"),
     UniqueConstraint("process_key", "content_hash", name="uq_process_definitions_key_hash"),

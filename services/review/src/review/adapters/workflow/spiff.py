@@ -34,6 +34,7 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.util.diff import SpecDiff, diff_workflow, migrate_workflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
@@ -41,12 +42,15 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from review.adapters.workflow.lint import hardened_parse, lint_all
 from review.domain.calendar import BusinessCalendar
 from review.domain.errors import DomainError
 from review.usecases.ports import (
+    DiagramProblem,
     EngineError,
     EngineState,
     InstanceStatus,
+    MigrationPlan,
     NotWaitingError,
     OpenTask,
     OutboundEvent,
@@ -54,7 +58,6 @@ from review.usecases.ports import (
     WaitingEvent,
 )
 
-MAX_SOURCE_BYTES = 2 * 1024 * 1024
 STATE_FORMAT = "zc-spiff-1"  # our state layout on top of the library's serializer version
 
 # -- the clock the engine sees -------------------------------------------------------------------------
@@ -172,25 +175,18 @@ class InvalidProcessError(DomainError):
     code = "review.invalid_process"
     status_hint = 422
 
+    def __init__(
+        self, message: str, *, field: str | None = "source", element_id: str | None = None, line: int | None = None
+    ):
+        super().__init__(message, field=field)
+        self.element_id, self.line = element_id, line
+
 
 def content_hash(source: str, decisions: Sequence[str] = ()) -> str:
     digest = hashlib.sha256(source.encode("utf-8"))
     for table in decisions:
         digest.update(b"\0" + table.encode("utf-8"))
     return digest.hexdigest()
-
-
-def _hardened_check(source: str) -> None:
-    """Reject what lxml should never expand or fetch before SpiffWorkflow sees the text."""
-    if len(source.encode("utf-8")) > MAX_SOURCE_BYTES:
-        raise InvalidProcessError("流程文件超过 2 MB 上限", field="source")
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-    try:
-        root = etree.fromstring(source.encode("utf-8"), parser)
-    except etree.XMLSyntaxError as exc:
-        raise InvalidProcessError(f"流程文件不是合法的 XML：{exc}", field="source") from exc
-    if root.getroottree().docinfo.internalDTD is not None or "<!ENTITY" in source:
-        raise InvalidProcessError("流程文件不得包含 DTD 或实体声明", field="source")
 
 
 def _properties(task_spec: Any) -> dict[str, str]:
@@ -217,7 +213,8 @@ class SpiffEngine:
         if cached is not None:
             return cached
         for text in (source, *decisions):
-            _hardened_check(text)
+            if problems := hardened_parse(text)[1]:  # never hand hostile XML to the library
+                raise InvalidProcessError(problems[0].message, line=problems[0].line)
         parser = SpiffBpmnParser(validator=VALIDATOR)
         try:
             parser.add_bpmn_str(source.encode("utf-8"))
@@ -226,8 +223,11 @@ class SpiffEngine:
             spec = parser.get_spec(process_key)
             subprocess_specs = parser.get_subprocess_specs(process_key)
         except ValidationException as exc:
-            where = f"（第 {exc.line_number} 行）" if exc.line_number else ""
-            raise InvalidProcessError(f"流程校验失败{where}：{exc}", field="source") from exc
+            line = exc.line_number if isinstance(exc.line_number, int) else None
+            where = f"（第 {line} 行）" if line else ""
+            raise InvalidProcessError(
+                f"流程校验失败{where}：{exc}", element_id=getattr(exc, "id", None) or None, line=line
+            ) from exc
         except (etree.XMLSyntaxError, KeyError, SpiffWorkflowException) as exc:
             raise InvalidProcessError(f"流程校验失败：{exc}", field="source") from exc
         user_tasks = tuple(sorted(name for name, ts in spec.task_specs.items() if getattr(ts, "manual", False)))
@@ -323,6 +323,89 @@ class SpiffEngine:
                         task.task_spec._update(task)
 
             return self._step(workflow, act)
+
+    # process design
+
+    def validate(
+        self, process_key: str, source: str, decisions: Sequence[str], *, trusted: bool
+    ) -> list[DiagramProblem]:
+        """Our rules on the XML first (hardened parse, lanes, forms, timers, messages, expressions), then
+        the library's XSD and semantic checks. Nothing is executed."""
+        problems = lint_all(source, decisions, trusted=trusted)
+        if problems:
+            return problems
+        try:
+            self.parse(process_key, source, decisions)
+        except InvalidProcessError as exc:
+            return [DiagramProblem(exc.element_id, exc.line, exc.message)]
+        return []
+
+    def diff(self, old: ProcessDefinition, new: ProcessDefinition) -> dict[str, Any]:
+        spec_diff = SpecDiff(self._serializer.registry, old.spec[0], new.spec[0])
+
+        def named(spec: Any) -> dict[str, str]:
+            return {"id": spec.bpmn_id or spec.name, "name": spec.bpmn_name or ""}
+
+        return {
+            "added": [named(s) for s in spec_diff.added if s.bpmn_id],
+            "removed": [named(s) for s in spec_diff.removed if s.bpmn_id],
+            "changed": [
+                {**named(s), "attributes": sorted(changes)} for s, changes in spec_diff.changed.items() if s.bpmn_id
+            ],
+        }
+
+    def plan_migration(self, old: ProcessDefinition, state: dict[str, Any], new: ProcessDefinition) -> MigrationPlan:
+        workflow = self._load(old, state)
+        return self._plan(workflow, new)[0]
+
+    def migrate(
+        self, old: ProcessDefinition, state: dict[str, Any], new: ProcessDefinition, *, now: datetime
+    ) -> EngineState:
+        with _engine_now(now):
+            workflow = self._load(old, state)
+            plan, top_diff = self._plan(workflow, new)
+            if not plan.safe:
+                raise EngineError("；".join(plan.reasons))
+            spec, subprocess_specs = new.spec
+
+            def act() -> None:
+                # READY tasks are recomputed under the new spec (same task, same id); waiting timers keep
+                # their due time (the library's default would restart them)
+                migrate_workflow(top_diff, workflow, spec, reset_mask=TaskState.READY)
+                workflow.subprocess_specs = subprocess_specs
+                # what a waiting task predicted still names the old version's steps: predict again
+                for task in list(workflow.get_tasks(state=TaskState.WAITING, skip_subprocesses=True)):
+                    task._drop_children(force=True)
+                    task.task_spec._predict(task, mask=TaskState.PREDICTED_MASK | TaskState.FUTURE | TaskState.WAITING)
+
+            return self._step(workflow, act)
+
+    def _plan(self, workflow: BpmnWorkflow, new: ProcessDefinition) -> tuple[MigrationPlan, Any]:
+        spec, subprocess_specs = new.spec
+        reasons: list[str] = []
+        try:
+            top_diff, sub_diffs = diff_workflow(self._serializer.registry, workflow, spec, subprocess_specs)
+        except KeyError as exc:  # a task whose spec the diff could not align
+            return MigrationPlan(False, (f"无法对齐流程元素 {exc}",), (), ()), None
+        # where the instance stands now (predicted steps are predicted again under the new version)
+        current = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+        unfinished = [t for t in top_diff.removed if t.has_state(current)]
+        for task in unfinished:
+            if task.task_spec.bpmn_id:
+                reasons.append(f"当前环节“{task.task_spec.bpmn_name or task.task_spec.bpmn_id}”在新版本中已删除")
+        if any(d is None for d in sub_diffs.values()):
+            reasons.append("子流程在新版本中已删除")
+        if workflow.get_tasks(state=TaskState.ERROR):
+            reasons.append("流程实例处于出错状态，请先重试或终止")
+        ready = list(workflow.get_tasks(state=TaskState.READY, manual=True))
+        timers = list(workflow.event_manager.tasks.values())
+        plan = MigrationPlan(
+            safe=not reasons,
+            reasons=tuple(reasons),
+            reset_tasks=tuple(t.task_spec.bpmn_name or t.task_spec.bpmn_id for t in ready),
+            kept_timers=tuple(t.task_spec.bpmn_name or t.task_spec.bpmn_id for t in timers),
+        )
+        return plan, top_diff
 
     # helpers
 
