@@ -8,12 +8,15 @@ from datetime import UTC, datetime
 
 import nats
 
-from integration.review.conftest import HOST_TEST_BPMN, UNIT, Api
+from integration.review.conftest import HOST_TEST_BPMN, REPO, UNIT, Api
 from review.adapters.db.tables import messaging
 from review.consumers import handlers
-from zc_contracts import EventPayload, applications_v1, make_envelope
+from zc_auth import Role, RoleGrant, ScopeType
+from zc_contracts import EventPayload, applications_v1, certificates_v1, make_envelope
 from zc_db import create_engine, create_session_factory
 from zc_messaging import TOPOLOGY, ConsumerRunner, provision
+
+COMMITTEE = "0193a1f0-0000-7000-8000-00000000c001"
 
 
 async def consume(api: Api, nats_url: str, durable: str, *payloads: EventPayload, repeat_first: bool = False) -> None:
@@ -23,7 +26,7 @@ async def consume(api: Api, nats_url: str, durable: str, *payloads: EventPayload
     try:
         js = nc.jetstream()
         await provision(js, TOPOLOGY)
-        envelopes = [make_envelope(p, source="applications", subject_id=str(uuid.uuid4())) for p in payloads]
+        envelopes = [make_envelope(p, source=p.subject().split(".")[0], subject_id=str(uuid.uuid4())) for p in payloads]
         if repeat_first:
             envelopes.insert(1, envelopes[0])  # a relay re-publish: same event id
         for env in envelopes:
@@ -93,3 +96,22 @@ async def test_withdraw_requested_over_the_wire_is_granted_before_the_unit_acts(
     assert len(withdrawn) == 1
     assert withdrawn[0].correlation_id is not None
     assert (await api.instance(str(app_id)))["status"] == "completed"
+
+
+async def test_a_verification_request_starts_certificate_verification(api: Api, clean_jetstream: str) -> None:
+    await api.reviews.deploy_directory(REPO / "bpmn")
+    record = uuid.uuid4()
+    ask = certificates_v1.VerificationRequested(
+        record_id=record,
+        applicant_id="usr_applicant",
+        committee_id=uuid.UUID(COMMITTEE),
+        submitted_at=datetime.now(UTC),
+    )
+    await consume(api, clean_jetstream, "review__verification_requests", ask)
+    inst = await api.instance(str(record))
+    assert (
+        inst["process_key"] == "certificate_verification"
+        and inst["routing"]["record_kind"] == "certificate_verification"
+    )
+    organiser = api.as_(RoleGrant(Role.COMMITTEE_ORGANISER, ScopeType.COMMITTEE, COMMITTEE), subject="usr_org")
+    assert (await api.task_of(str(record), organiser))["name"] == "organiser_review"

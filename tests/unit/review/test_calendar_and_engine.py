@@ -70,3 +70,34 @@ def test_the_state_holds_no_spec_and_loops_do_not_grow_it() -> None:
     assert [t.name for t in state.open_tasks] == ["unit_review"]
     assert max(sizes[20:]) == max(sizes[-20:]) < 40
     assert state.data["resubmission"] == {"round": 999}
+
+
+@pytest.mark.parametrize(
+    ("education", "years", "level"),
+    [
+        ("博士研究生", 0, "ZHONGJI"),
+        ("硕士研究生", 3, "ZHONGJI"),
+        ("硕士研究生", 2, "ZHULI"),
+        ("大学本科", 1, "ZHULI"),
+        ("大学本科", 0, "NONE"),
+        ("大学专科", 3, "ZHULI"),
+        ("大学专科", 1, "YUANJI"),
+        ("中等专科", 5, "ZHULI"),
+        ("中等专科", 4, "YUANJI"),
+        ("中等专科", 0, "NONE"),
+        ("高中", 10, "NONE"),
+        (None, None, "NONE"),
+    ],
+)
+def test_initial_determination_eligibility_table(education: str | None, years: int | None, level: str) -> None:
+    folder = REPO / "bpmn" / "initial_determination"
+    engine = SpiffEngine(CALENDAR)
+    definition = engine.parse(
+        "initial_determination",
+        (folder / "initial_determination.bpmn").read_text(encoding="utf-8"),
+        [(folder / "initial_determination.dmn").read_text(encoding="utf-8")],
+    )
+    data = {"unit_id": "u", "department_ids": [], "education_level": education, "work_years": years}
+    state = engine.start(definition, {**data, "resubmit_deadline": None}, now=datetime(2026, 11, 27, tzinfo=UTC))
+    assert state.error is None
+    assert state.data["recommended_level"] == level

@@ -111,5 +111,11 @@ TOPOLOGY = Topology(
             filter_subject="applications.record.submitted.v1",
             description="review: start the review of a 外省职称确认 or 专技人才统计 record",
         ),
+        ConsumerSpec(
+            durable="review__verification_requests",
+            stream="CERTIFICATES",
+            filter_subject="certificates.verification.requested.v1",
+            description="review: start 证书核验 (certificate_verification) for a historical certificate",
+        ),
     ),
 )

@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import ClassVar
 from uuid import UUID
 
+from pydantic import Field
+
 from zc_contracts.envelope import EventPayload
 from zc_contracts.registry import register
 
@@ -22,3 +24,17 @@ class CertificateIssued(EventPayload):
     holder_id: str
     application_id: UUID | None = None
     issued_at: datetime
+
+
+@register
+class VerificationRequested(EventPayload):
+    """An applicant submitted a historical certificate for 证书核验; the review service runs
+    certificate_verification and answers with review.record.decided.v1 (kind certificate_verification)."""
+
+    event_type: ClassVar[str] = "certificates.verification.requested"
+    version: ClassVar[int] = 1
+
+    record_id: UUID
+    applicant_id: str
+    committee_id: UUID = Field(description="the committee whose organising unit verifies it")
+    submitted_at: datetime

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from review.domain.errors import InstanceStateError, ProcessNotDeployedError
 from review.usecases.reviews import Actor, ReviewService
-from zc_contracts import Envelope, applications_v1
+from zc_contracts import Envelope, applications_v1, certificates_v1
 from zc_messaging import Handler, TransientError
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,22 @@ def handlers(reviews: ReviewService) -> dict[str, Handler]:
         except ProcessNotDeployedError as exc:
             raise TransientError(exc.message) from exc
 
+    async def on_verification(envelope: Envelope, session: AsyncSession) -> None:
+        event = certificates_v1.VerificationRequested.model_validate(envelope.data)
+        data = {
+            "record_id": str(event.record_id),
+            "applicant_id": event.applicant_id,
+            "committee_id": str(event.committee_id),
+            "record_kind": "certificate_verification",
+            **PROCESS_DEFAULTS,
+        }
+        try:
+            await reviews.start(session, "certificate_verification", str(event.record_id), data, cause=envelope)
+        except ProcessNotDeployedError as exc:
+            raise TransientError(exc.message) from exc
+
     return {
+        "review__verification_requests": on_verification,
         "review__application_submissions": on_submitted,
         "review__withdraw_requests": on_withdraw,
         "review__record_submissions": on_record,
