@@ -42,6 +42,10 @@ def settings_for(package: str, database_url: str, nats_url: str, tmp_path: Path)
         from zc_db.pii import generate_key_spec
 
         extra.update(pii_keys=generate_key_spec("t1"), pii_active_key="t1", attachments_dir=tmp_path / "att")
+    if package == "certificates":
+        from certificates.adapters.signing import generate_key_spec as signing_key
+
+        extra["signing_key"] = signing_key("t1")
     if package == "identity_bridge":
         from identity_bridge.adapters.signing_keys import generate_pem
         from zc_db.pii import generate_key_spec

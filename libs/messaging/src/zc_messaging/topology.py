@@ -112,6 +112,12 @@ TOPOLOGY = Topology(
             description="review: start the review of a 外省职称确认 or 专技人才统计 record",
         ),
         ConsumerSpec(
+            durable="certificates__review_approved",
+            stream="REVIEW",
+            filter_subject="review.application.approved.v1",
+            description="certificates: issue exactly one certificate per approval",
+        ),
+        ConsumerSpec(
             durable="review__verification_requests",
             stream="CERTIFICATES",
             filter_subject="certificates.verification.requested.v1",

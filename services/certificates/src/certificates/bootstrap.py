@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from certificates.adapters.db.store import SqlCertificateStore
 from certificates.adapters.db.tables import messaging
+from certificates.adapters.holders import NatsHolderDirectory
+from certificates.adapters.pdf import render_certificate
+from certificates.adapters.signing import Signer
 from certificates.settings import Settings
+from certificates.usecases.certificates import CertificateService, HolderDirectory, IssuingPolicy
 from zc_auth import TokenVerifier
 from zc_auth.live import live_session_verifier
 from zc_db import MessagingTables
@@ -20,6 +29,7 @@ class Container:
     runtime: ServiceRuntime
     tables: MessagingTables
     token_verifier: TokenVerifier
+    certificates: CertificateService
 
     async def readiness(self) -> dict[str, bool]:
         return await self.runtime.readiness()
@@ -28,9 +38,39 @@ class Container:
         await self.runtime.aclose()
 
 
-async def build_container(settings: Settings) -> Container:
+def build_certificates(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    holders: HolderDirectory,
+    *,
+    clock: Callable[[], datetime] | None = None,
+) -> CertificateService:
+    return CertificateService(
+        sessions=sessions,
+        store=SqlCertificateStore,
+        signer=Signer.from_spec(settings.signing_key, settings.verify_keys),
+        holders=holders,
+        outbox=messaging,
+        policy=IssuingPolicy(
+            province_code=settings.province_code,
+            issuing_authority=settings.issuing_authority,
+            check_base_url=settings.public_base_url,
+            checks_per_minute=settings.checks_per_minute,
+        ),
+        render=render_certificate,
+        clock=clock,
+    )
+
+
+async def build_container(settings: Settings, *, clock: Callable[[], datetime] | None = None) -> Container:
     runtime = await ServiceRuntime.start(SERVICE, database_url=settings.database_url, nats_url=settings.nats_url)
     verifier = live_session_verifier(
         issuer=settings.token_issuer, audience=settings.token_audience, jwks_url=settings.jwks_url, events=runtime
     )
-    return Container(settings=settings, runtime=runtime, tables=messaging, token_verifier=verifier)
+    return Container(
+        settings=settings,
+        runtime=runtime,
+        tables=messaging,
+        token_verifier=verifier,
+        certificates=build_certificates(settings, runtime.sessions, NatsHolderDirectory(runtime.nats), clock=clock),
+    )

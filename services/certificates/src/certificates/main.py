@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from fastapi import FastAPI
 
 from certificates.api.routes import router
 from certificates.bootstrap import SERVICE, build_container
+from certificates.domain.errors import DomainError
 from certificates.settings import Settings
-from zc_http import container_lifespan, create_service_app, load_settings, serve_api
+from zc_http import container_lifespan, create_service_app, load_settings, problem_from_domain_error, serve_api
 
 PREFIX = "/api/certificates"
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None) -> FastAPI:
+    """`clock` lets tests fix "now" (issue dates, the rate-limit window)."""
     loaded = settings or load_settings(Settings)  # a bad setting stops start-up here, in one line
     return create_service_app(
         title="职称证书服务",
         prefix=PREFIX,
-        lifespan=container_lifespan(lambda: build_container(loaded)),
+        lifespan=container_lifespan(lambda: build_container(loaded, clock=clock)),
         routers=[router],
+        problem_mappers={DomainError: problem_from_domain_error},
     )
 
 

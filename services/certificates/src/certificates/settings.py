@@ -16,3 +16,12 @@ class Settings(BaseSettings):
 
     # where the identity bridge publishes its token-signing keys
     jwks_url: str = "http://127.0.0.1:8000/api/identity/.well-known/jwks.json"
+
+    # Ed25519 key that signs certificate data: `<key id>:<base64 32-byte private key>` (a Secret in k8s)
+    signing_key: str = Field(pattern=r"^[A-Za-z0-9._-]{1,40}:[A-Za-z0-9+/=]{40,60}$")
+    # public keys of earlier signing keys, so old certificates still verify: `<key id>:<base64>,...`
+    verify_keys: str = ""
+    province_code: str = Field(default="51", pattern=r"^\d{2}$")  # 四川
+    issuing_authority: str = Field(default="四川省人力资源和社会保障厅", max_length=100)
+    public_base_url: str = Field(default="http://127.0.0.1:8000", pattern=r"^https?://")  # in the QR code
+    checks_per_minute: int = Field(default=30, ge=1, le=10_000)  # public check, per client

@@ -5,22 +5,34 @@ from __future__ import annotations
 import asyncio
 
 from certificates.adapters.db.tables import messaging
-from certificates.bootstrap import SERVICE
-from certificates.consumers import HANDLERS
+from certificates.adapters.holders import NatsHolderDirectory
+from certificates.bootstrap import SERVICE, build_certificates
+from certificates.consumers import handlers
 from certificates.settings import Settings
+from zc_db import create_engine, create_session_factory
 from zc_http import load_settings
-from zc_messaging import run_service_worker, worker_main
+from zc_messaging import worker_main
+from zc_messaging.connection import NatsConnection
+from zc_messaging.worker import WorkerSpec, run_worker
 
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:
-    await run_service_worker(
-        SERVICE,
-        database_url=settings.database_url,
-        nats_url=settings.nats_url,
-        tables=messaging,
-        handlers=HANDLERS,
-        stop=stop,
-    )
+    engine = create_engine(settings.database_url)
+    lookups = NatsConnection(settings.nats_url, name=f"{SERVICE}-holder-lookups")
+    await lookups.start()
+    try:
+        certificates = build_certificates(settings, create_session_factory(engine), NatsHolderDirectory(lookups))
+        spec = WorkerSpec(
+            service=SERVICE,
+            engine=engine,
+            tables=messaging,
+            nats_url=settings.nats_url,
+            handlers=handlers(certificates),
+        )
+        await run_worker(spec, stop)
+    finally:
+        await lookups.close()
+        await engine.dispose()
 
 
 def main() -> None:

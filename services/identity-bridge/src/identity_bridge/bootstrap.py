@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,11 +16,12 @@ from identity_bridge.adapters.oidc import OidcProvider
 from identity_bridge.adapters.signing_keys import SigningKeyRing
 from identity_bridge.adapters.ticket import TicketProvider
 from identity_bridge.adapters.token_minter import TokenMinter
+from identity_bridge.consumers.holder_lookup import serve_holder_lookups
 from identity_bridge.domain.identity import SessionPolicy
-from identity_bridge.settings import Settings
+from identity_bridge.settings import Settings, pii_cipher
 from identity_bridge.usecases.handlers import IdentityService
 from identity_bridge.usecases.ports import IdentityProvider
-from zc_db.pii import BlindIndex, PiiCipher, parse_key_ring
+from zc_db.pii import BlindIndex
 from zc_messaging import ServiceRuntime
 
 SERVICE = "identity-bridge"
@@ -33,6 +35,7 @@ class Container:
     signing_keys: SigningKeyRing
     identity: IdentityService
     token_verifier: None = None  # the bridge mints tokens; its own routes use the session cookie
+    lookups: asyncio.Task[None] | None = None  # answers other services' holder lookups
 
     @property
     def jwks(self) -> dict[str, Any]:
@@ -42,6 +45,8 @@ class Container:
         return await self.runtime.readiness()
 
     async def aclose(self) -> None:
+        if self.lookups is not None:
+            self.lookups.cancel()
         await self.http.aclose()
         await self.runtime.aclose()
 
@@ -80,13 +85,6 @@ def _index_key(encoded: str) -> bytes:
     return key
 
 
-def pii_cipher(settings: Settings) -> PiiCipher:
-    key_size = 16 if settings.pii_algorithm == "SM4-GCM" else 32
-    return PiiCipher(
-        parse_key_ring(settings.pii_keys, key_size=key_size), settings.pii_active_key, algorithm=settings.pii_algorithm
-    )
-
-
 async def build_container(settings: Settings, *, http: httpx.AsyncClient | None = None) -> Container:
     runtime = await ServiceRuntime.start(SERVICE, database_url=settings.database_url, nats_url=settings.nats_url)
     http = http or httpx.AsyncClient(timeout=10)
@@ -108,4 +106,7 @@ async def build_container(settings: Settings, *, http: httpx.AsyncClient | None 
         login_state_ttl=timedelta(minutes=settings.login_state_minutes),
         callback_url=settings.callback_url,
     )
-    return Container(settings=settings, runtime=runtime, http=http, signing_keys=keys, identity=identity)
+    lookups = asyncio.create_task(serve_holder_lookups(runtime.nats, identity), name="holder-lookups")
+    return Container(
+        settings=settings, runtime=runtime, http=http, signing_keys=keys, identity=identity, lookups=lookups
+    )

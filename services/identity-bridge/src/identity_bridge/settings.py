@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from zc_db.pii import PiiCipher, parse_key_ring
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -80,3 +82,10 @@ class Settings(BaseSettings):
         if self.env == "production" and not self.cookie_secure:
             raise ValueError("IDENTITY_COOKIE_SECURE must be true when ZC_ENV=production")
         return self
+
+
+def pii_cipher(settings: Settings) -> PiiCipher:
+    key_size = 16 if settings.pii_algorithm == "SM4-GCM" else 32
+    return PiiCipher(
+        parse_key_ring(settings.pii_keys, key_size=key_size), settings.pii_active_key, algorithm=settings.pii_algorithm
+    )

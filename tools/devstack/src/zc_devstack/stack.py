@@ -123,6 +123,8 @@ class Stack:
             env.update(self._identity_env(base))
         if svc.package == "review":
             env["REVIEW_BPMN_DIR"] = str(REPO / "bpmn")  # the worker deploys changed diagrams as new versions
+        if svc.package == "certificates":
+            env.update(self._certificates_env(base))
         if svc.package == "applications":
             env["APPLICATIONS_ATTACHMENTS_DIR"] = str(self.data_dir / "attachments")
             env.update(self._pii_env("applications", "APPLICATIONS"))
@@ -142,6 +144,19 @@ class Stack:
             )
             keys_file.chmod(0o600)
         return dict(line.split("=", 1) for line in keys_file.read_text().splitlines() if "=" in line)
+
+    def _certificates_env(self, base: str) -> dict[str, str]:
+        """The certificate-signing key, made once and kept in the data dir; QR codes point at this gateway."""
+        from certificates.adapters.signing import generate_key_spec
+
+        key_file = self.data_dir / "certificates" / "signing-key.env"
+        if not key_file.exists():
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(f"CERTIFICATES_SIGNING_KEY={generate_key_spec('dev1')}\n")
+            key_file.chmod(0o600)
+        env = dict(line.split("=", 1) for line in key_file.read_text().splitlines() if "=" in line)
+        env["CERTIFICATES_PUBLIC_BASE_URL"] = base
+        return env
 
     def _identity_env(self, base: str) -> dict[str, str]:
         """Development settings of the identity bridge: its keys are made once and kept in the data dir."""

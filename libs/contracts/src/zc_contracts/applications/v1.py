@@ -39,6 +39,10 @@ class ApplicationSubmitted(EventPayload):
     # what 初定's eligibility table reads (added within v1): the highest 学历 and whole years of work
     highest_education: str | None = Field(default=None, description="最高学历, e.g. 大学本科")
     professional_years: int | None = Field(default=None, ge=0, description="工作年限（整年）")
+    # names for the certificate (added within v1)
+    qualification_name: str | None = None
+    specialty: str | None = None
+    committee_name: str | None = None
 
 
 @register

@@ -27,6 +27,20 @@ class CertificateIssued(EventPayload):
 
 
 @register
+class CertificateRevoked(EventPayload):
+    """The authority revoked a certificate; it shows as revoked everywhere from now on."""
+
+    event_type: ClassVar[str] = "certificates.certificate.revoked"
+    version: ClassVar[int] = 1
+
+    certificate_id: UUID
+    certificate_no: str
+    holder_id: str
+    reason: str = Field(max_length=500)
+    revoked_at: datetime
+
+
+@register
 class VerificationRequested(EventPayload):
     """An applicant submitted a historical certificate for 证书核验; the review service runs
     certificate_verification and answers with review.record.decided.v1 (kind certificate_verification)."""

@@ -47,6 +47,9 @@ class ApplicationApproved(EventPayload):
     committee_id: UUID | None = None
     unit_id: UUID | None = None
     method: str | None = None
+    qualification_name: str | None = None
+    specialty: str | None = None
+    committee_name: str | None = None
 
 
 @register

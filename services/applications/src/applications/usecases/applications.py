@@ -385,6 +385,9 @@ class ApplicationService:
                 snapshot_version=version,
                 highest_education=education,
                 professional_years=years,
+                qualification_name=settings.get("qualification_name"),
+                specialty=settings.get("specialty"),
+                committee_name=settings.get("committee_name"),
             )
             await store.add_trail(
                 app_id,

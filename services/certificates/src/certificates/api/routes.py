@@ -1,10 +1,87 @@
-"""API: the certificates service's routes (business routes arrive with their issues)."""
+"""API: 我的证书 (list, PDF), revocation by the authority, and the public check (证书查询, no login)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any, Protocol
+from uuid import UUID
 
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from certificates.usecases.certificates import CertificateService
+from zc_auth import Principal, PrincipalDep, Role, require_role
 from zc_auth.routes import whoami_router
 
 router = APIRouter()
 router.include_router(whoami_router())
+
+
+class Container(Protocol):
+    certificates: CertificateService
+
+
+def service(request: Request) -> CertificateService:
+    container: Container = request.app.state.container
+    return container.certificates
+
+
+ServiceDep = Annotated[CertificateService, Depends(service)]
+AuthorityDep = Annotated[Principal, Depends(require_role(Role.AUTHORITY))]
+
+
+def client_of(request: Request) -> str:
+    """The caller as the gateway saw it (the first X-Forwarded-For hop it set), else the peer address."""
+    forwarded = request.headers.get("x-forwarded-for", "")
+    return (forwarded.split(",")[0].strip() or (request.client.host if request.client else "unknown"))[:64]
+
+
+@router.get("/certificates/mine", tags=["certificates"], summary="我的证书")
+async def mine(principal: PrincipalDep, svc: ServiceDep) -> dict[str, Any]:
+    return {"items": await svc.mine(principal)}
+
+
+@router.get("/certificates/{certificate_id}", tags=["certificates"], summary="证书详情")
+async def detail(certificate_id: UUID, principal: PrincipalDep, svc: ServiceDep) -> dict[str, Any]:
+    return svc.view(await svc.get(principal, certificate_id))
+
+
+@router.get("/certificates/{certificate_id}/pdf", tags=["certificates"], summary="下载电子职称证书")
+async def pdf(certificate_id: UUID, principal: PrincipalDep, svc: ServiceDep) -> Response:
+    filename, body = await svc.pdf(principal, certificate_id)
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+class Revocation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=2, max_length=500, description="撤销原因")
+
+
+@router.post("/certificates/{certificate_id}/revoke", tags=["certificates"], summary="撤销证书（授权管理单位）")
+async def revoke(certificate_id: UUID, body: Revocation, principal: AuthorityDep, svc: ServiceDep) -> dict[str, Any]:
+    return await svc.revoke(principal, certificate_id, body.reason)
+
+
+@router.get("/public/check", tags=["public"], summary="证书查询：证书编号 + 持证人姓名")
+async def check(
+    request: Request,
+    svc: ServiceDep,
+    number: Annotated[str, Query(min_length=6, max_length=40, description="证书编号")],
+    name: Annotated[str, Query(min_length=1, max_length=50, description="持证人姓名")],
+) -> dict[str, Any]:
+    return await svc.check_by_number(number, name, client=client_of(request))
+
+
+@router.get("/public/check/{token}", tags=["public"], summary="证书查询：扫码核验")
+async def check_token(
+    request: Request, token: Annotated[str, Field(min_length=20, max_length=64)], svc: ServiceDep
+) -> dict[str, Any]:
+    return await svc.check_by_token(token, client=client_of(request))

@@ -1,11 +1,24 @@
 """Consumers: durable consumer name -> handler, for the subjects this service reacts to.
 
-Each handler gets the envelope and the open transaction of the inbox record (see zc_messaging).
-None yet: the handlers arrive with issues #8.
+Each handler gets the envelope and the open transaction of the inbox record (see zc_messaging), so the
+certificate, its number and its event commit together with the inbox row.
 """
 
 from __future__ import annotations
 
-from zc_messaging import Handler
+from sqlalchemy.ext.asyncio import AsyncSession
 
-HANDLERS: dict[str, Handler] = {}
+from certificates.domain.errors import HolderUnavailableError
+from certificates.usecases.certificates import CertificateService
+from zc_contracts import Envelope
+from zc_messaging import Handler, TransientError
+
+
+def handlers(certificates: CertificateService) -> dict[str, Handler]:
+    async def on_approved(envelope: Envelope, session: AsyncSession) -> None:
+        try:
+            await certificates.issue_for_approval(session, envelope)
+        except HolderUnavailableError as exc:  # the identity bridge is away: try again later
+            raise TransientError(exc.message) from exc
+
+    return {"certificates__review_approved": on_approved}

@@ -11,3 +11,25 @@ class DomainError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class NotFoundError(DomainError):
+    code = "certificates.not_found"
+    status_hint = 404
+
+
+class StateError(DomainError):
+    code = "certificates.state"
+    status_hint = 409
+
+
+class TooManyRequestsError(DomainError):
+    code = "certificates.too_many_requests"
+    status_hint = 429
+
+
+class HolderUnavailableError(DomainError):
+    """The identity bridge did not answer who holds the certificate; issuance is retried later."""
+
+    code = "certificates.holder_unavailable"
+    status_hint = 503

@@ -311,6 +311,31 @@ class IdentityService:
             "session_expires_at": view.expires_at.isoformat(),
         }
 
+    # --- holder lookups by other services ----------------------------------------------------------
+    async def holder(self, *, user_id: str, requester: str, purpose: str) -> dict[str, str] | None:
+        """The name and masked ID number for a certificate (the full ID number never leaves); audited."""
+        try:
+            uid = UUID(user_id)
+        except ValueError:
+            return None
+        async with self._sessions() as s, s.begin():
+            store = self._store(s)
+            user = await store.user_by_id(uid)
+            await store.audit(
+                actor=f"service:{requester}",
+                action="holder_lookup",
+                outcome="success" if user else "not_found",
+                target=f"user:{user_id}",
+                details={"purpose": purpose},
+            )
+        if user is None:
+            return None
+        return {
+            "name": user.name,
+            "id_type": user.id_type,
+            "id_number_masked": mask_id_number_tail(user.id_number_last4),
+        }
+
     # --- role grants -------------------------------------------------------------------------------
     async def change_grant(self, *, actor: UUID, user_id: UUID, grant: Grant, revoke: bool) -> bool:
         now = self._clock()

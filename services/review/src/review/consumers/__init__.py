@@ -116,5 +116,8 @@ def _start_data(event: applications_v1.ApplicationSubmitted) -> dict[str, object
         "evaluation_mode": event.evaluation_mode,
         "education_level": event.highest_education,  # read by 初定's eligibility table
         "work_years": event.professional_years,
+        "qualification_name": event.qualification_name,  # carried to the certificate
+        "specialty": event.specialty,
+        "committee_name": event.committee_name,
         **PROCESS_DEFAULTS,
     }

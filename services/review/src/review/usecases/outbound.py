@@ -62,6 +62,9 @@ def outbound_payload(name: str, business_key: str, data: Mapping[str, Any], now:
                 committee_id=data.get("committee_id"),
                 unit_id=data.get("unit_id"),
                 method=data.get("method"),
+                qualification_name=data.get("qualification_name"),
+                specialty=data.get("specialty"),
+                committee_name=data.get("committee_name"),
             )
         case "defence_notice":
             return review_v1.DefenceNotified(

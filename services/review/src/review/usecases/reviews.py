@@ -834,6 +834,9 @@ ROUTING_KEYS = {
     "record_kind",
     "education_level",
     "work_years",
+    "qualification_name",
+    "specialty",
+    "committee_name",
 }
 
 # process variables copied to the instance's routing, which the task detail shows (e.g. 初定's recommendation)

@@ -53,8 +53,7 @@ async def rotate_pii(db: async_sessionmaker[AsyncSession], cipher: PiiCipher, *,
 
 
 def main() -> None:
-    from identity_bridge.bootstrap import pii_cipher
-    from identity_bridge.settings import Settings
+    from identity_bridge.settings import Settings, pii_cipher
     from zc_db import create_engine, create_session_factory
     from zc_http import load_settings
 

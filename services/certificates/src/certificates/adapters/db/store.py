@@ -1,0 +1,95 @@
+"""Adapters: SQL for certificates, their numbering, the public-check rate limit and the audit trail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from certificates.adapters.db.tables import audit, certificate_counters, certificates, check_requests
+
+Row = dict[str, Any]
+
+
+class SqlCertificateStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def lock_approval(self, application_id: UUID) -> None:
+        """Serialise issuers of the same approval (concurrent consumers of a redelivered event)."""
+        await self._s.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": str(application_id)})
+
+    async def by_application(self, application_id: UUID) -> Row | None:
+        q = select(certificates).where(certificates.c.application_id == application_id)
+        row = (await self._s.execute(q)).first()
+        return dict(row._mapping) if row else None
+
+    async def next_sequence(self, year: int, series_code: str) -> int:
+        """The next number of the year and series; the row stays locked until commit, so no gaps, no twins."""
+        await self._s.execute(
+            insert(certificate_counters)
+            .values(year=year, series_code=series_code, last_sequence=0)
+            .on_conflict_do_nothing(index_elements=["year", "series_code"])
+        )
+        stmt = (
+            update(certificate_counters)
+            .where(certificate_counters.c.year == year, certificate_counters.c.series_code == series_code)
+            .values(last_sequence=certificate_counters.c.last_sequence + 1)
+            .returning(certificate_counters.c.last_sequence)
+        )
+        return int((await self._s.execute(stmt)).scalar_one())
+
+    async def insert(self, row: Row) -> None:
+        await self._s.execute(insert(certificates).values(**row))
+
+    async def get(self, certificate_id: UUID, *, lock: bool = False) -> Row | None:
+        q = select(certificates).where(certificates.c.id == certificate_id)
+        if lock:
+            q = q.with_for_update()
+        row = (await self._s.execute(q)).first()
+        return dict(row._mapping) if row else None
+
+    async def by_number(self, number: str) -> Row | None:
+        row = (await self._s.execute(select(certificates).where(certificates.c.certificate_no == number))).first()
+        return dict(row._mapping) if row else None
+
+    async def by_token(self, token: str) -> Row | None:
+        row = (await self._s.execute(select(certificates).where(certificates.c.qr_token == token))).first()
+        return dict(row._mapping) if row else None
+
+    async def of_holder(self, holder_id: str) -> list[Row]:
+        q = select(certificates).where(certificates.c.holder_id == holder_id).order_by(certificates.c.issue_date.desc())
+        return [dict(r._mapping) for r in await self._s.execute(q)]
+
+    async def revoke(self, certificate_id: UUID, *, by: str, reason: str, now: datetime) -> None:
+        await self._s.execute(
+            update(certificates)
+            .where(certificates.c.id == certificate_id)
+            .values(status="revoked", revoked_at=now, revoked_by=by, revoke_reason=reason)
+        )
+
+    async def count_request(self, client: str, window_start: datetime) -> int:
+        stmt = (
+            insert(check_requests)
+            .values(client=client, window_start=window_start, count=1)
+            .on_conflict_do_update(
+                index_elements=["client", "window_start"], set_={"count": check_requests.c.count + 1}
+            )
+            .returning(check_requests.c.count)
+        )
+        return int((await self._s.execute(stmt)).scalar_one())
+
+    async def forget_requests_before(self, before: datetime) -> None:
+        await self._s.execute(check_requests.delete().where(check_requests.c.window_start < before))
+
+    async def audit(self, actor: str, action: str, certificate_id: UUID | None, details: dict[str, Any]) -> None:
+        await self._s.execute(
+            insert(audit).values(actor=actor, action=action, certificate_id=certificate_id, details=details)
+        )
+
+    async def count(self) -> int:
+        return int((await self._s.execute(select(func.count()).select_from(certificates))).scalar_one())

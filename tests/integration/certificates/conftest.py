@@ -1,0 +1,155 @@
+"""Fixtures for the certificates service: its app on a migrated database, a fixed clock, signed tokens, and
+a stand-in for the identity bridge's holder lookup answering over the real NATS server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import nats
+import pytest
+from sqlalchemy import select
+
+from certificates.adapters.db.tables import certificates, messaging
+from certificates.adapters.signing import generate_key_spec
+from certificates.main import create_app
+from certificates.settings import Settings
+from certificates.usecases.certificates import CertificateService
+from zc_auth import Role, RoleGrant, StaticJwks, TokenVerifier
+from zc_auth.testing import TokenFactory
+from zc_contracts import Envelope, make_envelope, review_v1
+from zc_db.migrate import upgrade
+
+REPO = Path(__file__).resolve().parents[3]
+NOW = datetime(2026, 12, 20, 2, 0, tzinfo=UTC)
+HOLDERS = {
+    "usr_zhang": {"name": "张三", "id_type": "居民身份证", "id_number_masked": "**************5532"},
+    "usr_li": {"name": "李四", "id_type": "居民身份证", "id_number_masked": "**************0021"},
+}
+
+
+@dataclass
+class Clock:
+    now: datetime = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Api:
+    client: httpx.AsyncClient
+    tokens: TokenFactory
+    clock: Clock
+    service: CertificateService
+    database_url: str
+
+    def as_(self, *grants: RoleGrant | Role, subject: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens.mint(subject, roles=grants, audience=['certificates'])}"}
+
+    def holder(self, subject: str = "usr_zhang") -> dict[str, str]:
+        return self.as_(Role.APPLICANT, subject=subject)
+
+    @property
+    def authority(self) -> dict[str, str]:
+        return self.as_(Role.AUTHORITY, subject="usr_authority")
+
+    async def get(self, path: str, **kw: Any) -> httpx.Response:
+        return await self.client.get(f"/api/certificates{path}", **kw)
+
+    async def post(self, path: str, **kw: Any) -> httpx.Response:
+        return await self.client.post(f"/api/certificates{path}", **kw)
+
+    async def issue(self, envelope: Envelope) -> dict[str, Any] | None:
+        async with self.service._sessions() as s, s.begin():
+            return await self.service.issue_for_approval(s, envelope)
+
+    async def rows(self) -> list[dict[str, Any]]:
+        async with self.service._sessions() as s:
+            return [
+                dict(r._mapping) for r in await s.execute(select(certificates).order_by(certificates.c.certificate_no))
+            ]
+
+    async def events(self) -> list[Envelope]:
+        async with self.service._sessions() as s:
+            rows = await s.execute(select(messaging.outbox.c.payload).order_by(messaging.outbox.c.created_at))
+            return [Envelope.from_bytes(r.payload) for r in rows]
+
+
+def approval(
+    applicant: str = "usr_zhang", *, series: str = "GC", application_id: uuid.UUID | None = None, **extra: Any
+) -> Envelope:
+    payload = review_v1.ApplicationApproved(
+        application_id=application_id or uuid.uuid4(),
+        applicant_id=applicant,
+        qualification_code="GC-ZJ-GCS",
+        approved_at=NOW,
+        issued_by="authority",
+        document_number="川职改〔2026〕18号",
+        issue_date=date(2026, 12, 20),
+        series_code=series,
+        level_code="ZJ",
+        method="SHEHUIHUA",
+        qualification_name="工程师",
+        specialty="土木工程",
+        committee_name="四川省工程技术人员中级职称评审委员会",
+        **extra,
+    )
+    return make_envelope(payload, source="review", subject_id=str(payload.application_id))
+
+
+@pytest.fixture
+async def holder_lookups(nats_url: str) -> AsyncIterator[list[dict[str, Any]]]:
+    """Answers rpc.identity.holder.v1 like the identity bridge (its own test covers the real one)."""
+    asked: list[dict[str, Any]] = []
+    nc = await nats.connect(nats_url)
+
+    async def answer(msg: Any) -> None:
+        ask = json.loads(msg.data)
+        asked.append(ask)
+        await msg.respond(json.dumps(HOLDERS.get(ask["user_id"], {"error": "not_found"})).encode())
+
+    await nc.subscribe("rpc.identity.holder.v1", queue="identity-bridge", cb=answer)
+    try:
+        yield asked
+    finally:
+        await nc.close()
+
+
+@pytest.fixture
+async def certificates_db(database_url: str) -> str:
+    await asyncio.to_thread(upgrade, REPO / "services" / "certificates" / "migrations", database_url)
+    return database_url
+
+
+def certificate_settings(database_url: str, nats_url: str, **extra: Any) -> Settings:
+    return Settings(
+        database_url=database_url,
+        nats_url=nats_url,
+        jwks_url="http://127.0.0.1:9/unused",
+        signing_key=extra.pop("signing_key", None) or generate_key_spec("t1"),
+        public_base_url="https://zhicheng.example",
+        **extra,
+    )
+
+
+@pytest.fixture
+async def api(certificates_db: str, nats_url: str, holder_lookups: list[dict[str, Any]]) -> AsyncIterator[Api]:
+    clock = Clock()
+    tokens = TokenFactory(issuer="http://127.0.0.1:8000/api/identity", audience="certificates")
+    app = create_app(certificate_settings(certificates_db, nats_url, checks_per_minute=5), clock=clock)
+    async with app.router.lifespan_context(app):
+        app.state.token_verifier = TokenVerifier(
+            issuer=tokens.issuer, audience="certificates", jwks=StaticJwks(tokens.jwks)
+        )
+        container = app.state.container
+        await container.runtime.nats.wait_connected(timeout=10)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc") as client:
+            yield Api(client, tokens, clock, container.certificates, certificates_db)
