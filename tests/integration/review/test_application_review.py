@@ -37,10 +37,11 @@ class Review:
         return self.api.as_(RoleGrant(Role.COMMITTEE_STAFF, ScopeType.COMMITTEE, COMMITTEE), subject="usr_committee")
 
     def expert(self, who: str) -> dict[str, str]:
-        return self.api.as_(Role.EXPERT, subject=who)
+        # experts and the authority hold scoped grants (their committee, their unit); their tasks have none
+        return self.api.as_(RoleGrant(Role.EXPERT, ScopeType.COMMITTEE, COMMITTEE), subject=who)
 
     def authority(self) -> dict[str, str]:
-        return self.api.as_(Role.AUTHORITY, subject="usr_authority")
+        return self.api.as_(RoleGrant(Role.AUTHORITY, ScopeType.UNIT, str(uuid.UUID(int=15))), subject="usr_authority")
 
     async def act(self, headers: dict[str, str], decision: str = "approve", **body: Any) -> dict[str, Any]:
         task = await self.api.task_of(self.key, headers)

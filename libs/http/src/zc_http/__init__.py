@@ -11,6 +11,7 @@ from zc_http.app import (
     health_router,
     serve_api,
 )
+from zc_http.clock import configured_clock
 from zc_http.problems import (
     ConflictProblem,
     ForbiddenProblem,
@@ -36,6 +37,7 @@ __all__ = [
     "SettingsError",
     "UnauthorizedProblem",
     "app_state",
+    "configured_clock",
     "container_lifespan",
     "container_readiness",
     "create_service_app",

@@ -10,7 +10,7 @@ from certificates.bootstrap import SERVICE, build_certificates
 from certificates.consumers import handlers
 from certificates.settings import Settings
 from zc_db import create_engine, create_session_factory
-from zc_http import load_settings
+from zc_http import configured_clock, load_settings
 from zc_messaging import worker_main
 from zc_messaging.connection import NatsConnection
 from zc_messaging.worker import WorkerSpec, run_worker
@@ -21,7 +21,9 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
     lookups = NatsConnection(settings.nats_url, name=f"{SERVICE}-holder-lookups")
     await lookups.start()
     try:
-        certificates = build_certificates(settings, create_session_factory(engine), NatsHolderDirectory(lookups))
+        certificates = build_certificates(
+            settings, create_session_factory(engine), NatsHolderDirectory(lookups), clock=configured_clock()
+        )
         spec = WorkerSpec(
             service=SERVICE,
             engine=engine,

@@ -14,6 +14,7 @@ DEV_ISSUER = "urn:zhicheng:dev-login"
 DEMO_UNIT = "0193a1f0-0000-7000-8000-00000000a001"  # 成都市示例农业科技有限公司
 DEMO_DEPARTMENT = "0193a1f0-0000-7000-8000-00000000d001"  # 成都市农业农村局
 DEMO_COMMITTEE = "0193a1f0-0000-7000-8000-00000000c001"  # 成都市农业系列中级评委会
+DEMO_DEPARTMENT_2 = "0193a1f0-0000-7000-8000-00000000d002"  # the next level of the demo unit's chain
 DEMO_ORGANISER = "0193a1f0-0000-7000-8000-00000000e001"  # 评委会组建单位
 DEMO_AUTHORITY = "0193a1f0-0000-7000-8000-00000000f001"  # 授权管理单位
 
@@ -60,6 +61,14 @@ DEMO_USERS: tuple[DemoUser, ...] = (
         (Grant("department_reviewer", "department", DEMO_DEPARTMENT),),
     ),
     DemoUser(
+        "department_reviewer2",
+        "上级主管部门审核人",
+        "何平",
+        "510104197412085016",
+        "13800000013",
+        (Grant("department_reviewer", "department", DEMO_DEPARTMENT_2),),
+    ),
+    DemoUser(
         "committee_staff",
         "评委会工作人员",
         "陈丽",
@@ -73,7 +82,7 @@ DEMO_USERS: tuple[DemoUser, ...] = (
         "刘建华",
         "510105197503082116",
         "13800000005",
-        (Grant("committee_organiser", "unit", DEMO_ORGANISER),),
+        (Grant("committee_organiser", "committee", DEMO_COMMITTEE),),  # organiser of the demo committee
     ),
     DemoUser(
         "expert",
@@ -81,6 +90,22 @@ DEMO_USERS: tuple[DemoUser, ...] = (
         "赵敏",
         "511502198601175322",
         "13800000006",
+        (Grant("expert", "committee", DEMO_COMMITTEE),),
+    ),
+    DemoUser(
+        "expert2",
+        "评审专家（二）",
+        "钱亮",
+        "510105198203154418",
+        "13800000011",
+        (Grant("expert", "committee", DEMO_COMMITTEE),),
+    ),
+    DemoUser(
+        "expert3",
+        "评审专家（三）",
+        "冯雪",
+        "510106198707225124",
+        "13800000012",
         (Grant("expert", "committee", DEMO_COMMITTEE),),
     ),
     DemoUser(

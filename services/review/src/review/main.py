@@ -11,7 +11,14 @@ from review.api.routes import router
 from review.bootstrap import SERVICE, build_container
 from review.domain.errors import DomainError
 from review.settings import Settings
-from zc_http import container_lifespan, create_service_app, load_settings, problem_from_domain_error, serve_api
+from zc_http import (
+    configured_clock,
+    container_lifespan,
+    create_service_app,
+    load_settings,
+    problem_from_domain_error,
+    serve_api,
+)
 
 PREFIX = "/api/review"
 
@@ -19,6 +26,7 @@ PREFIX = "/api/review"
 def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None) -> FastAPI:
     """`clock` lets tests fix "now" (timers and due dates depend on it)."""
     loaded = settings or load_settings(Settings)  # a bad setting stops start-up here, in one line
+    clock = clock or configured_clock()  # the dev stack's adjustable clock, else the real one
     return create_service_app(
         title="职称评审流程服务",
         prefix=PREFIX,

@@ -10,7 +10,7 @@ from review.consumers import handlers
 from review.scheduler import run_scheduler
 from review.settings import Settings
 from zc_db import create_engine, create_session_factory
-from zc_http import load_settings
+from zc_http import configured_clock, load_settings
 from zc_messaging import worker_main
 from zc_messaging.worker import WorkerSpec, run_worker
 
@@ -18,7 +18,7 @@ from zc_messaging.worker import WorkerSpec, run_worker
 async def run(settings: Settings, stop: asyncio.Event) -> None:
     engine = create_engine(settings.database_url)
     try:
-        reviews = build_reviews(settings, create_session_factory(engine))
+        reviews = build_reviews(settings, create_session_factory(engine), clock=configured_clock())
         if settings.bpmn_dir is not None:
             await reviews.deploy_directory(settings.bpmn_dir)
         spec = WorkerSpec(

@@ -113,6 +113,7 @@ class Stack:
         base = f"http://127.0.0.1:{self.port}"
         env = {
             **os.environ,
+            "ZC_ENV": "dev",
             f"{svc.env}_DATABASE_URL": self.pg.url(svc.database),
             f"{svc.env}_NATS_URL": self.nats.url,
             f"{svc.env}_TOKEN_ISSUER": f"{base}/api/identity",

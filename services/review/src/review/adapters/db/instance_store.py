@@ -216,14 +216,9 @@ class SqlInstanceStore:
         for role, scope_type, scope_id in groups:
             if scope_type == "global":
                 visible.append(open_tasks.c.role == role)
-            else:
-                visible.append(
-                    and_(
-                        open_tasks.c.role == role,
-                        open_tasks.c.scope_type == scope_type,
-                        open_tasks.c.scope_id == scope_id,
-                    )
-                )
+            else:  # a task without a scope is for every holder of the role; a scoped one for that scope only
+                in_scope = and_(open_tasks.c.scope_type == scope_type, open_tasks.c.scope_id == scope_id)
+                visible.append(and_(open_tasks.c.role == role, or_(open_tasks.c.scope_type.is_(None), in_scope)))
         # a task the process made for one person is visible to them only
         user = filters.get("user")
         for_me = and_(open_tasks.c.candidate_user == user, or_(*visible)) if visible else false()
