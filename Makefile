@@ -9,11 +9,12 @@ PY := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 
-.PHONY: run test lint install lock schemas clean-data help bench-review
+.PHONY: run test lint install lock schemas clean-data help bench-review demo
 
 help:
 	@echo "make run    - start the whole system on http://127.0.0.1:8000 (embedded PostgreSQL + NATS)"
 	@echo "make test   - lint and run every test"
+	@echo "make demo   - with make run going: the 申报评审 journey step by step, ending with a checked certificate"
 	@echo "make bench-review - the review host's benchmarks (bench/review_host.py; ARGS=returns|throughput|timers)"
 
 $(UV):
@@ -33,6 +34,9 @@ lock: | $(UV)
 
 run: install
 	$(PY) -m zc_devstack run $(ARGS)
+
+demo: install
+	$(PY) -m zc_devstack demo $(ARGS)
 
 test: install lint
 	$(PY) -m zc_contracts.export --check

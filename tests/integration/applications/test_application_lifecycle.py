@@ -14,68 +14,7 @@ from applications.demo_data import load
 from integration.applications.conftest import Api
 from zc_auth import Role
 from zc_db import create_engine
-
-UNIT = "0193a1f0-0000-7000-8000-00000000a001"
-PDF = b"%PDF-1.7\n" + b"0" * 2048 + b"\n%%EOF\n"
-
-SECTIONS: dict[str, Any] = {
-    "basic_info": {
-        "gender": "男",
-        "mobile_phone": "13534524568",
-        "contact_phone": "18888888888",
-        "birth_date": "1985-06-03",
-        "ethnicity": "汉族",
-        "work_start_date": "2008-07-01",
-        "political_status": "中共党员",
-        "performance_summary": "参与农业机械化推广项目十余项。",
-    },
-    "education": [
-        {
-            "enrolled": "2004-09-01",
-            "graduated": "2008-07-01",
-            "school": "四川农业大学",
-            "major": "农业机械化",
-            "degree_level": "大学本科",
-            "degree": "学士",
-            "years": 4,
-            "before_work": True,
-        }
-    ],
-    "qualifications": [
-        {
-            "title_name": "助理农艺师",
-            "title_level": "助理级",
-            "title_specialty": "农业机械化",
-            "issuer": "成都市人力资源和社会保障局",
-            "obtained": "2012-12-01",
-            "document_no": "成人社〔2012〕88号",
-            "current_specialty": "农业机械化",
-            "appointed_post": "助理农艺师",
-            "appointed": "2013-01-01",
-        }
-    ],
-    "titles_held": [{"name": "助理农艺师", "level": "助理级", "obtained": "2012-12-01"}],
-    "work_history": [
-        {
-            "start": "2008-07-01",
-            "employer": "成都市示例农业科技有限公司",
-            "technical_post": "助理农艺师",
-            "content": "负责农机推广与技术培训。",
-        }
-    ],
-    "social_groups": [{"name": "四川省农业机械学会", "start": "2015-01-01", "post": "会员"}],
-    "continuing_education": [
-        {
-            "start": "2025-03-01",
-            "end": "2025-03-05",
-            "organiser": "四川省农业农村厅",
-            "place": "成都",
-            "content": "智慧农机培训",
-        }
-    ],
-    "assessments": [{"year": 2024, "result": "合格"}, {"year": 2025, "result": "优秀"}],
-    "exams": [],
-}
+from zc_devstack.demo_application import PDF, SECTIONS, UNIT, settings
 
 
 async def first_receiving_committee(api: Api) -> tuple[str, dict[str, Any]]:
@@ -86,24 +25,6 @@ async def first_receiving_committee(api: Api) -> tuple[str, dict[str, Any]]:
     item = next(i for i in r.json()["direct"]["items"] if i["selectable"])
     notice = (await api.get(f"/committees/{item['id']}/activities/2026")).json()
     return item["id"], notice
-
-
-def settings(
-    committee_id: str | None,
-    method: str = "SHEHUIHUA",
-    level: str = "ZHONGJI",
-    qualification: str = "NONGYE_ZHONGJI_NONGYI",
-) -> dict[str, Any]:
-    return {
-        "unit_id": UNIT,
-        "year": 2026,
-        "method": method,
-        "series": "NONGYE",
-        "level": level,
-        "specialty": "JIXIEHUA",
-        "qualification": qualification,
-        "committee_id": committee_id,
-    }
 
 
 async def save(api: Api, app_id: str, name: str, body: Any, version: int = 0, headers: Any = None) -> Any:
