@@ -261,3 +261,16 @@ def _defaults() -> dict[str, Any]:
 
 
 _ = NOW
+
+
+async def test_a_committee_return_comes_back_to_the_committee(api: Api, start) -> None:  # type: ignore[no-untyped-def]
+    review = await start(departments=())
+    await review.act(review.unit())
+    await review.pass_time(8)
+    await review.act(review.committee(), "return", reasons=["缺少继续教育证明"])
+    (returned,) = await review.events("returned")
+    assert returned["stage"] == "committee"
+    async with api.reviews._sessions() as s, s.begin():
+        assert await api.reviews.deliver(s, review.key, "resubmitted", {})
+    assert await api.tasks(review.unit()) == []
+    assert (await api.task_of(review.key, review.committee()))["name"] == "committee_accept"

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -116,3 +117,34 @@ async def test_certificate_verification_by_the_organising_unit(api: Api, deploye
     assert outcome["outcome"] == "approved" and outcome["kind"] == "certificate_verification"
     # records are not applications: no application stage events
     assert [e.type for e in await api.events(key)] == ["review.record.decided"]
+
+
+async def test_initial_determination_ends_when_the_resubmission_deadline_passes(api: Api, deployed: Any) -> None:
+    key = await start(api, "initial_determination", application_id=None, education_level="博士研究生", work_years=0)
+    await act(api, key, api.unit_reviewer(), "return", reasons=["学位证书不清晰"])
+    api.clock.now = api.clock.now + timedelta(days=17)  # 10 working days after 2026-11-27 end on 2026-12-11
+    assert await api.reviews.fire_due() == 1
+    (rejected,) = [e.data for e in await api.events(key) if e.type == "review.application.rejected"]
+    assert rejected["reason"] == "逾期未修改提交，申报终止" and rejected["stage"] == "unit"
+
+
+@pytest.mark.parametrize(
+    ("process", "reviewer"),
+    [
+        ("talent_statistics", "unit"),
+        ("certificate_verification", "organiser"),
+        ("out_of_province_confirmation", "unit"),
+    ],
+)
+async def test_record_reviews_end_on_a_return_with_the_reason(
+    api: Api, deployed: Any, process: str, reviewer: str
+) -> None:
+    key = await start(api, process, record_kind=process)
+    headers = (
+        api.as_(RoleGrant(Role.COMMITTEE_ORGANISER, ScopeType.COMMITTEE, COMMITTEE), subject="usr_org")
+        if reviewer == "organiser"
+        else api.unit_reviewer()
+    )
+    await act(api, key, headers, "return", reasons=["材料不全"])
+    assert [(d["outcome"], d["reason"]) for d in await decided(api, key)] == [("returned", "材料不全")]
+    assert (await api.instance(key))["status"] == "completed"
