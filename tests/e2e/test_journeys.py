@@ -10,11 +10,14 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from e2e.test_dev_stack import stop_with_ctrl_c, wait_until_running
 
+from integration.applications.test_records import OUT_OF_PROVINCE, TALENT
+from zc_devstack.demo_application import SECTIONS, UNIT, settings
 from zc_devstack.journey import Journey
 from zc_devstack.procs import free_port
 
@@ -26,6 +29,14 @@ class Stack:
     def advance(self, seconds: float) -> None:
         self.offset += seconds
         self.clock_file.write_text(str(self.offset), encoding="utf-8")
+
+    def journey(self, said: list[str] | None = None, *, applicant: str = "applicant") -> Journey:
+        """Each journey has its own demo applicant and starts on the real date (the working-day calendar
+        holds 2026 only)."""
+        self.offset = 0.0
+        self.clock_file.write_text("0", encoding="utf-8")
+        sink = said if said is not None else []
+        return Journey(self.base, advance_clock=self.advance, say=sink.append, applicant=applicant)
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +64,7 @@ def test_direct_review_from_empty_application_to_a_checked_certificate(
 ) -> None:
     said: list[str] = []
     started = time.monotonic()
-    journey = Journey(stack.base, advance_clock=stack.advance, say=said.append)
+    journey = stack.journey(said)
     outcome = journey.direct_review()
     report_counts({"steps": outcome.steps, "wall_seconds": round(time.monotonic() - started)})
 
@@ -61,7 +72,7 @@ def test_direct_review_from_empty_application_to_a_checked_certificate(
     assert outcome.application_status == "已发证"
     assert {"评审通过", "证书已发放"} <= set(outcome.messages)
     # review: the trail ended, every stage passed in order
-    applicant = journey.as_("applicant")
+    applicant = journey.as_(journey.applicant)
     trail = applicant.get(f"/api/review/trails/{outcome.application_id}").json()
     assert trail["status"] == "completed"
     labels = [s["label"] for s in trail["steps"]]
@@ -78,3 +89,184 @@ def test_direct_review_from_empty_application_to_a_checked_certificate(
     assert any("【评审专家 3】专家评议表决：不通过" in line for line in said), said
     anonymous = httpx.get(f"{stack.base}/api/certificates/certificates/{certificate['id']}/pdf", timeout=10)
     assert anonymous.status_code == 401
+
+
+def application(journey: Journey) -> dict[str, Any]:
+    apps = journey.as_(journey.applicant).get("/api/applications/applications").json()["items"]
+    return dict(next(a for a in apps if a["id"] == journey.outcome.application_id))
+
+
+def messages(journey: Journey) -> list[dict[str, Any]]:
+    return list(journey.as_(journey.applicant).get("/api/applications/messages").json()["items"])
+
+
+def through_departments(journey: Journey) -> None:
+    journey.act("unit_reviewer", "工作单位", "单位审核推荐")
+    journey.pass_days(8, "单位公示期满")
+    journey.act("department_reviewer", "主管部门（一级）", "主管部门审核")
+    journey.act("department_reviewer2", "主管部门（二级）", "主管部门审核")
+
+
+@pytest.mark.timeout(300)
+def test_a_department_return_is_edited_resubmitted_and_goes_on(stack: Stack) -> None:
+    journey = stack.journey(applicant="applicant2")
+    journey.submit()
+    journey.act("unit_reviewer", "工作单位", "单位审核推荐")
+    journey.pass_days(8, "单位公示期满")
+    journey.act("department_reviewer", "主管部门（一级）", "主管部门审核", "return", reasons=["业绩证明材料不清晰"])
+    returned = journey.eventually(lambda: application(journey)["status_name"] == "已退回", "已退回")
+    assert returned
+    notice = next(m for m in messages(journey) if m["title"] == "申报已退回")
+    assert "业绩证明材料不清晰" in notice["body"]
+    applicant, app_id = journey.as_(journey.applicant), journey.outcome.application_id
+    detail = applicant.get(f"/api/applications/applications/{app_id}").json()
+    version = detail["section_versions"]["basic_info"]
+    edited = {**SECTIONS["basic_info"], "performance_summary": "补充：近三年农机推广项目的验收证明已上传。"}
+    r = applicant.put(
+        f"/api/applications/applications/{app_id}/sections/basic_info", json=edited, headers={"If-Match": str(version)}
+    )
+    assert r.status_code == 200, r.text
+    assert applicant.post(f"/api/applications/applications/{app_id}/submit").status_code == 200
+    # back to the department that returned it, not to the unit
+    journey.act("department_reviewer", "主管部门（一级）", "主管部门审核")
+    journey.act("department_reviewer2", "主管部门（二级）", "主管部门审核")
+    trail = applicant.get(f"/api/review/trails/{app_id}").json()
+    assert [s["reason"] for s in trail["steps"] if s["decision"] == "return"] == ["业绩证明材料不清晰"]
+    assert "申报人修改后重新提交" in [s["label"] for s in trail["steps"]]
+
+
+@pytest.mark.timeout(300)
+def test_a_failed_vote_ends_as_not_passed_with_the_reason(stack: Stack) -> None:
+    journey = stack.journey(applicant="applicant3")
+    journey.submit()
+    through_departments(journey)
+    journey.act("committee_staff", "评委会", "受理")
+    experts = ("expert", "expert2", "expert3")
+    ids = [journey.as_(who).get("/api/identity/session").json()["user_id"] for who in experts]
+    journey.act("committee_staff", "评委会", "组织专家评审", form={"experts": ids})
+    for who, vote in zip(experts, ("approve", "reject", "reject"), strict=True):
+        journey.act(who, "评审专家", "评议表决", vote)
+    failed = journey.eventually(lambda: application(journey)["status_name"] == "未通过", "未通过")
+    assert failed
+    assert "赞成 1 票，共 3 票" in (application(journey)["status_reason"] or "")
+    assert "评审未通过" in [m["title"] for m in messages(journey)]
+    assert journey.as_(journey.applicant).get("/api/certificates/certificates/mine").json()["items"] == []
+
+
+@pytest.mark.timeout(300)
+def test_withdraw_before_the_unit_acts_is_granted_and_after_is_refused(stack: Stack) -> None:
+    journey = stack.journey(applicant="applicant4")
+    journey.submit()
+    applicant, app_id = journey.as_(journey.applicant), journey.outcome.application_id
+    task_for_unit = journey.eventually(
+        lambda: journey.as_("unit_reviewer").get("/api/review/tasks", params={"size": 100}).json()["items"], "单位待办"
+    )
+    assert task_for_unit
+    assert applicant.post(f"/api/applications/applications/{app_id}/withdraw").status_code == 200
+    journey.eventually(lambda: application(journey)["status_name"] == "已退回", "撤回成功")
+    assert "撤回成功" in [m["title"] for m in messages(journey)]
+    assert applicant.post(f"/api/applications/applications/{app_id}/submit").status_code == 200
+    journey.act("unit_reviewer", "工作单位", "单位审核推荐")
+    assert applicant.post(f"/api/applications/applications/{app_id}/withdraw").status_code == 200
+    journey.eventually(lambda: "撤回未成功" in [m["title"] for m in messages(journey)], "撤回未成功")
+    assert application(journey)["status_name"].startswith("审核中")
+
+
+@pytest.mark.timeout(300)
+def test_initial_determination_is_issued_by_the_authority(stack: Stack) -> None:
+    journey = stack.journey(applicant="applicant5")
+    applicant = journey.as_(journey.applicant)
+    created = applicant.post(
+        "/api/applications/applications",
+        json=settings(None, method="RENDING", level="ZHULI", qualification="NONGYE_ZHULI_NONGYI"),
+    )
+    assert created.status_code == 201, created.text
+    app_id = journey.outcome.application_id = created.json()["id"]
+    for name in ("basic_info", "education", "work_history", "assessments", "continuing_education"):
+        r = applicant.put(
+            f"/api/applications/applications/{app_id}/sections/{name}", json=SECTIONS[name], headers={"If-Match": "0"}
+        )
+        assert r.status_code == 200, r.text
+    assert applicant.post(f"/api/applications/applications/{app_id}/submit").status_code == 200
+    unit_task = journey.eventually(
+        lambda: next(
+            (
+                t
+                for t in journey.as_("unit_reviewer").get("/api/review/tasks", params={"size": 100}).json()["items"]
+                if t["business_key"] == app_id
+            ),
+            None,
+        ),
+        "初定的单位待办",
+    )
+    detail = journey.as_("unit_reviewer").get(f"/api/review/tasks/{unit_task['task_id']}").json()
+    # 大学本科 and 18 years of work (2008 to now): the table recommends 助理级
+    assert detail["routing"]["recommended_level_name"] == "助理级"
+    journey.act("unit_reviewer", "工作单位", "单位审核")
+    journey.act("department_reviewer", "主管部门（一级）", "主管部门审核")
+    journey.act("department_reviewer2", "主管部门（二级）", "主管部门审核")
+    journey.act(
+        "authority",
+        "授权管理单位",
+        "审核发证",
+        form={"document_number": "成人社初〔2026〕9号", "issue_date": "2026-12-01"},
+    )
+    journey.collect()
+    assert journey.outcome.application_status == "已发证"
+    assert journey.outcome.certificate["qualification_name"] == "助理农艺师"
+    assert journey.outcome.check_by_number["result"] == "valid"
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize(
+    ("kind", "content", "reviewers"),
+    [
+        ("talent_stats", TALENT, ["unit_reviewer"]),
+        (
+            "out_of_province",
+            OUT_OF_PROVINCE,
+            ["unit_reviewer", "department_reviewer", "department_reviewer2", "authority"],
+        ),
+    ],
+)
+def test_records_go_through_their_review(
+    stack: Stack, kind: str, content: dict[str, Any], reviewers: list[str]
+) -> None:
+    journey = stack.journey(applicant="applicant7")
+    applicant = journey.as_(journey.applicant)
+    record = applicant.post(f"/api/applications/records/{kind}", json={"unit_id": UNIT}).json()
+    r = applicant.put(f"/api/applications/records/{kind}/{record['id']}", json=content, headers={"If-Match": "0"})
+    assert r.status_code == 200, r.text
+    assert applicant.post(f"/api/applications/records/{kind}/{record['id']}/submit").status_code == 200
+    journey.outcome.application_id = record["id"]
+    for who in reviewers:
+        act_on_record(journey, who, record["id"])
+
+    def approved() -> bool:
+        mine = applicant.get(f"/api/applications/records/{kind}").json()["items"]
+        return any(r["id"] == record["id"] and r["status_name"] == "审核通过" for r in mine)
+
+    journey.eventually(approved, "审核通过")
+
+
+def act_on_record(journey: Journey, who: str, key: str) -> None:
+    client = journey.as_(who)
+
+    def task() -> dict[str, Any] | None:
+        items = client.get("/api/review/tasks", params={"size": 100}).json()["items"]
+        return next((t for t in items if t["business_key"] == key), None)
+
+    found = journey.eventually(task, f"{who} 的待办")
+    r = client.post(f"/api/review/tasks/{found['task_id']}/complete", json={"decision": "approve"})
+    assert r.status_code == 200, r.text
+
+
+@pytest.mark.timeout(300)
+def test_a_missed_resubmission_deadline_ends_the_application(stack: Stack) -> None:
+    journey = stack.journey(applicant="applicant6")
+    journey.submit()
+    journey.act("unit_reviewer", "工作单位", "单位审核推荐", "return", reasons=["照片不合格"])
+    journey.eventually(lambda: application(journey)["status_name"] == "已退回", "已退回")
+    journey.pass_days(17, "个人修改提交截止（10 个工作日）")
+    ended = journey.eventually(lambda: application(journey)["status_name"] == "未通过", "未通过")
+    assert ended and application(journey)["status_reason"] == "逾期未修改提交，申报终止"

@@ -32,9 +32,16 @@ class Outcome:
 
 class Journey:
     def __init__(
-        self, base_url: str, *, advance_clock: Callable[[float], None], say: Callable[[str], None], timeout: float = 60
+        self,
+        base_url: str,
+        *,
+        advance_clock: Callable[[float], None],
+        say: Callable[[str], None],
+        applicant: str = "applicant",
+        timeout: float = 60,
     ) -> None:
         self.base = base_url
+        self.applicant = applicant  # which demo applicant (each may hold one application per title and year)
         self.advance_clock = advance_clock  # seconds to move every service's clock forward
         self.say = say
         self.timeout = timeout
@@ -66,7 +73,7 @@ class Journey:
         self.say(f"{self.outcome.steps:>2}. 【{role}】{action} → {status}")
 
     def status(self) -> str:
-        apps = self.as_("applicant").get("/api/applications/applications").json()["items"]
+        apps = self.as_(self.applicant).get("/api/applications/applications").json()["items"]
         app = next(a for a in apps if a["id"] == self.outcome.application_id)
         return str(app["status_name"])  # e.g. 审核中（主管部门）
 
@@ -112,7 +119,7 @@ class Journey:
         return self.outcome
 
     def submit(self) -> None:
-        applicant = self.as_("applicant")
+        applicant = self.as_(self.applicant)
         query = {"unit_id": UNIT, "method": "SHEHUIHUA", "series": "NONGYE", "level": "ZHONGJI", "year": 2026}
         committees = applicant.get("/api/applications/committees/query", params=query).json()
         committee = next(i for i in committees["direct"]["items"] if i["id"] == DEMO_COMMITTEE and i["selectable"])
@@ -154,7 +161,7 @@ class Journey:
         self.step("申报人", "提交申报", self.status())
 
     def collect(self) -> None:
-        applicant, out = self.as_("applicant"), self.outcome
+        applicant, out = self.as_(self.applicant), self.outcome
 
         def certificate() -> dict[str, Any] | None:
             items = applicant.get("/api/certificates/certificates/mine").json()["items"]

@@ -127,8 +127,9 @@ async def apply_review_outcome(envelope: Envelope, *, store: MessageStore, now: 
         )
         return
     elif isinstance(payload, review_v1.ApplicationRejected):
+        # a missed resubmission deadline ends a returned application too
         row = await store.set_status(
-            str(payload.application_id), expected=(SUBMITTED,), status=REJECTED, reason=payload.reason, now=now
+            str(payload.application_id), expected=(SUBMITTED, RETURNED), status=REJECTED, reason=payload.reason, now=now
         )
         title, body = "评审未通过", "您的职称申报未通过评审。" + (f"原因：{payload.reason}" if payload.reason else "")
     elif isinstance(payload, review_v1.DefenceNotified):
