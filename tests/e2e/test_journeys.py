@@ -17,8 +17,9 @@ import pytest
 from e2e.test_dev_stack import stop_with_ctrl_c, wait_until_running
 
 from integration.applications.test_records import OUT_OF_PROVINCE, TALENT
+from integration.certificates.test_verifications import HISTORICAL
 from zc_devstack.demo_application import SECTIONS, UNIT, settings
-from zc_devstack.journey import Journey
+from zc_devstack.journey import DEMO_COMMITTEE, Journey
 from zc_devstack.procs import free_port
 
 
@@ -270,3 +271,25 @@ def test_a_missed_resubmission_deadline_ends_the_application(stack: Stack) -> No
     journey.pass_days(17, "个人修改提交截止（10 个工作日）")
     ended = journey.eventually(lambda: application(journey)["status_name"] == "未通过", "未通过")
     assert ended and application(journey)["status_reason"] == "逾期未修改提交，申报终止"
+
+
+@pytest.mark.timeout(300)
+def test_certificate_verification_lists_a_verified_certificate(stack: Stack) -> None:
+    journey = stack.journey(applicant="applicant7")
+    applicant = journey.as_(journey.applicant)
+    created = applicant.post("/api/certificates/verifications", json={"committee_id": DEMO_COMMITTEE})
+    assert created.status_code == 201, created.text
+    vid = created.json()["id"]
+    r = applicant.put(f"/api/certificates/verifications/{vid}", json=HISTORICAL, headers={"If-Match": "0"})
+    assert r.status_code == 200, r.text
+    assert applicant.post(f"/api/certificates/verifications/{vid}/submit").status_code == 200
+    act_on_record(journey, "committee_organiser", vid)
+
+    def verified() -> dict[str, Any] | None:
+        items = applicant.get("/api/certificates/certificates/mine").json()["items"]
+        return next((c for c in items if c["source"] == "verified"), None)
+
+    certificate = journey.eventually(verified, "核验通过的证书")
+    assert certificate["certificate_no"] == HISTORICAL["certificate_no"] and certificate["holder_name"] == "吴佳琪"
+    record = applicant.get("/api/certificates/verifications").json()["items"][0]
+    assert record["status_name"] == "核验通过"

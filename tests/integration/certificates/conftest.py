@@ -22,6 +22,7 @@ from certificates.adapters.signing import generate_key_spec
 from certificates.main import create_app
 from certificates.settings import Settings
 from certificates.usecases.certificates import CertificateService
+from certificates.usecases.verifications import VerificationService
 from zc_auth import Role, RoleGrant, StaticJwks, TokenVerifier
 from zc_auth.testing import TokenFactory
 from zc_contracts import Envelope, make_envelope, review_v1
@@ -50,6 +51,7 @@ class Api:
     clock: Clock
     service: CertificateService
     database_url: str
+    verifications: VerificationService
 
     def as_(self, *grants: RoleGrant | Role, subject: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens.mint(subject, roles=grants, audience=['certificates'])}"}
@@ -152,4 +154,4 @@ async def api(certificates_db: str, nats_url: str, holder_lookups: list[dict[str
         container = app.state.container
         await container.runtime.nats.wait_connected(timeout=10)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc") as client:
-            yield Api(client, tokens, clock, container.certificates, certificates_db)
+            yield Api(client, tokens, clock, container.certificates, certificates_db, container.verifications)

@@ -166,7 +166,7 @@ async def test_redelivery_over_jetstream_issues_once(api: Api, clean_jetstream: 
         runner = ConsumerRunner(
             js=js,
             spec=TOPOLOGY.consumer("certificates__review_approved"),
-            handler=handlers(api.service)["certificates__review_approved"],
+            handler=handlers(api.service, api.verifications)["certificates__review_approved"],
             session_factory=create_session_factory(engine),
             tables=messaging,
             fetch_timeout=0.3,

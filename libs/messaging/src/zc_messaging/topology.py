@@ -118,6 +118,12 @@ TOPOLOGY = Topology(
             description="certificates: issue exactly one certificate per approval",
         ),
         ConsumerSpec(
+            durable="certificates__record_outcomes",
+            stream="REVIEW",
+            filter_subject="review.record.decided.v1",
+            description="certificates: 证书核验 outcomes (verified certificates appear under 我的证书)",
+        ),
+        ConsumerSpec(
             durable="review__verification_requests",
             stream="CERTIFICATES",
             filter_subject="certificates.verification.requested.v1",

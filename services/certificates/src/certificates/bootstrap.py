@@ -15,6 +15,7 @@ from certificates.adapters.pdf import render_certificate
 from certificates.adapters.signing import Signer
 from certificates.settings import Settings
 from certificates.usecases.certificates import CertificateService, HolderDirectory, IssuingPolicy
+from certificates.usecases.verifications import VerificationService
 from zc_auth import TokenVerifier
 from zc_auth.live import live_session_verifier
 from zc_db import MessagingTables
@@ -30,6 +31,7 @@ class Container:
     tables: MessagingTables
     token_verifier: TokenVerifier
     certificates: CertificateService
+    verifications: VerificationService
 
     async def readiness(self) -> dict[str, bool]:
         return await self.runtime.readiness()
@@ -62,6 +64,23 @@ def build_certificates(
     )
 
 
+def build_verifications(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    holders: HolderDirectory,
+    *,
+    clock: Callable[[], datetime] | None = None,
+) -> VerificationService:
+    return VerificationService(
+        sessions=sessions,
+        store=SqlCertificateStore,
+        signer=Signer.from_spec(settings.signing_key, settings.verify_keys),
+        holders=holders,
+        outbox=messaging,
+        clock=clock,
+    )
+
+
 async def build_container(settings: Settings, *, clock: Callable[[], datetime] | None = None) -> Container:
     runtime = await ServiceRuntime.start(SERVICE, database_url=settings.database_url, nats_url=settings.nats_url)
     verifier = live_session_verifier(
@@ -73,4 +92,5 @@ async def build_container(settings: Settings, *, clock: Callable[[], datetime] |
         tables=messaging,
         token_verifier=verifier,
         certificates=build_certificates(settings, runtime.sessions, NatsHolderDirectory(runtime.nats), clock=clock),
+        verifications=build_verifications(settings, runtime.sessions, NatsHolderDirectory(runtime.nats), clock=clock),
     )

@@ -6,7 +6,7 @@ import asyncio
 
 from certificates.adapters.db.tables import messaging
 from certificates.adapters.holders import NatsHolderDirectory
-from certificates.bootstrap import SERVICE, build_certificates
+from certificates.bootstrap import SERVICE, build_certificates, build_verifications
 from certificates.consumers import handlers
 from certificates.settings import Settings
 from zc_db import create_engine, create_session_factory
@@ -21,15 +21,15 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
     lookups = NatsConnection(settings.nats_url, name=f"{SERVICE}-holder-lookups")
     await lookups.start()
     try:
-        certificates = build_certificates(
-            settings, create_session_factory(engine), NatsHolderDirectory(lookups), clock=configured_clock()
-        )
+        sessions, holders, clock = create_session_factory(engine), NatsHolderDirectory(lookups), configured_clock()
+        certificates = build_certificates(settings, sessions, holders, clock=clock)
+        verifications = build_verifications(settings, sessions, holders, clock=clock)
         spec = WorkerSpec(
             service=SERVICE,
             engine=engine,
             tables=messaging,
             nats_url=settings.nats_url,
-            handlers=handlers(certificates),
+            handlers=handlers(certificates, verifications),
         )
         await run_worker(spec, stop)
     finally:

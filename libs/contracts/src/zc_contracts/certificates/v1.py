@@ -41,6 +41,20 @@ class CertificateRevoked(EventPayload):
 
 
 @register
+class CertificateVerified(EventPayload):
+    """证书核验 passed: the historical certificate is listed under 我的证书, marked as verified."""
+
+    event_type: ClassVar[str] = "certificates.certificate.verified"
+    version: ClassVar[int] = 1
+
+    certificate_id: UUID
+    certificate_no: str
+    holder_id: str
+    verification_id: UUID
+    verified_at: datetime
+
+
+@register
 class VerificationRequested(EventPayload):
     """An applicant submitted a historical certificate for 证书核验; the review service runs
     certificate_verification and answers with review.record.decided.v1 (kind certificate_verification)."""

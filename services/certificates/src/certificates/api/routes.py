@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any, Protocol
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from certificates.usecases.certificates import CertificateService
+from certificates.usecases.verifications import VerificationService
 from zc_auth import Principal, PrincipalDep, Role, require_role
 from zc_auth.routes import whoami_router
+from zc_http import ProblemError
 
 router = APIRouter()
 router.include_router(whoami_router())
@@ -85,3 +87,54 @@ async def check_token(
     request: Request, token: Annotated[str, Field(min_length=20, max_length=64)], svc: ServiceDep
 ) -> dict[str, Any]:
     return await svc.check_by_token(token, client=client_of(request))
+
+
+# -- 证书核验 -------------------------------------------------------------------------------------------------
+
+
+class VerificationsContainer(Protocol):
+    verifications: VerificationService
+
+
+def verification_service(request: Request) -> VerificationService:
+    container: VerificationsContainer = request.app.state.container
+    return container.verifications
+
+
+VerificationsDep = Annotated[VerificationService, Depends(verification_service)]
+
+
+class NewVerification(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    committee_id: UUID = Field(description="证书上的评审组织（评委会）；由其组建单位审核")
+
+
+@router.post("/verifications", tags=["verifications"], status_code=201, summary="证书核验：新增")
+async def new_verification(body: NewVerification, principal: PrincipalDep, svc: VerificationsDep) -> dict[str, Any]:
+    return await svc.create(principal.subject, body.committee_id)
+
+
+@router.get("/verifications", tags=["verifications"], summary="证书核验：我的记录")
+async def my_verifications(principal: PrincipalDep, svc: VerificationsDep) -> dict[str, Any]:
+    return {"items": await svc.mine(principal.subject)}
+
+
+@router.put("/verifications/{verification_id}", tags=["verifications"], summary="证书核验：填写证书信息（可暂存）")
+async def save_verification(
+    verification_id: UUID,
+    principal: PrincipalDep,
+    svc: VerificationsDep,
+    content: Annotated[dict[str, Any], Body()],
+    if_match: Annotated[str | None, Header()] = None,
+) -> dict[str, Any]:
+    if if_match is None or not if_match.strip('"').isdigit():
+        raise ProblemError(
+            "请求须带 If-Match（当前版本号）", status=428, code="verification.version_required", field="If-Match"
+        )
+    return await svc.save(principal.subject, verification_id, content, int(if_match.strip('"')))
+
+
+@router.post("/verifications/{verification_id}/submit", tags=["verifications"], summary="证书核验：提交审核")
+async def submit_verification(verification_id: UUID, principal: PrincipalDep, svc: VerificationsDep) -> dict[str, Any]:
+    return await svc.submit(principal.subject, verification_id)

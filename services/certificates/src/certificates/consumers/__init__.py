@@ -10,15 +10,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from certificates.domain.errors import HolderUnavailableError
 from certificates.usecases.certificates import CertificateService
+from certificates.usecases.verifications import VerificationService
 from zc_contracts import Envelope
 from zc_messaging import Handler, TransientError
 
 
-def handlers(certificates: CertificateService) -> dict[str, Handler]:
+def handlers(certificates: CertificateService, verifications: VerificationService) -> dict[str, Handler]:
     async def on_approved(envelope: Envelope, session: AsyncSession) -> None:
         try:
             await certificates.issue_for_approval(session, envelope)
         except HolderUnavailableError as exc:  # the identity bridge is away: try again later
             raise TransientError(exc.message) from exc
 
-    return {"certificates__review_approved": on_approved}
+    async def on_record_decided(envelope: Envelope, session: AsyncSession) -> None:
+        try:
+            await verifications.apply_decision(session, envelope)
+        except HolderUnavailableError as exc:
+            raise TransientError(exc.message) from exc
+
+    return {"certificates__review_approved": on_approved, "certificates__record_outcomes": on_record_decided}

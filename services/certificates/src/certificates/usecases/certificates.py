@@ -57,6 +57,11 @@ class CertificateStore(Protocol):
     async def count_request(self, client: str, window_start: datetime) -> int: ...
     async def forget_requests_before(self, before: datetime) -> None: ...
     async def audit(self, actor: str, action: str, certificate_id: UUID | None, details: dict[str, Any]) -> None: ...
+    async def insert_verification(self, row: Row) -> None: ...
+    async def verification(self, verification_id: UUID, *, lock: bool = False) -> Row | None: ...
+    async def update_verification(self, verification_id: UUID, values: dict[str, Any]) -> None: ...
+    async def verifications_of(self, applicant_id: str) -> list[Row]: ...
+    async def by_verification(self, verification_id: UUID) -> Row | None: ...
 
 
 @dataclass(frozen=True)
@@ -133,7 +138,7 @@ class CertificateService:
             "key_id": self._signer.key_id,
             "created_at": now,
         }
-        row["signature"] = self._signer.sign(canonical(_signable(row)))
+        row["signature"] = self._signer.sign(canonical(signable(row)))
         await store.insert(row)
         issued = certificates_v1.CertificateIssued(
             certificate_id=row["id"],
@@ -273,8 +278,8 @@ class CertificateService:
         }
 
     def verify(self, row: Row) -> bool:
-        return self._signer.verify(row["key_id"], canonical(_signable(row)), row["signature"])
+        return self._signer.verify(row["key_id"], canonical(signable(row)), row["signature"])
 
 
-def _signable(row: Row) -> dict[str, Any]:
+def signable(row: Row) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.items()}

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from certificates.adapters.db.tables import audit, certificate_counters, certificates, check_requests
+from certificates.adapters.db.tables import audit, certificate_counters, certificates, check_requests, verifications
 
 Row = dict[str, Any]
 
@@ -90,6 +90,34 @@ class SqlCertificateStore:
         await self._s.execute(
             insert(audit).values(actor=actor, action=action, certificate_id=certificate_id, details=details)
         )
+
+    # 证书核验
+
+    async def insert_verification(self, row: Row) -> None:
+        await self._s.execute(insert(verifications).values(**row))
+
+    async def verification(self, verification_id: UUID, *, lock: bool = False) -> Row | None:
+        q = select(verifications).where(verifications.c.id == verification_id)
+        if lock:
+            q = q.with_for_update()
+        row = (await self._s.execute(q)).first()
+        return dict(row._mapping) if row else None
+
+    async def update_verification(self, verification_id: UUID, values: dict[str, Any]) -> None:
+        await self._s.execute(update(verifications).where(verifications.c.id == verification_id).values(**values))
+
+    async def verifications_of(self, applicant_id: str) -> list[Row]:
+        q = (
+            select(verifications)
+            .where(verifications.c.applicant_id == applicant_id)
+            .order_by(verifications.c.created_at.desc())
+        )
+        return [dict(r._mapping) for r in await self._s.execute(q)]
+
+    async def by_verification(self, verification_id: UUID) -> Row | None:
+        q = select(certificates).where(certificates.c.verification_id == verification_id)
+        row = (await self._s.execute(q)).first()
+        return dict(row._mapping) if row else None
 
     async def count(self) -> int:
         return int((await self._s.execute(select(func.count()).select_from(certificates))).scalar_one())

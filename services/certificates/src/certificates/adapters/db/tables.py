@@ -19,6 +19,7 @@ certificates = Table(
     Column("holder_name", String(50), nullable=False),  # printed on the certificate; never the full ID number
     Column("holder_id_masked", String(40), nullable=False),
     Column("application_id", UUID(as_uuid=True), unique=True),  # exactly one certificate per approval
+    Column("verification_id", UUID(as_uuid=True), unique=True),  # or per approved 证书核验
     Column("series_code", String(20), nullable=False),
     Column("level_code", String(20), nullable=False),
     Column("qualification_code", String(40), nullable=False),
@@ -40,6 +41,23 @@ certificates = Table(
     Column("signature", Text, nullable=False),  # Ed25519 over domain.certificate.canonical(...)
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_certificates_holder", "holder_id", "issue_date"),
+)
+
+# 证书核验: an applicant's historical certificate, reviewed by the committee's organising unit.
+verifications = Table(
+    "verifications",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("applicant_id", String(100), nullable=False),
+    Column("committee_id", UUID(as_uuid=True), nullable=False),  # the review body named on the certificate
+    Column("status", String(20), nullable=False),  # draft | submitted | approved | returned | rejected
+    Column("status_reason", Text),
+    Column("content", JSONB, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("submitted_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_verifications_applicant", "applicant_id", "created_at"),
 )
 
 # Gapless numbering: one row per (year, series); the row lock serialises issuers, a rollback returns the number.

@@ -1,0 +1,224 @@
+"""Use cases: 证书核验 — an applicant declares a historical certificate; the organising unit of the review
+body named on it reviews it (the review service's certificate_verification); when it passes, the certificate
+is listed under 我的证书 as verified, signed like the ones this system issues."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from certificates.domain.certificate import canonical
+from certificates.domain.errors import DomainError, NotFoundError, StateError
+from certificates.usecases.certificates import CertificateStore, HolderDirectory, Signer, signable
+from zc_contracts import Envelope, certificates_v1, make_envelope, review_v1
+from zc_db import MessagingTables
+from zc_messaging import add_to_outbox
+
+Row = dict[str, Any]
+EDITABLE = ("draft", "returned")
+STATUS_NAMES = {
+    "draft": "未提交",
+    "submitted": "审核中",
+    "approved": "核验通过",
+    "returned": "已退回",
+    "rejected": "未通过",
+}
+
+
+class HistoricalCertificate(BaseModel):
+    """The certificate as the applicant declares it (manual §2.4: 其他 needs the real specialty)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    certificate_no: str = Field(min_length=4, max_length=40, description="证书编号")
+    qualification_name: str = Field(min_length=1, max_length=60, description="资格名称")
+    series: str = Field(min_length=1, max_length=40, description="职称系列")
+    level: str = Field(min_length=1, max_length=20, description="职称层级")
+    specialty: str = Field(min_length=1, max_length=50, description="专业")
+    specialty_other: str | None = Field(default=None, max_length=50, description="其他专业名称")
+    committee_name: str = Field(min_length=1, max_length=100, description="评审组织")
+    document_number: str = Field(min_length=1, max_length=50, description="批准文号")
+    issue_date: date = Field(description="取得时间")
+    issuing_authority: str = Field(min_length=1, max_length=100, description="发证单位")
+
+    @model_validator(mode="after")
+    def _other(self) -> HistoricalCertificate:
+        if self.specialty == "其他" and not self.specialty_other:
+            raise ValueError("专业选择“其他”时，请填写实际的专业名称")
+        return self
+
+
+class VerificationError(DomainError):
+    code = "certificates.invalid_verification"
+    status_hint = 422
+
+
+def _check(content: dict[str, Any], *, partial: bool) -> None:
+    try:
+        HistoricalCertificate.model_validate(content)
+    except ValidationError as exc:
+        errors = [e for e in exc.errors() if not (partial and e["type"] == "missing")]
+        if errors:
+            first = errors[0]
+            field = ".".join(str(p) for p in first["loc"]) or "content"
+            reason = str(first.get("ctx", {}).get("error") or first["msg"]).removeprefix("Value error, ")
+            raise VerificationError(f"{field}：{reason}", field=field) from exc
+
+
+class VerificationService:
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        store: Callable[[AsyncSession], CertificateStore],
+        signer: Signer,
+        holders: HolderDirectory,
+        outbox: MessagingTables,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._store = store
+        self._signer = signer
+        self._holders = holders
+        self._outbox = outbox
+        self._clock = clock or (lambda: datetime.now(UTC))
+
+    async def create(self, applicant: str, committee_id: UUID) -> dict[str, Any]:
+        now = self._clock()
+        row = {
+            "id": uuid.uuid4(),
+            "applicant_id": applicant,
+            "committee_id": committee_id,
+            "status": "draft",
+            "content": {},
+            "version": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
+        async with self._sessions() as s, s.begin():
+            await self._store(s).insert_verification(row)
+        return view(row)
+
+    async def mine(self, applicant: str) -> list[dict[str, Any]]:
+        async with self._sessions() as s:
+            return [view(r) for r in await self._store(s).verifications_of(applicant)]
+
+    async def save(
+        self, applicant: str, verification_id: UUID, content: dict[str, Any], expected: int
+    ) -> dict[str, Any]:
+        """暂存: partial content is fine, but what is there must be valid; the version guards lost updates."""
+        _check(content, partial=True)
+        async with self._sessions() as s, s.begin():
+            store = self._store(s)
+            row = await self._own(store, applicant, verification_id)
+            if row["status"] not in EDITABLE:
+                raise StateError("审核中或已办结的核验不能修改")
+            if row["version"] != expected:
+                raise StateError("内容已在别处修改，请刷新后再保存", field="If-Match")
+            values = {"content": content, "version": expected + 1, "updated_at": self._clock()}
+            await store.update_verification(verification_id, values)
+            row.update(values)
+        return view(row)
+
+    async def submit(self, applicant: str, verification_id: UUID) -> dict[str, Any]:
+        now = self._clock()
+        async with self._sessions() as s, s.begin():
+            store = self._store(s)
+            row = await self._own(store, applicant, verification_id)
+            if row["status"] not in EDITABLE:
+                raise StateError("该核验已提交")
+            _check(row["content"], partial=False)
+            values = {"status": "submitted", "status_reason": None, "submitted_at": now, "updated_at": now}
+            await store.update_verification(verification_id, values)
+            row.update(values)
+            asked = certificates_v1.VerificationRequested(
+                record_id=verification_id, applicant_id=applicant, committee_id=row["committee_id"], submitted_at=now
+            )
+            await add_to_outbox(
+                s, self._outbox, make_envelope(asked, source="certificates", subject_id=str(verification_id))
+            )
+        return view(row)
+
+    async def _own(self, store: CertificateStore, applicant: str, verification_id: UUID) -> Row:
+        row = await store.verification(verification_id, lock=True)
+        if row is None or row["applicant_id"] != applicant:
+            raise NotFoundError("核验记录不存在")
+        return dict(row)
+
+    # consumer: the review's answer (inside the inbox transaction)
+
+    async def apply_decision(self, session: AsyncSession, envelope: Envelope) -> None:
+        event = review_v1.RecordDecided.model_validate(envelope.data)
+        if event.kind != "certificate_verification":
+            return
+        store: CertificateStore = self._store(session)
+        row = await store.verification(event.record_id, lock=True)
+        if row is None or row["status"] != "submitted":
+            return  # not ours, or already applied
+        now = self._clock()
+        await store.update_verification(
+            event.record_id, {"status": event.outcome, "status_reason": event.reason, "updated_at": now}
+        )
+        if event.outcome != "approved" or await store.by_verification(event.record_id) is not None:
+            return
+        content = HistoricalCertificate.model_validate(row["content"])
+        holder = await self._holders.holder(row["applicant_id"], purpose="certificate_verification")
+        specialty = content.specialty_other if content.specialty == "其他" else content.specialty
+        cert: Row = {
+            "id": uuid.uuid4(),
+            "certificate_no": content.certificate_no,  # the historical number, as printed on it
+            "holder_id": row["applicant_id"],
+            "holder_name": holder.name,
+            "holder_id_masked": holder.id_masked,
+            "verification_id": event.record_id,
+            "series_code": content.series,
+            "level_code": content.level,
+            "qualification_code": content.qualification_name,
+            "qualification_name": content.qualification_name,
+            "specialty": specialty,
+            "committee_id": row["committee_id"],
+            "committee_name": content.committee_name,
+            "evaluation_method": None,
+            "document_number": content.document_number,
+            "issue_date": content.issue_date,
+            "issuing_authority": content.issuing_authority,
+            "source": "verified",
+            "status": "valid",
+            "qr_token": secrets.token_urlsafe(32),
+            "key_id": self._signer.key_id,
+            "created_at": now,
+        }
+        cert["signature"] = self._signer.sign(canonical(signable(cert)))
+        await store.insert(cert)
+        verified = certificates_v1.CertificateVerified(
+            certificate_id=cert["id"],
+            certificate_no=cert["certificate_no"],
+            holder_id=cert["holder_id"],
+            verification_id=event.record_id,
+            verified_at=now,
+        )
+        await add_to_outbox(
+            session,
+            self._outbox,
+            make_envelope(verified, source="certificates", subject_id=str(cert["id"]), causation=envelope),
+        )
+
+
+def view(row: Row) -> dict[str, Any]:
+    return {
+        "id": str(row["id"]),
+        "committee_id": str(row["committee_id"]),
+        "status": row["status"],
+        "status_name": STATUS_NAMES[row["status"]],
+        "status_reason": row.get("status_reason"),
+        "content": row["content"],
+        "version": row["version"],
+        "submitted_at": row["submitted_at"].isoformat() if row.get("submitted_at") else None,
+    }

@@ -1,0 +1,119 @@
+"""证书核验: the applicant declares a historical certificate (partial drafts, 其他 needs the real specialty),
+submits it (an event asks the review), and the review's answer lands: approved lists a signed, verified
+certificate under 我的证书 exactly once; returned makes it editable again."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from integration.certificates.conftest import Api
+from zc_contracts import Envelope, make_envelope, review_v1
+
+COMMITTEE = "0193a1f0-0000-7000-8000-00000000c001"
+HISTORICAL = {
+    "certificate_no": "川农中2015-0042",
+    "qualification_name": "农艺师",
+    "series": "农业技术人员",
+    "level": "中级",
+    "specialty": "其他",
+    "specialty_other": "设施农业",
+    "committee_name": "成都市农业系列中级评委会",
+    "document_number": "成职改〔2015〕42号",
+    "issue_date": "2015-12-30",
+    "issuing_authority": "成都市人力资源和社会保障局",
+}
+
+
+def decided(record_id: str, outcome: str, reason: str | None = None) -> Envelope:
+    payload = review_v1.RecordDecided(
+        record_id=uuid.UUID(record_id),
+        outcome=outcome,  # type: ignore[arg-type]
+        reason=reason,
+        decided_at=datetime.now(UTC),
+        kind="certificate_verification",
+    )
+    return make_envelope(payload, source="review", subject_id=record_id)
+
+
+async def apply(api: Api, envelope: Envelope) -> None:
+    async with api.service._sessions() as s, s.begin():
+        await api.verifications.apply_decision(s, envelope)
+
+
+async def submitted(api: Api, content: dict[str, Any] | None = None) -> str:
+    created = await api.post("/verifications", headers=api.holder(), json={"committee_id": COMMITTEE})
+    assert created.status_code == 201, created.text
+    vid = created.json()["id"]
+    r = await api.client.put(
+        f"/api/certificates/verifications/{vid}", headers={**api.holder(), "If-Match": "0"}, json=content or HISTORICAL
+    )
+    assert r.status_code == 200, r.text
+    done = await api.post(f"/verifications/{vid}/submit", headers=api.holder())
+    assert done.status_code == 200, done.text
+    return str(vid)
+
+
+async def test_drafts_may_be_partial_but_submission_needs_everything(api: Api) -> None:
+    vid = (await api.post("/verifications", headers=api.holder(), json={"committee_id": COMMITTEE})).json()["id"]
+    put = api.client.put
+    bad = await put(
+        f"/api/certificates/verifications/{vid}", headers={**api.holder(), "If-Match": "0"}, json={"issue_date": "昨天"}
+    )
+    assert bad.status_code == 422 and bad.json()["field"] == "issue_date"
+    ok = await put(
+        f"/api/certificates/verifications/{vid}",
+        headers={**api.holder(), "If-Match": "0"},
+        json={"certificate_no": "川农中2015-0042"},
+    )
+    assert ok.status_code == 200 and ok.json()["version"] == 1
+    early = await api.post(f"/verifications/{vid}/submit", headers=api.holder())
+    assert early.status_code == 422 and early.json()["field"] == "qualification_name"
+    stale = await put(f"/api/certificates/verifications/{vid}", headers={**api.holder(), "If-Match": "0"}, json={})
+    assert stale.status_code == 409
+    other = await api.post(f"/verifications/{vid}/submit", headers=api.holder("usr_li"))
+    assert other.status_code == 404
+    no_real_specialty = {k: v for k, v in HISTORICAL.items() if k != "specialty_other"}
+    r = await put(
+        f"/api/certificates/verifications/{vid}", headers={**api.holder(), "If-Match": "1"}, json=no_real_specialty
+    )
+    assert r.status_code == 422 and "其他" in r.json()["detail"]
+
+
+async def test_submission_asks_the_review_and_approval_lists_a_verified_certificate_once(api: Api) -> None:
+    vid = await submitted(api)
+    asked = [e for e in await api.events() if e.type == "certificates.verification.requested"]
+    assert [(e.data["record_id"], e.data["committee_id"]) for e in asked] == [(vid, COMMITTEE)]
+    again = await api.post(f"/verifications/{vid}/submit", headers=api.holder())
+    assert again.status_code == 409
+    approval = decided(vid, "approved")
+    await apply(api, approval)
+    await apply(api, approval)  # redelivered: nothing twice
+    mine = (await api.get("/certificates/mine", headers=api.holder())).json()["items"]
+    assert [(c["certificate_no"], c["source_name"], c["specialty"]) for c in mine] == [
+        ("川农中2015-0042", "证书核验", "设施农业")
+    ]
+    assert mine[0]["holder_name"] == "张三"
+    records = (await api.get("/verifications", headers=api.holder())).json()["items"]
+    assert records[0]["status_name"] == "核验通过"
+    verified = [e for e in await api.events() if e.type == "certificates.certificate.verified"]
+    assert len(verified) == 1 and verified[0].data["verification_id"] == vid
+    token = mine[0]["check_url"].rsplit("/", 1)[1]
+    assert (await api.get(f"/public/check/{token}")).json()["result"] == "valid"
+
+
+async def test_a_returned_verification_is_editable_and_resubmittable(api: Api) -> None:
+    vid = await submitted(api)
+    await apply(api, decided(vid, "returned", "证书扫描件不清晰"))
+    (record,) = (await api.get("/verifications", headers=api.holder())).json()["items"]
+    assert record["status_name"] == "已退回" and record["status_reason"] == "证书扫描件不清晰"
+    fixed = await api.client.put(
+        f"/api/certificates/verifications/{vid}",
+        headers={**api.holder(), "If-Match": str(record["version"])},
+        json={**HISTORICAL, "document_number": "成职改〔2015〕43号"},
+    )
+    assert fixed.status_code == 200
+    assert (await api.post(f"/verifications/{vid}/submit", headers=api.holder())).status_code == 200
+    assert (await api.get("/certificates/mine", headers=api.holder())).json()["items"] == []
+    await apply(api, decided(str(uuid.uuid4()), "approved"))  # someone else's record: ignored
