@@ -248,6 +248,13 @@ def test_records_go_through_their_review(
         return any(r["id"] == record["id"] and r["status_name"] == "审核通过" for r in mine)
 
     journey.eventually(approved, "审核通过")
+    if kind == "out_of_province":  # the confirmed title is recorded under 我的证书
+
+        def confirmed() -> bool:
+            items = applicant.get("/api/certificates/certificates/mine").json()["items"]
+            return any(c["source"] == "out_of_province" and c["qualification_name"] == "高级农艺师" for c in items)
+
+        journey.eventually(confirmed, "外省职称确认的证书")
 
 
 def act_on_record(journey: Journey, who: str, key: str) -> None:

@@ -124,6 +124,12 @@ TOPOLOGY = Topology(
             description="certificates: 证书核验 outcomes (verified certificates appear under 我的证书)",
         ),
         ConsumerSpec(
+            durable="certificates__record_submissions",
+            stream="APPLICATIONS",
+            filter_subject="applications.record.submitted.v1",
+            description="certificates: keep what a 外省职称确认 asks to confirm, to record it when it passes",
+        ),
+        ConsumerSpec(
             durable="review__verification_requests",
             stream="CERTIFICATES",
             filter_subject="certificates.verification.requested.v1",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from zc_contracts.envelope import EventPayload
 from zc_contracts.registry import register
@@ -57,6 +57,18 @@ class ApplicationWithdrawRequested(EventPayload):
     requested_at: datetime
 
 
+class OutOfProvinceTitle(BaseModel):
+    """What a 外省职称确认 asks to confirm (no personal data beyond the title itself)."""
+
+    original_title: str
+    original_title_specialty: str
+    original_title_obtained: date
+    original_committee: str
+    proposed_series: str
+    proposed_specialty: str
+    proposed_title: str
+
+
 @register
 class RecordSubmitted(EventPayload):
     """A person submitted a 外省职称确认 or 专技人才统计 record to their unit for review."""
@@ -70,3 +82,5 @@ class RecordSubmitted(EventPayload):
     unit_id: UUID
     department_ids: list[UUID] = Field(default_factory=list)
     submitted_at: datetime
+    # 外省职称确认 only (added within v1): the title to confirm, recorded as a certificate when approved
+    confirmed_title: OutOfProvinceTitle | None = None

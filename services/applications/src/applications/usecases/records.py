@@ -136,6 +136,7 @@ class RecordService:
                         unit_id=row["unit_id"],
                         department_ids=[d["id"] for d in unit.department_chain] if unit else [],
                         submitted_at=now,
+                        confirmed_title=confirmed_title(kind, row["content"]),
                     ),
                     source="applications",
                     subject_id=rec_id,
@@ -167,3 +168,11 @@ async def apply_record_outcome(envelope: Envelope, *, records: ApplicationStore,
             "event_id": envelope.id,
         }
     )
+
+
+def confirmed_title(kind: str, content: dict[str, Any]) -> applications_v1.OutOfProvinceTitle | None:
+    """The title a 外省职称确认 asks to confirm, for the certificate recorded when it passes."""
+    if kind != "out_of_province":
+        return None
+    fields = applications_v1.OutOfProvinceTitle.model_fields
+    return applications_v1.OutOfProvinceTitle.model_validate({k: content[k] for k in fields})

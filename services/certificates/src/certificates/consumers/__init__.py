@@ -24,8 +24,16 @@ def handlers(certificates: CertificateService, verifications: VerificationServic
 
     async def on_record_decided(envelope: Envelope, session: AsyncSession) -> None:
         try:
-            await verifications.apply_decision(session, envelope)
+            await verifications.apply_decision(session, envelope)  # 证书核验
+            await certificates.record_confirmed_title(session, envelope)  # 外省职称确认
         except HolderUnavailableError as exc:
             raise TransientError(exc.message) from exc
 
-    return {"certificates__review_approved": on_approved, "certificates__record_outcomes": on_record_decided}
+    async def on_record_submitted(envelope: Envelope, session: AsyncSession) -> None:
+        await certificates.keep_confirmation_request(session, envelope)
+
+    return {
+        "certificates__review_approved": on_approved,
+        "certificates__record_outcomes": on_record_decided,
+        "certificates__record_submissions": on_record_submitted,
+    }

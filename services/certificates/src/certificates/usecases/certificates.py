@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from certificates.domain.certificate import METHODS, SOURCES, canonical, certificate_number, mask_name
 from certificates.domain.errors import NotFoundError, StateError, TooManyRequestsError
 from zc_auth import Principal, Role
-from zc_contracts import Envelope, certificates_v1, make_envelope, review_v1
+from zc_contracts import Envelope, applications_v1, certificates_v1, make_envelope, review_v1
 from zc_db import MessagingTables
-from zc_messaging import PoisonMessageError, add_to_outbox
+from zc_messaging import PoisonMessageError, TransientError, add_to_outbox
 
 Row = dict[str, Any]
 SOURCE = "certificates"
@@ -62,6 +62,9 @@ class CertificateStore(Protocol):
     async def update_verification(self, verification_id: UUID, values: dict[str, Any]) -> None: ...
     async def verifications_of(self, applicant_id: str) -> list[Row]: ...
     async def by_verification(self, verification_id: UUID) -> Row | None: ...
+    async def keep_confirmation(self, row: Row) -> None: ...
+    async def confirmation(self, record_id: UUID) -> Row | None: ...
+    async def by_confirmation(self, record_id: UUID) -> Row | None: ...
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,72 @@ class CertificateService:
             session,
             self._outbox,
             make_envelope(issued, source=SOURCE, subject_id=str(row["id"]), causation=envelope),
+        )
+        return row
+
+    # -- 外省职称确认 (consumers) -------------------------------------------------------------------------------
+
+    async def keep_confirmation_request(self, session: AsyncSession, envelope: Envelope) -> None:
+        event = applications_v1.RecordSubmitted.model_validate(envelope.data)
+        if event.kind != "out_of_province" or event.confirmed_title is None:
+            return
+        await self._store(session).keep_confirmation(
+            {
+                "record_id": event.record_id,
+                "applicant_id": event.applicant_id,
+                "title": event.confirmed_title.model_dump(mode="json"),
+                "received_at": self._clock(),
+            }
+        )
+
+    async def record_confirmed_title(self, session: AsyncSession, envelope: Envelope) -> Row | None:
+        """A passed 外省职称确认 is recorded under 我的证书 (source out_of_province), numbered in our scheme
+        with the series code WS (外省), once per record."""
+        event = review_v1.RecordDecided.model_validate(envelope.data)
+        if event.kind != "out_of_province" or event.outcome != "approved":
+            return None
+        store = self._store(session)
+        await store.lock_approval(event.record_id)
+        if await store.by_confirmation(event.record_id) is not None:
+            return None
+        request = await store.confirmation(event.record_id)
+        if request is None:  # the submission event has not arrived yet (another stream): try again later
+            raise TransientError("外省职称确认的申请信息尚未到达")
+        title = applications_v1.OutOfProvinceTitle.model_validate(request["title"])
+        holder = await self._holders.holder(request["applicant_id"], purpose="out_of_province_confirmation")
+        now = self._clock()
+        sequence = await store.next_sequence(now.year, "WS")
+        row: Row = {
+            "id": uuid.uuid4(),
+            "certificate_no": certificate_number(self._policy.province_code, now.year, "WS", sequence),
+            "holder_id": request["applicant_id"],
+            "holder_name": holder.name,
+            "holder_id_masked": holder.id_masked,
+            "application_id": event.record_id,
+            "series_code": "WS",
+            "level_code": "GAOJI",
+            "qualification_code": title.proposed_title,
+            "qualification_name": title.proposed_title,
+            "specialty": title.proposed_specialty,
+            "committee_id": None,
+            "committee_name": title.original_committee,
+            "evaluation_method": None,
+            "document_number": None,
+            "issue_date": now.date(),
+            "issuing_authority": self._policy.issuing_authority,
+            "source": "out_of_province",
+            "status": "valid",
+            "qr_token": secrets.token_urlsafe(32),
+            "key_id": self._signer.key_id,
+            "created_at": now,
+        }
+        row["signature"] = self._signer.sign(canonical(signable(row)))
+        await store.insert(row)
+        issued = certificates_v1.CertificateIssued(
+            certificate_id=row["id"], certificate_no=row["certificate_no"], holder_id=row["holder_id"], issued_at=now
+        )
+        await add_to_outbox(
+            session, self._outbox, make_envelope(issued, source=SOURCE, subject_id=str(row["id"]), causation=envelope)
         )
         return row
 

@@ -10,7 +10,14 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from certificates.adapters.db.tables import audit, certificate_counters, certificates, check_requests, verifications
+from certificates.adapters.db.tables import (
+    audit,
+    certificate_counters,
+    certificates,
+    check_requests,
+    confirmations,
+    verifications,
+)
 
 Row = dict[str, Any]
 
@@ -116,6 +123,30 @@ class SqlCertificateStore:
 
     async def by_verification(self, verification_id: UUID) -> Row | None:
         q = select(certificates).where(certificates.c.verification_id == verification_id)
+        row = (await self._s.execute(q)).first()
+        return dict(row._mapping) if row else None
+
+    # 外省职称确认
+
+    async def keep_confirmation(self, row: Row) -> None:
+        """The latest submission wins (a returned record is resubmitted with corrections)."""
+        stmt = insert(confirmations).values(**row)
+        await self._s.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["record_id"],
+                set_={"title": stmt.excluded.title, "received_at": stmt.excluded.received_at},
+            )
+        )
+
+    async def confirmation(self, record_id: UUID) -> Row | None:
+        row = (await self._s.execute(select(confirmations).where(confirmations.c.record_id == record_id))).first()
+        return dict(row._mapping) if row else None
+
+    async def by_confirmation(self, record_id: UUID) -> Row | None:
+        """A confirmed title is keyed by its record: it reuses the approval column (one certificate each)."""
+        q = select(certificates).where(
+            certificates.c.application_id == record_id, certificates.c.source == "out_of_province"
+        )
         row = (await self._s.execute(q)).first()
         return dict(row._mapping) if row else None
 

@@ -60,6 +60,16 @@ verifications = Table(
     Index("ix_verifications_applicant", "applicant_id", "created_at"),
 )
 
+# 外省职称确认 under review: the title to record when the confirmation passes (from applications' event).
+confirmations = Table(
+    "confirmations",
+    metadata,
+    Column("record_id", UUID(as_uuid=True), primary_key=True),
+    Column("applicant_id", String(100), nullable=False),
+    Column("title", JSONB, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)
+
 # Gapless numbering: one row per (year, series); the row lock serialises issuers, a rollback returns the number.
 certificate_counters = Table(
     "certificate_counters",
