@@ -4,7 +4,9 @@ development login only (no database access). The journey itself is `zc_devstack.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
 import subprocess
 import sys
 import time
@@ -13,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import nats
 import pytest
 from e2e.test_dev_stack import stop_with_ctrl_c, wait_until_running
 
@@ -21,11 +24,12 @@ from integration.certificates.test_verifications import HISTORICAL
 from zc_devstack.demo_application import SECTIONS, UNIT, settings
 from zc_devstack.journey import DEMO_COMMITTEE, Journey
 from zc_devstack.procs import free_port
+from zc_messaging import TOPOLOGY
 
 
 class Stack:
-    def __init__(self, base: str, clock_file: Path) -> None:
-        self.base, self.clock_file, self.offset = base, clock_file, 0.0
+    def __init__(self, base: str, clock_file: Path, nats_url: str) -> None:
+        self.base, self.clock_file, self.offset, self.nats_url = base, clock_file, 0.0, nats_url
 
     def advance(self, seconds: float) -> None:
         self.offset += seconds
@@ -54,20 +58,60 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         )
         try:
             wait_until_running(proc, log)
-            yield Stack(f"http://127.0.0.1:{port}", clock_file)
+            nats_port = re.search(r"NATS JetStream on 127\.0\.0\.1:(\d+)", log.read_text()).group(1)  # type: ignore[union-attr]
+            yield Stack(f"http://127.0.0.1:{port}", clock_file, f"nats://127.0.0.1:{nats_port}")
         finally:
             stop_with_ctrl_c(proc)
 
 
-@pytest.mark.timeout(600)
-def test_direct_review_from_empty_application_to_a_checked_certificate(
-    stack: Stack, report_counts: Callable[[dict[str, int]], None]
-) -> None:
-    said: list[str] = []
+async def _jetstream(nats_url: str) -> dict[str, int]:
+    """What the streams hold and what every durable consumer has left to do (NATS, not any database)."""
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        state = {"events": 0, "dead_letters": 0, "pending": 0, "redelivered": 0}
+        for stream in TOPOLOGY.streams:
+            info = await js.stream_info(stream.name)
+            state["dead_letters" if stream.name == "DLQ" else "events"] += info.state.messages
+        for consumer in TOPOLOGY.consumers:
+            info = await js.consumer_info(consumer.stream, consumer.durable)
+            state["pending"] += info.num_pending + info.num_ack_pending
+            state["redelivered"] += info.num_redelivered
+        return state
+    finally:
+        await nc.close()
+
+
+@pytest.fixture
+def events_handled_once(stack: Stack, report_counts: Callable[[dict[str, int]], None]) -> Iterator[None]:
+    """Around each journey: the events it produced, and that every one was handled once — each consumer
+    drained, nothing redelivered, nothing dead-lettered."""
+    before = asyncio.run(_jetstream(stack.nats_url))
     started = time.monotonic()
+    yield
+    deadline = time.monotonic() + 30
+    after = asyncio.run(_jetstream(stack.nats_url))
+    while after["pending"] and time.monotonic() < deadline:
+        time.sleep(0.3)
+        after = asyncio.run(_jetstream(stack.nats_url))
+    report_counts(
+        {
+            "wall_seconds": round(time.monotonic() - started),
+            "events": after["events"] - before["events"],
+            "redelivered": after["redelivered"] - before["redelivered"],
+        }
+    )
+    assert after["pending"] == 0, after
+    assert after["redelivered"] == before["redelivered"], (before, after)
+    assert after["dead_letters"] == 0, after
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.usefixtures("events_handled_once")
+def test_direct_review_from_empty_application_to_a_checked_certificate(stack: Stack) -> None:
+    said: list[str] = []
     journey = stack.journey(said)
     outcome = journey.direct_review()
-    report_counts({"steps": outcome.steps, "wall_seconds": round(time.monotonic() - started)})
 
     # applications: the status and the notices
     assert outcome.application_status == "已发证"
@@ -108,6 +152,7 @@ def through_departments(journey: Journey) -> None:
     journey.act("department_reviewer2", "主管部门（二级）", "主管部门审核")
 
 
+@pytest.mark.usefixtures("events_handled_once")
 @pytest.mark.timeout(300)
 def test_a_department_return_is_edited_resubmitted_and_goes_on(stack: Stack) -> None:
     journey = stack.journey(applicant="applicant2")
@@ -136,6 +181,7 @@ def test_a_department_return_is_edited_resubmitted_and_goes_on(stack: Stack) -> 
     assert "申报人修改后重新提交" in [s["label"] for s in trail["steps"]]
 
 
+@pytest.mark.usefixtures("events_handled_once")
 @pytest.mark.timeout(300)
 def test_a_failed_vote_ends_as_not_passed_with_the_reason(stack: Stack) -> None:
     journey = stack.journey(applicant="applicant3")
@@ -154,6 +200,7 @@ def test_a_failed_vote_ends_as_not_passed_with_the_reason(stack: Stack) -> None:
     assert journey.as_(journey.applicant).get("/api/certificates/certificates/mine").json()["items"] == []
 
 
+@pytest.mark.usefixtures("events_handled_once")
 @pytest.mark.timeout(300)
 def test_withdraw_before_the_unit_acts_is_granted_and_after_is_refused(stack: Stack) -> None:
     journey = stack.journey(applicant="applicant4")
@@ -173,6 +220,7 @@ def test_withdraw_before_the_unit_acts_is_granted_and_after_is_refused(stack: St
     assert application(journey)["status_name"].startswith("审核中")
 
 
+@pytest.mark.usefixtures("events_handled_once")
 @pytest.mark.timeout(300)
 def test_initial_determination_is_issued_by_the_authority(stack: Stack) -> None:
     journey = stack.journey(applicant="applicant5")
@@ -218,6 +266,7 @@ def test_initial_determination_is_issued_by_the_authority(stack: Stack) -> None:
     assert journey.outcome.check_by_number["result"] == "valid"
 
 
+@pytest.mark.usefixtures("events_handled_once")
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize(
     ("kind", "content", "reviewers"),
@@ -269,6 +318,7 @@ def act_on_record(journey: Journey, who: str, key: str) -> None:
     assert r.status_code == 200, r.text
 
 
+@pytest.mark.usefixtures("events_handled_once")
 @pytest.mark.timeout(300)
 def test_a_missed_resubmission_deadline_ends_the_application(stack: Stack) -> None:
     journey = stack.journey(applicant="applicant6")
@@ -280,6 +330,7 @@ def test_a_missed_resubmission_deadline_ends_the_application(stack: Stack) -> No
     assert ended and application(journey)["status_reason"] == "逾期未修改提交，申报终止"
 
 
+@pytest.mark.usefixtures("events_handled_once")
 @pytest.mark.timeout(300)
 def test_certificate_verification_lists_a_verified_certificate(stack: Stack) -> None:
     journey = stack.journey(applicant="applicant7")
