@@ -351,3 +351,15 @@ def test_certificate_verification_lists_a_verified_certificate(stack: Stack) -> 
     assert certificate["certificate_no"] == HISTORICAL["certificate_no"] and certificate["holder_name"] == "吴佳琪"
     record = applicant.get("/api/certificates/verifications").json()["items"][0]
     assert record["status_name"] == "核验通过"
+
+
+@pytest.mark.usefixtures("events_handled_once")
+@pytest.mark.timeout(300)
+def test_entrusted_review_is_issued_by_the_department_that_entrusted_it(stack: Stack) -> None:
+    journey = stack.journey(applicant="applicant8")
+    outcome = journey.entrusted_review()
+    assert outcome.application_status == "已发证"
+    assert outcome.certificate["issuing_authority"] == "成都市农业农村局"  # the letter's issuer, by name
+    assert outcome.certificate["document_number"] == "成农委评〔2026〕5号"
+    assert outcome.certificate["evaluation_method"] == "委托评审"
+    assert outcome.check_by_number["result"] == "valid"

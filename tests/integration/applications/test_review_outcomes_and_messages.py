@@ -364,3 +364,29 @@ async def test_rejected_and_certified_reach_my_applications(api: Api, clean_jets
     )
     rejected = (await api.get(f"/applications/{other['id']}", headers=api.applicant)).json()
     assert rejected["status_name"] == "未通过" and rejected["status_reason"] == "不符合初定条件"
+
+
+async def test_a_certificate_that_overtakes_the_approval_still_ends_as_certified_with_both_notices(
+    api: Api, clean_jetstream: str
+) -> None:
+    app = await submitted_application(api)
+    now = datetime.now(UTC)
+    issued = certificates_v1.CertificateIssued(
+        certificate_id=uuid.uuid4(),
+        certificate_no="512026NONGYE000009",
+        holder_id="usr_applicant",
+        application_id=app["id"],
+        issued_at=now,
+    )
+    await deliver(api, clean_jetstream, issued)
+    approved = review_v1.ApplicationApproved(
+        application_id=app["id"],
+        applicant_id="usr_applicant",
+        qualification_code="NONGYE_ZHONGJI_NONGYI",
+        approved_at=now,
+    )
+    await deliver(api, clean_jetstream, approved)
+    mine = (await api.get("/applications", headers=api.applicant)).json()["items"]
+    assert [a["status_name"] for a in mine] == ["已发证"]
+    titles = [m["title"] for m in (await api.get("/messages", headers=api.applicant)).json()["items"]]
+    assert {"证书已发放", "评审通过"} <= set(titles)

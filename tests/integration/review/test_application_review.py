@@ -161,7 +161,8 @@ async def test_entrusted_review_is_issued_by_the_entrusting_unit(api: Api, start
     await review.through_experts(["approve", "approve", "approve"])
     await review.pass_time(8)
     assert await api.tasks(review.authority()) == []
-    task = await review.act(review.unit(), form={"document_number": "成职委〔2026〕3号", "issue_date": "2026-12-21"})
+    assert await api.tasks(review.unit()) == []  # the department that issued the 委托评审函 issues, not the unit
+    task = await review.act(review.dept(D1), form={"document_number": "成职委〔2026〕3号", "issue_date": "2026-12-21"})
     assert task["name"] == "entrusting_issue"
     (approved,) = await review.events("approved")
     assert approved["issued_by"] == "entrusting_unit"

@@ -60,8 +60,10 @@ class Model:
 
     def entitled(self) -> set[str]:
         match self.step:
-            case "unit_review" | "entrusting_issue":
+            case "unit_review":
                 return {"unit"}
+            case "entrusting_issue":  # the department that issued the 委托评审函 (the nearest one)
+                return {"dept1"}
             case "dept":
                 return {f"dept{self.dept + 1}"}
             case "committee_accept" | "assign_experts" | "issuance_data":

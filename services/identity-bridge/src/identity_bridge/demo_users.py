@@ -15,6 +15,7 @@ DEMO_UNIT = "0193a1f0-0000-7000-8000-00000000a001"  # 成都市示例农业科�
 DEMO_DEPARTMENT = "0193a1f0-0000-7000-8000-00000000d001"  # 成都市农业农村局
 DEMO_COMMITTEE = "0193a1f0-0000-7000-8000-00000000c001"  # 成都市农业系列中级评委会
 DEMO_DEPARTMENT_2 = "0193a1f0-0000-7000-8000-00000000d002"  # the next level of the demo unit's chain
+DEMO_ENTRUSTED_COMMITTEE = "0193a1f0-0000-7000-8000-00000000c011"  # 乐山: 委托评审 for the Chengdu demo unit
 DEMO_ORGANISER = "0193a1f0-0000-7000-8000-00000000e001"  # 评委会组建单位
 DEMO_AUTHORITY = "0193a1f0-0000-7000-8000-00000000f001"  # 授权管理单位
 
@@ -85,6 +86,14 @@ DEMO_USERS: tuple[DemoUser, ...] = (
         (Grant("applicant", "global", None),),
     ),
     DemoUser(
+        "applicant8",
+        "申报人（八）",
+        "郑凯",
+        "510104198909232514",
+        "13800000027",
+        (Grant("applicant", "global", None),),
+    ),
+    DemoUser(
         "applicant7",
         "申报人（七）",
         "吴佳琪",
@@ -123,6 +132,14 @@ DEMO_USERS: tuple[DemoUser, ...] = (
         "510703198309214626",
         "13800000004",
         (Grant("committee_staff", "committee", DEMO_COMMITTEE),),
+    ),
+    DemoUser(
+        "committee_staff2",
+        "评委会工作人员（乐山）",
+        "罗敏",
+        "511102198503162024",
+        "13800000014",
+        (Grant("committee_staff", "committee", DEMO_ENTRUSTED_COMMITTEE),),
     ),
     DemoUser(
         "committee_organiser",

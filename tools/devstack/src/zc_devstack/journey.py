@@ -16,6 +16,7 @@ import httpx
 from zc_devstack.demo_application import PDF, SECTIONS, UNIT, settings
 
 DEMO_COMMITTEE = "0193a1f0-0000-7000-8000-00000000c001"
+ENTRUSTED_COMMITTEE = "0193a1f0-0000-7000-8000-00000000c011"  # 乐山: outside the Chengdu demo unit's region
 DAY = 24 * 3600.0
 
 
@@ -100,31 +101,51 @@ class Journey:
     # -- the journey ---------------------------------------------------------------------------------------
 
     def direct_review(self) -> Outcome:
-        self.submit()
+        return self.review(entrusted=False)
+
+    def entrusted_review(self) -> Outcome:
+        """委托评审: a committee outside the unit's region; the department that issued the letter issues."""
+        return self.review(entrusted=True)
+
+    def review(self, *, entrusted: bool) -> Outcome:
+        staff = "committee_staff2" if entrusted else "committee_staff"
+        if entrusted:
+            self.submit(committee_id=ENTRUSTED_COMMITTEE, method="WEITUO", listing="entrusted")
+        else:
+            self.submit()
         self.act("unit_reviewer", "工作单位", "单位审核推荐", comment="同意推荐")
         self.pass_days(8, "单位公示 5 个工作日期满")
         self.act("department_reviewer", "主管部门（一级）", "主管部门审核")
         self.act("department_reviewer2", "主管部门（二级）", "主管部门审核")
-        self.act("committee_staff", "评委会", "受理")
+        self.act(staff, "评委会", "受理")
         experts = ("expert", "expert2", "expert3")
         ids = [self.as_(who).get("/api/identity/session").json()["user_id"] for who in experts]
-        self.act("committee_staff", "评委会", "组织专家评审", form={"experts": ids})
+        self.act(staff, "评委会", "组织专家评审", form={"experts": ids})
         for who, vote in zip(experts, ("approve", "approve", "reject"), strict=True):
             self.act(who, f"评审专家 {who[-1] if who[-1].isdigit() else '1'}", "评议表决", vote)
         self.pass_days(8, "评审结果公示 5 个工作日期满")
-        self.act("authority", "授权管理单位", "确认评审结果")
-        issuance = {"document_number": "川职改〔2026〕18号", "issue_date": "2026-12-30"}
-        self.act("committee_staff", "评委会", "提交发证数据", form=issuance)
+        if entrusted:
+            issuance = {"document_number": "成农委评〔2026〕5号", "issue_date": "2026-12-30"}
+            self.act("department_reviewer", "出具委托评审函的主管部门", "委托单位发证", form=issuance)
+        else:
+            self.act("authority", "授权管理单位", "确认评审结果")
+            issuance = {"document_number": "川职改〔2026〕18号", "issue_date": "2026-12-30"}
+            self.act(staff, "评委会", "提交发证数据", form=issuance)
         self.collect()
         return self.outcome
 
-    def submit(self) -> None:
+    def submit(self, *, committee_id: str = DEMO_COMMITTEE, method: str = "SHEHUIHUA", listing: str = "direct") -> None:
         applicant = self.as_(self.applicant)
-        query = {"unit_id": UNIT, "method": "SHEHUIHUA", "series": "NONGYE", "level": "ZHONGJI", "year": 2026}
+        query = {"unit_id": UNIT, "method": method, "series": "NONGYE", "level": "ZHONGJI", "year": 2026, "size": 50}
         committees = applicant.get("/api/applications/committees/query", params=query).json()
-        committee = next(i for i in committees["direct"]["items"] if i["id"] == DEMO_COMMITTEE and i["selectable"])
+        listed = [i for i in committees[listing]["items"] if i["id"] == committee_id]
+        if not listed or not listed[0]["selectable"]:
+            raise RuntimeError(
+                f"评委会 {committee_id} 不在可选列表中：{[i['name'] for i in committees[listing]['items']]}"
+            )
+        committee = listed[0]
         notice = applicant.get(f"/api/applications/committees/{committee['id']}/activities/2026").json()
-        created = applicant.post("/api/applications/applications", json=settings(committee["id"]))
+        created = applicant.post("/api/applications/applications", json=settings(committee["id"], method=method))
         if created.status_code != 201:
             raise RuntimeError(f"新建申报失败：{created.text[:300]}")
         app_id = self.outcome.application_id = str(created.json()["id"])

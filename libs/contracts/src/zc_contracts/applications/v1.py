@@ -43,6 +43,8 @@ class ApplicationSubmitted(EventPayload):
     qualification_name: str | None = None
     specialty: str | None = None
     committee_name: str | None = None
+    # 委托评审: the competent department that issued the 委托评审函 and will issue the certificate
+    entrusting_unit_name: str | None = None
 
 
 @register

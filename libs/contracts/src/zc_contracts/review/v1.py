@@ -50,6 +50,7 @@ class ApplicationApproved(EventPayload):
     qualification_name: str | None = None
     specialty: str | None = None
     committee_name: str | None = None
+    issuer_name: str | None = None  # who issues, when not the authority (委托评审: the entrusting unit)
 
 
 @register

@@ -388,6 +388,11 @@ class ApplicationService:
                 qualification_name=settings.get("qualification_name"),
                 specialty=settings.get("specialty"),
                 committee_name=settings.get("committee_name"),
+                entrusting_unit_name=(
+                    unit.department_chain[0]["name"]
+                    if unit and unit.department_chain and row["method"] == "WEITUO"
+                    else None
+                ),
             )
             await store.add_trail(
                 app_id,

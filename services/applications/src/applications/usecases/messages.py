@@ -103,9 +103,10 @@ async def apply_review_outcome(envelope: Envelope, *, store: MessageStore, now: 
         )
         title, body = "申报已退回", f"您的申报已被退回，请按要求修改后在规定时间内重新提交。退回原因：{payload.reason}"
     elif isinstance(payload, review_v1.ApplicationApproved):
-        row = await store.set_status(
-            str(payload.application_id), expected=(SUBMITTED,), status=APPROVED, reason=None, now=now
-        )
+        app_id = str(payload.application_id)
+        row = await store.set_status(app_id, expected=(SUBMITTED,), status=APPROVED, reason=None, now=now)
+        if row is None:  # the certificate came first: keep 已发证, still tell the applicant it passed
+            row = await store.set_status(app_id, expected=(CERTIFIED,), status=CERTIFIED, reason=None, now=now)
         title, body = "评审通过", "您的职称申报已通过评审。"
     elif isinstance(payload, review_v1.StageReached):
         await store.reach_stage(
@@ -141,8 +142,9 @@ async def apply_review_outcome(envelope: Envelope, *, store: MessageStore, now: 
     elif isinstance(payload, certificates_v1.CertificateIssued):
         if payload.application_id is None:
             return
+        # the certificate may arrive before the approval (two streams, no order between them)
         row = await store.set_status(
-            str(payload.application_id), expected=(APPROVED,), status=CERTIFIED, reason=None, now=now
+            str(payload.application_id), expected=(SUBMITTED, APPROVED), status=CERTIFIED, reason=None, now=now
         )
         title, body = "证书已发放", f"您的职称证书已发放，证书编号：{payload.certificate_no}。可在“我的证书”中下载。"
     elif isinstance(payload, review_v1.ApplicationWithdrawn):

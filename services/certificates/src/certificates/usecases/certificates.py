@@ -114,7 +114,9 @@ class CertificateService:
         now = self._clock()
         issue_date = event.issue_date or now.date()
         sequence = await store.next_sequence(issue_date.year, event.series_code)
-        authority = "委托单位（见批准文号）" if event.issued_by == "entrusting_unit" else self._policy.issuing_authority
+        # 委托评审: the unit that issued the 委托评审函 issues the certificate, under its own name
+        entrusted = event.issued_by == "entrusting_unit"
+        authority = (event.issuer_name or "委托单位") if entrusted else self._policy.issuing_authority
         row: Row = {
             "id": uuid.uuid4(),
             "certificate_no": certificate_number(

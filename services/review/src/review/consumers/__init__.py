@@ -119,5 +119,6 @@ def _start_data(event: applications_v1.ApplicationSubmitted) -> dict[str, object
         "qualification_name": event.qualification_name,  # carried to the certificate
         "specialty": event.specialty,
         "committee_name": event.committee_name,
+        "entrusting_unit_name": event.entrusting_unit_name,
         **PROCESS_DEFAULTS,
     }

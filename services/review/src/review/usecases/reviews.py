@@ -837,6 +837,7 @@ ROUTING_KEYS = {
     "qualification_name",
     "specialty",
     "committee_name",
+    "entrusting_unit_name",
 }
 
 # process variables copied to the instance's routing, which the task detail shows (e.g. 初定's recommendation)
