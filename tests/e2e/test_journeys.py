@@ -206,10 +206,7 @@ def test_withdraw_before_the_unit_acts_is_granted_and_after_is_refused(stack: St
     journey = stack.journey(applicant="applicant4")
     journey.submit()
     applicant, app_id = journey.as_(journey.applicant), journey.outcome.application_id
-    task_for_unit = journey.eventually(
-        lambda: journey.as_("unit_reviewer").get("/api/review/tasks", params={"size": 100}).json()["items"], "单位待办"
-    )
-    assert task_for_unit
+    journey.task_for("unit_reviewer", app_id, "单位待办")
     assert applicant.post(f"/api/applications/applications/{app_id}/withdraw").status_code == 200
     journey.eventually(lambda: application(journey)["status_name"] == "已退回", "撤回成功")
     assert "撤回成功" in [m["title"] for m in messages(journey)]
@@ -237,17 +234,7 @@ def test_initial_determination_is_issued_by_the_authority(stack: Stack) -> None:
         )
         assert r.status_code == 200, r.text
     assert applicant.post(f"/api/applications/applications/{app_id}/submit").status_code == 200
-    unit_task = journey.eventually(
-        lambda: next(
-            (
-                t
-                for t in journey.as_("unit_reviewer").get("/api/review/tasks", params={"size": 100}).json()["items"]
-                if t["business_key"] == app_id
-            ),
-            None,
-        ),
-        "初定的单位待办",
-    )
+    unit_task = journey.task_for("unit_reviewer", app_id, "初定的单位待办")
     detail = journey.as_("unit_reviewer").get(f"/api/review/tasks/{unit_task['task_id']}").json()
     # 大学本科 and 18 years of work (2008 to now): the table recommends 助理级
     assert detail["routing"]["recommended_level_name"] == "助理级"
@@ -307,14 +294,8 @@ def test_records_go_through_their_review(
 
 
 def act_on_record(journey: Journey, who: str, key: str) -> None:
-    client = journey.as_(who)
-
-    def task() -> dict[str, Any] | None:
-        items = client.get("/api/review/tasks", params={"size": 100}).json()["items"]
-        return next((t for t in items if t["business_key"] == key), None)
-
-    found = journey.eventually(task, f"{who} 的待办")
-    r = client.post(f"/api/review/tasks/{found['task_id']}/complete", json={"decision": "approve"})
+    found = journey.task_for(who, key, f"{who} 的待办")
+    r = journey.as_(who).post(f"/api/review/tasks/{found['task_id']}/complete", json={"decision": "approve"})
     assert r.status_code == 200, r.text
 
 

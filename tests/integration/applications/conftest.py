@@ -14,6 +14,7 @@ import pytest
 
 from applications.main import create_app
 from applications.settings import Settings
+from support.clock import Clock
 from zc_auth import Role, RoleGrant, ScopeType, StaticJwks, TokenVerifier
 from zc_auth.testing import TokenFactory
 from zc_db.migrate import upgrade
@@ -22,14 +23,6 @@ from zc_db.pii import generate_key_spec
 REPO = Path(__file__).resolve().parents[3]
 # 2026-11-27 10:00 in Asia/Shanghai
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
-
-
-@dataclass
-class Clock:
-    now: datetime = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass
@@ -70,7 +63,7 @@ async def applications_db(database_url: str) -> str:
 
 @pytest.fixture
 async def api(applications_db: str, nats_url: str, tmp_path: Path) -> AsyncIterator[Api]:
-    clock = Clock()
+    clock = Clock(NOW)
     tokens = TokenFactory(issuer="http://127.0.0.1:8000/api/identity", audience="applications")
     settings = Settings(
         database_url=applications_db,

@@ -15,6 +15,7 @@ from integration.applications.conftest import Api
 from zc_auth import Role
 from zc_db import create_engine
 from zc_devstack.demo_application import PDF, SECTIONS, UNIT, settings
+from zc_devstack.demo_application import paper as demo_paper
 
 
 async def first_receiving_committee(api: Api) -> tuple[str, dict[str, Any]]:
@@ -79,16 +80,7 @@ async def test_review_application_goes_from_empty_to_submitted_with_every_sectio
     assert (await save(api, app["id"], "achievements", only_other)).status_code == 200
     still = await api.post(f"/applications/{app['id']}/submit", headers=api.applicant)
     assert still.status_code == 422 and "不计入" in still.json()["detail"]  # the "other" clause does not count
-    paper = {
-        "template_code": counting["code"],
-        "name": "丘陵山区农机化路径研究",
-        "completed_on": "2024-03-01",
-        "category": "论文",
-        "journal": "四川农业科技",
-        "journal_no": "CN51-1117/S",
-        "author_rank": 1,
-        "words_thousands": 6.5,
-    }
+    paper = demo_paper(counting["code"])
     assert (await save(api, app["id"], "achievements", [paper, *only_other], version=1)).status_code == 200
 
     no_materials = await api.post(f"/applications/{app['id']}/submit", headers=api.applicant)

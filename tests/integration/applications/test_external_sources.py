@@ -15,8 +15,9 @@ from applications.demo_data import load
 from applications.main import create_app
 from applications.settings import Settings
 from applications.usecases.ports import SourceUnavailableError
-from integration.applications.conftest import Api, Clock
+from integration.applications.conftest import NOW, Api
 from integration.applications.test_application_lifecycle import INITIAL, SECTIONS, save
+from support.clock import Clock
 from zc_auth import Role, StaticJwks, TokenVerifier
 from zc_auth.testing import TokenFactory
 from zc_db.pii import generate_key_spec
@@ -82,14 +83,14 @@ async def api_with_dead_source(applications_db: str, nats_url: str, tmp_path: Pa
             pii_active_key="t1",
             registry_url="http://127.0.0.1:9/registry",  # nothing listens there
         ),
-        clock=Clock(),
+        clock=Clock(NOW),
     )
     async with app.router.lifespan_context(app):
         app.state.token_verifier = TokenVerifier(
             issuer=tokens.issuer, audience="applications", jwks=StaticJwks(tokens.jwks)
         )
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc") as client:
-            yield Api(client, tokens, Clock(), applications_db)
+            yield Api(client, tokens, Clock(NOW), applications_db)
 
 
 async def test_a_source_that_is_down_gives_a_clear_error_and_the_application_still_saves(

@@ -3,13 +3,11 @@ real consumer, with notices in 我的消息; units write to applicants; unread c
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-import nats
 import pytest
 from sqlalchemy import text
 
@@ -20,10 +18,10 @@ from applications.consumers import handlers
 from applications.demo_data import load
 from integration.applications.conftest import Api, grant
 from integration.applications.test_application_lifecycle import INITIAL, SECTIONS, UNIT, save, settings
+from support.consume import consume
 from zc_auth import Role, ScopeType
 from zc_contracts import certificates_v1, make_envelope, review_v1
-from zc_db import create_engine, create_session_factory
-from zc_messaging import TOPOLOGY, ConsumerRunner, provision
+from zc_db import create_engine
 
 
 async def submitted_application(api: Api) -> dict[str, Any]:
@@ -38,42 +36,27 @@ async def submitted_application(api: Api) -> dict[str, Any]:
 
 async def deliver(api: Api, nats_url: str, *payloads: Any) -> None:
     """Publish review events and let the applications worker's own consumer apply them."""
-    nc = await nats.connect(nats_url)
-    engine = create_engine(api.database_url)
-    try:
-        js = nc.jetstream()
-        await provision(js, TOPOLOGY)
-        for p in payloads:
-            subject_id = str(getattr(p, "application_id", None) or p.record_id)
-            env = make_envelope(p, source=p.subject().split(".")[0], subject_id=subject_id)
-            await js.publish(env.subject, env.to_bytes(), headers={"Nats-Msg-Id": str(env.id)})
-        subject = payloads[0].subject()
-        if subject.startswith("review.record."):
-            durable = "applications__record_outcomes"
-        elif subject.startswith("certificates."):
-            durable = "applications__certificates_issued"
-        else:
-            durable = "applications__review_outcomes"
-        spec = TOPOLOGY.consumer(durable)
-        runner = ConsumerRunner(
-            js=js,
-            spec=spec,
-            handler=handlers(SqlMessageStore, SqlApplicationStore)[spec.durable],
-            session_factory=create_session_factory(engine),
-            tables=messaging,
-            fetch_timeout=0.3,
+    envelopes = [
+        make_envelope(
+            p, source=p.subject().split(".")[0], subject_id=str(getattr(p, "application_id", None) or p.record_id)
         )
-        stop = asyncio.Event()
-        task = asyncio.create_task(runner.run(stop))
-        deadline = asyncio.get_running_loop().time() + 15
-        while runner.stats.applied + runner.stats.duplicates_suppressed < len(payloads):
-            assert asyncio.get_running_loop().time() < deadline, runner.stats
-            await asyncio.sleep(0.05)
-        stop.set()
-        await task
-    finally:
-        await nc.close()
-        await engine.dispose()
+        for p in payloads
+    ]
+    subject = payloads[0].subject()
+    if subject.startswith("review.record."):
+        durable = "applications__record_outcomes"
+    elif subject.startswith("certificates."):
+        durable = "applications__certificates_issued"
+    else:
+        durable = "applications__review_outcomes"
+    await consume(
+        nats_url,
+        api.database_url,
+        durable=durable,
+        handler=handlers(SqlMessageStore, SqlApplicationStore)[durable],
+        tables=messaging,
+        messages=[(e, str(e.id)) for e in envelopes],
+    )
 
 
 async def test_returned_application_can_be_edited_and_resubmitted_with_a_new_snapshot(

@@ -23,6 +23,7 @@ from certificates.main import create_app
 from certificates.settings import Settings
 from certificates.usecases.certificates import CertificateService
 from certificates.usecases.verifications import VerificationService
+from support.clock import Clock
 from zc_auth import Role, RoleGrant, StaticJwks, TokenVerifier
 from zc_auth.testing import TokenFactory
 from zc_contracts import Envelope, make_envelope, review_v1
@@ -34,14 +35,6 @@ HOLDERS = {
     "usr_zhang": {"name": "张三", "id_type": "居民身份证", "id_number_masked": "**************5532"},
     "usr_li": {"name": "李四", "id_type": "居民身份证", "id_number_masked": "**************0021"},
 }
-
-
-@dataclass
-class Clock:
-    now: datetime = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass
@@ -144,7 +137,7 @@ def certificate_settings(database_url: str, nats_url: str, **extra: Any) -> Sett
 
 @pytest.fixture
 async def api(certificates_db: str, nats_url: str, holder_lookups: list[dict[str, Any]]) -> AsyncIterator[Api]:
-    clock = Clock()
+    clock = Clock(NOW)
     tokens = TokenFactory(issuer="http://127.0.0.1:8000/api/identity", audience="certificates")
     app = create_app(certificate_settings(certificates_db, nats_url, checks_per_minute=5), clock=clock)
     async with app.router.lifespan_context(app):

@@ -8,7 +8,6 @@ import io
 import uuid
 from typing import Any
 
-import nats
 import pypdf
 import pytest
 from sqlalchemy import text
@@ -17,8 +16,7 @@ from certificates.adapters.db.tables import messaging
 from certificates.consumers import handlers
 from certificates.domain.errors import HolderUnavailableError
 from integration.certificates.conftest import Api, approval
-from zc_db import create_engine, create_session_factory
-from zc_messaging import TOPOLOGY, ConsumerRunner, provision
+from support.consume import consume
 
 
 async def test_an_approval_issues_one_signed_certificate(api: Api, holder_lookups: list[dict[str, Any]]) -> None:
@@ -156,32 +154,14 @@ async def test_redelivery_over_jetstream_issues_once(api: Api, clean_jetstream: 
     as after a crash between the insert and the ack) and a second event for the same approval."""
     event = approval()
     twin = approval(application_id=event_app(event))
-    nc = await nats.connect(clean_jetstream)
-    engine = create_engine(api.database_url)
-    try:
-        js = nc.jetstream()
-        await provision(js, TOPOLOGY)
-        for env, msg_id in ((event, "a"), (event, "b"), (twin, "c")):
-            await js.publish(env.subject, env.to_bytes(), headers={"Nats-Msg-Id": msg_id})
-        runner = ConsumerRunner(
-            js=js,
-            spec=TOPOLOGY.consumer("certificates__review_approved"),
-            handler=handlers(api.service, api.verifications)["certificates__review_approved"],
-            session_factory=create_session_factory(engine),
-            tables=messaging,
-            fetch_timeout=0.3,
-        )
-        stop = asyncio.Event()
-        task = asyncio.create_task(runner.run(stop))
-        deadline = asyncio.get_running_loop().time() + 15
-        while runner.stats.applied + runner.stats.duplicates_suppressed < 3:
-            assert asyncio.get_running_loop().time() < deadline, runner.stats
-            await asyncio.sleep(0.05)
-        stop.set()
-        await task
-    finally:
-        await nc.close()
-        await engine.dispose()
-    assert (runner.stats.applied, runner.stats.duplicates_suppressed) == (2, 1)
+    stats = await consume(
+        clean_jetstream,
+        api.database_url,
+        durable="certificates__review_approved",
+        handler=handlers(api.service, api.verifications)["certificates__review_approved"],
+        tables=messaging,
+        messages=[(event, "a"), (event, "b"), (twin, "c")],
+    )
+    assert (stats.applied, stats.duplicates_suppressed) == (2, 1)
     assert [r["certificate_no"] for r in await api.rows()] == ["512026GC000001"]
     assert len([e for e in await api.events() if e.type == "certificates.certificate.issued"]) == 1

@@ -18,6 +18,7 @@ from review.adapters.db.tables import history, messaging, process_instances
 from review.main import create_app
 from review.settings import Settings
 from review.usecases.reviews import ReviewService
+from support.clock import Clock
 from zc_auth import Principal, Role, RoleGrant, ScopeType, StaticJwks, TokenVerifier
 from zc_auth.testing import TokenFactory
 from zc_contracts import Envelope
@@ -29,14 +30,6 @@ NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # a Friday, 10:00 in Beijing
 UNIT = "0193a1f0-0000-7000-8000-00000000a001"
 OTHER_UNIT = "0193a1f0-0000-7000-8000-00000000a002"
 DEPARTMENT = "0193a1f0-0000-7000-8000-00000000d001"
-
-
-@dataclass
-class Clock:
-    now: datetime = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass
@@ -146,7 +139,7 @@ def review_settings(database_url: str, nats_url: str, **extra: Any) -> Settings:
 
 @pytest.fixture
 async def api(review_db: str, nats_url: str) -> AsyncIterator[Api]:
-    clock = Clock()
+    clock = Clock(NOW)
     tokens = TokenFactory(issuer="http://127.0.0.1:8000/api/identity", audience="review")
     app = create_app(review_settings(review_db, nats_url), clock=clock)
     async with app.router.lifespan_context(app):

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from integration.review.conftest import NOW, UNIT, Api
+from integration.review.conftest import NOW, REPO, UNIT, Api
 from review.consumers import _start_data
 from zc_auth import Role, RoleGrant, ScopeType
 from zc_contracts import applications_v1
@@ -76,7 +76,7 @@ class Review:
 
 @pytest.fixture
 async def start(api: Api):  # type: ignore[no-untyped-def]
-    source = (api_repo() / REPO_BPMN).read_text(encoding="utf-8")
+    source = (REPO / REPO_BPMN).read_text(encoding="utf-8")
     await api.reviews.deploy("application_review", source, deployed_by="tests", trusted=True)
 
     async def go(method: str = "SHEHUIHUA", departments: tuple[str, ...] = (D1, D2)) -> Review:
@@ -100,12 +100,6 @@ async def start(api: Api):  # type: ignore[no-untyped-def]
         return Review(api, str(key))
 
     return go
-
-
-def api_repo():  # type: ignore[no-untyped-def]
-    from integration.review.conftest import REPO
-
-    return REPO
 
 
 async def test_direct_review_from_unit_to_issuance(api: Api, start) -> None:  # type: ignore[no-untyped-def]

@@ -13,13 +13,17 @@ from typing import Any
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from sqlalchemy import select, text
 
-from integration.review.conftest import NOW, REPO, UNIT, Clock, review_settings
+from integration.review.conftest import NOW, REPO, UNIT, review_settings
+from review.adapters.db.tables import messaging
 from review.bootstrap import build_reviews
 from review.consumers import PROCESS_DEFAULTS
 from review.domain.errors import DomainError
 from review.usecases.reviews import Decision, ReviewService
+from support.clock import Clock
 from zc_auth import Principal, Role, RoleGrant, ScopeType
+from zc_contracts import Envelope
 from zc_db import create_engine, create_session_factory
 
 D1, D2 = "0193a1f0-0000-7000-8000-00000000d001", "0193a1f0-0000-7000-8000-00000000d002"
@@ -222,19 +226,12 @@ class ApplicationReviewMachine(RuleBasedStateMachine):
         assert (status == "completed") == finished, (status, self.model.step)
 
     async def outbox(self) -> list[dict[str, Any]]:
-        from sqlalchemy import select
-
-        from review.adapters.db.tables import messaging
-        from zc_contracts import Envelope
-
         async with self.reviews._sessions() as s:
             rows = await s.execute(select(messaging.outbox.c.payload))
             envelopes = [Envelope.from_bytes(r.payload) for r in rows]
         return [{"type": e.type, **e.data} for e in envelopes if e.subject_id == self.key]
 
     async def status(self) -> str:
-        from sqlalchemy import text
-
         async with self.reviews._sessions() as s:
             return str(
                 (

@@ -2,54 +2,32 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, datetime
-
-import nats
 
 from integration.review.conftest import HOST_TEST_BPMN, REPO, UNIT, Api
 from review.adapters.db.tables import messaging
 from review.consumers import handlers
+from support.consume import consume as run_consumer
 from zc_auth import Role, RoleGrant, ScopeType
 from zc_contracts import EventPayload, applications_v1, certificates_v1, make_envelope
-from zc_db import create_engine, create_session_factory
-from zc_messaging import TOPOLOGY, ConsumerRunner, provision
 
 COMMITTEE = "0193a1f0-0000-7000-8000-00000000c001"
 
 
 async def consume(api: Api, nats_url: str, durable: str, *payloads: EventPayload, repeat_first: bool = False) -> None:
     """Publish application events and let the review worker's own consumer handle them."""
-    nc = await nats.connect(nats_url)
-    engine = create_engine(api.database_url)
-    try:
-        js = nc.jetstream()
-        await provision(js, TOPOLOGY)
-        envelopes = [make_envelope(p, source=p.subject().split(".")[0], subject_id=str(uuid.uuid4())) for p in payloads]
-        if repeat_first:
-            envelopes.insert(1, envelopes[0])  # a relay re-publish: same event id
-        for env in envelopes:
-            await js.publish(env.subject, env.to_bytes(), headers={"Nats-Msg-Id": str(env.id)})
-        runner = ConsumerRunner(
-            js=js,
-            spec=TOPOLOGY.consumer(durable),
-            handler=handlers(api.reviews)[durable],
-            session_factory=create_session_factory(engine),
-            tables=messaging,
-            fetch_timeout=0.3,
-        )
-        stop = asyncio.Event()
-        task = asyncio.create_task(runner.run(stop))
-        deadline = asyncio.get_running_loop().time() + 15
-        while runner.stats.applied + runner.stats.duplicates_suppressed < len(payloads):
-            assert asyncio.get_running_loop().time() < deadline, runner.stats
-            await asyncio.sleep(0.05)
-        stop.set()
-        await task
-    finally:
-        await nc.close()
-        await engine.dispose()
+    envelopes = [make_envelope(p, source=p.subject().split(".")[0], subject_id=str(uuid.uuid4())) for p in payloads]
+    if repeat_first:
+        envelopes.insert(1, envelopes[0])  # a relay re-publish: same event id
+    await run_consumer(
+        nats_url,
+        api.database_url,
+        durable=durable,
+        handler=handlers(api.reviews)[durable],
+        tables=messaging,
+        messages=[(e, str(e.id)) for e in envelopes],
+    )
 
 
 def submitted(app_id: uuid.UUID, *, resubmission: bool = False) -> applications_v1.ApplicationSubmitted:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from integration.review.conftest import HOST_TEST_BPMN, NOW, Api
+from integration.review.conftest import HOST_TEST_BPMN, NOW, REPO, Api
 from zc_auth import Role
 
 DESIGNER_BODY = {"process_key": "host_test"}
@@ -85,7 +85,7 @@ async def test_problems_name_the_element_and_line(api: Api) -> None:
 
 
 async def test_scripts_need_an_admin_to_trust_the_diagram(api: Api) -> None:
-    source = (api_repo() / "bpmn/application_review/application_review.bpmn").read_text(encoding="utf-8")
+    source = (REPO / "bpmn/application_review/application_review.bpmn").read_text(encoding="utf-8")
     body = {"process_key": "application_review", "source": source}
     untrusted = await api.post("/definitions/validate", headers=designer(api), json=body)
     assert "脚本任务需要管理员将流程标记为可信后才能部署" in reasons(untrusted.json())
@@ -95,12 +95,6 @@ async def test_scripts_need_an_admin_to_trust_the_diagram(api: Api) -> None:
     ok = await api.post("/definitions", headers=admin, json={**body, "trusted": True})
     assert ok.status_code == 201 and ok.json()["trusted"] is True
     assert (await api.post("/definitions/validate", headers=api.unit_reviewer(), json=body)).status_code == 403
-
-
-def api_repo():  # type: ignore[no-untyped-def]
-    from integration.review.conftest import REPO
-
-    return REPO
 
 
 # v2: a qualification check after the unit notice; the department task renamed

@@ -12,6 +12,27 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 
+class OffsetClock:
+    """The real time plus the seconds in a file; the file is re-read only when it changed, because the
+    clock is asked on every request and scheduler pass."""
+
+    def __init__(self, offset_file: Path) -> None:
+        self._file = offset_file
+        self._stamp: tuple[int, int] | None = None
+        self._seconds = 0.0
+
+    def __call__(self) -> datetime:
+        try:
+            info = self._file.stat()
+            stamp = (info.st_mtime_ns, info.st_size)
+            if stamp != self._stamp:
+                self._seconds = float(self._file.read_text(encoding="utf-8").strip() or 0)
+                self._stamp = stamp
+        except (FileNotFoundError, ValueError):
+            self._stamp, self._seconds = None, 0.0
+        return datetime.now(UTC) + timedelta(seconds=self._seconds)
+
+
 def configured_clock() -> Callable[[], datetime] | None:
     """None (the real clock) unless the development stack asked for an adjustable one."""
     path = os.environ.get("ZC_CLOCK_OFFSET_FILE")
@@ -19,13 +40,4 @@ def configured_clock() -> Callable[[], datetime] | None:
         return None
     if os.environ.get("ZC_ENV") != "dev":
         raise RuntimeError("ZC_CLOCK_OFFSET_FILE is honoured only with ZC_ENV=dev")
-    offset_file = Path(path)
-
-    def now() -> datetime:
-        try:
-            seconds = float(offset_file.read_text(encoding="utf-8").strip() or 0)
-        except (FileNotFoundError, ValueError):
-            seconds = 0.0
-        return datetime.now(UTC) + timedelta(seconds=seconds)
-
-    return now
+    return OffsetClock(Path(path))

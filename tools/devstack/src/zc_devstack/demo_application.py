@@ -86,3 +86,17 @@ def settings(
         "qualification": qualification,
         "committee_id": committee_id,
     }
+
+
+def paper(template_code: str) -> dict[str, Any]:
+    """A 论文 under the committee's counting clause (业绩成果)."""
+    return {
+        "template_code": template_code,
+        "name": "丘陵山区农机化路径研究",
+        "completed_on": "2024-03-01",
+        "category": "论文",
+        "journal": "四川农业科技",
+        "journal_no": "CN51-1117/S",
+        "author_rank": 1,
+        "words_thousands": 6.5,
+    }

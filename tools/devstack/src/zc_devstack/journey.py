@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from zc_devstack.demo_application import PDF, SECTIONS, UNIT, settings
+from zc_devstack.demo_application import PDF, SECTIONS, UNIT, paper, settings
 
 DEMO_COMMITTEE = "0193a1f0-0000-7000-8000-00000000c001"
 ENTRUSTED_COMMITTEE = "0193a1f0-0000-7000-8000-00000000c011"  # 乐山: outside the Chengdu demo unit's region
@@ -78,15 +78,20 @@ class Journey:
         app = next(a for a in apps if a["id"] == self.outcome.application_id)
         return str(app["status_name"])  # e.g. 审核中（主管部门）
 
-    def act(self, who: str, role: str, action: str, decision: str = "approve", **body: Any) -> None:
-        client, key = self.as_(who), self.outcome.application_id
+    def task_for(self, who: str, key: str, what: str) -> dict[str, Any]:
+        """The open task of `key` in `who`'s inbox, once the review has made it."""
+        client = self.as_(who)
 
         def task() -> dict[str, Any] | None:
             r = client.get("/api/review/tasks", params={"size": 100})
             r.raise_for_status()
             return next((t for t in r.json()["items"] if t["business_key"] == key), None)
 
-        found = self.eventually(task, f"{role}的待办")
+        return dict(self.eventually(task, what))
+
+    def act(self, who: str, role: str, action: str, decision: str = "approve", **body: Any) -> None:
+        client = self.as_(who)
+        found = self.task_for(who, self.outcome.application_id, f"{role}的待办")
         r = client.post(f"/api/review/tasks/{found['task_id']}/complete", json={"decision": decision, **body})
         if r.status_code != 200:
             raise RuntimeError(f"{role}办理失败：{r.status_code} {r.text[:300]}")
@@ -155,18 +160,10 @@ class Journey:
             )
             r.raise_for_status()
         counting = next(t for t in notice["achievement_templates"] if t["counts"])
-        paper = {
-            "template_code": counting["code"],
-            "name": "丘陵山区农机化路径研究",
-            "completed_on": "2024-03-01",
-            "category": "论文",
-            "journal": "四川农业科技",
-            "journal_no": "CN51-1117/S",
-            "author_rank": 1,
-            "words_thousands": 6.5,
-        }
         applicant.put(
-            f"/api/applications/applications/{app_id}/sections/achievements", json=[paper], headers={"If-Match": "0"}
+            f"/api/applications/applications/{app_id}/sections/achievements",
+            json=[paper(counting["code"])],
+            headers={"If-Match": "0"},
         ).raise_for_status()
         for material in notice["required_materials"]:
             if material["required"]:

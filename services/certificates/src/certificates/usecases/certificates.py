@@ -117,33 +117,26 @@ class CertificateService:
         # 委托评审: the unit that issued the 委托评审函 issues the certificate, under its own name
         entrusted = event.issued_by == "entrusting_unit"
         authority = (event.issuer_name or "委托单位") if entrusted else self._policy.issuing_authority
-        row: Row = {
-            "id": uuid.uuid4(),
-            "certificate_no": certificate_number(
-                self._policy.province_code, issue_date.year, event.series_code, sequence
-            ),
-            "holder_id": event.applicant_id,
-            "holder_name": holder.name,
-            "holder_id_masked": holder.id_masked,
-            "application_id": event.application_id,
-            "series_code": event.series_code,
-            "level_code": event.level_code,
-            "qualification_code": event.qualification_code,
-            "qualification_name": event.qualification_name,
-            "specialty": event.specialty,
-            "committee_id": event.committee_id,
-            "committee_name": event.committee_name,
-            "evaluation_method": event.method,
-            "document_number": event.document_number,
-            "issue_date": issue_date,
-            "issuing_authority": authority,
-            "source": "issued",
-            "status": "valid",
-            "qr_token": secrets.token_urlsafe(32),
-            "key_id": self._signer.key_id,
-            "created_at": now,
-        }
-        row["signature"] = self._signer.sign(canonical(signable(row)))
+        row = new_certificate(
+            self._signer,
+            now=now,
+            holder_id=event.applicant_id,
+            holder=holder,
+            source="issued",
+            certificate_no=certificate_number(self._policy.province_code, issue_date.year, event.series_code, sequence),
+            application_id=event.application_id,
+            series_code=event.series_code,
+            level_code=event.level_code,
+            qualification_code=event.qualification_code,
+            qualification_name=event.qualification_name,
+            specialty=event.specialty,
+            committee_id=event.committee_id,
+            committee_name=event.committee_name,
+            evaluation_method=event.method,
+            document_number=event.document_number,
+            issue_date=issue_date,
+            issuing_authority=authority,
+        )
         await store.insert(row)
         issued = certificates_v1.CertificateIssued(
             certificate_id=row["id"],
@@ -191,31 +184,23 @@ class CertificateService:
         holder = await self._holders.holder(request["applicant_id"], purpose="out_of_province_confirmation")
         now = self._clock()
         sequence = await store.next_sequence(now.year, "WS")
-        row: Row = {
-            "id": uuid.uuid4(),
-            "certificate_no": certificate_number(self._policy.province_code, now.year, "WS", sequence),
-            "holder_id": request["applicant_id"],
-            "holder_name": holder.name,
-            "holder_id_masked": holder.id_masked,
-            "application_id": event.record_id,
-            "series_code": "WS",
-            "level_code": "GAOJI",
-            "qualification_code": title.proposed_title,
-            "qualification_name": title.proposed_title,
-            "specialty": title.proposed_specialty,
-            "committee_id": None,
-            "committee_name": title.original_committee,
-            "evaluation_method": None,
-            "document_number": None,
-            "issue_date": now.date(),
-            "issuing_authority": self._policy.issuing_authority,
-            "source": "out_of_province",
-            "status": "valid",
-            "qr_token": secrets.token_urlsafe(32),
-            "key_id": self._signer.key_id,
-            "created_at": now,
-        }
-        row["signature"] = self._signer.sign(canonical(signable(row)))
+        row = new_certificate(
+            self._signer,
+            now=now,
+            holder_id=request["applicant_id"],
+            holder=holder,
+            source="out_of_province",
+            certificate_no=certificate_number(self._policy.province_code, now.year, "WS", sequence),
+            application_id=event.record_id,
+            series_code="WS",
+            level_code="GAOJI",
+            qualification_code=title.proposed_title,
+            qualification_name=title.proposed_title,
+            specialty=title.proposed_specialty,
+            committee_name=title.original_committee,
+            issue_date=now.date(),
+            issuing_authority=self._policy.issuing_authority,
+        )
         await store.insert(row)
         issued = certificates_v1.CertificateIssued(
             certificate_id=row["id"], certificate_no=row["certificate_no"], holder_id=row["holder_id"], issued_at=now
@@ -350,6 +335,28 @@ class CertificateService:
 
     def verify(self, row: Row) -> bool:
         return self._signer.verify(row["key_id"], canonical(signable(row)), row["signature"])
+
+
+def new_certificate(
+    signer: Signer, *, now: datetime, holder_id: str, holder: HolderInfo, source: str, **fields: Any
+) -> Row:
+    """A certificate row as every source makes it: the given fields, the holder as the identity bridge
+    named them, a fresh QR token, valid, and signed over the printed fields (domain.certificate)."""
+    row: Row = {
+        "id": uuid.uuid4(),
+        "holder_id": holder_id,
+        "holder_name": holder.name,
+        "holder_id_masked": holder.id_masked,
+        **dict.fromkeys(("committee_id", "evaluation_method", "document_number"), None),
+        **fields,
+        "source": source,
+        "status": "valid",
+        "qr_token": secrets.token_urlsafe(32),
+        "key_id": signer.key_id,
+        "created_at": now,
+    }
+    row["signature"] = signer.sign(canonical(signable(row)))
+    return row
 
 
 def signable(row: Row) -> dict[str, Any]:

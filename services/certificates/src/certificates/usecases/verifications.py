@@ -4,7 +4,6 @@ is listed under 我的证书 as verified, signed like the ones this system issue
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -14,9 +13,8 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from certificates.domain.certificate import canonical
 from certificates.domain.errors import DomainError, NotFoundError, StateError
-from certificates.usecases.certificates import CertificateStore, HolderDirectory, Signer, signable
+from certificates.usecases.certificates import SOURCE, CertificateStore, HolderDirectory, Signer, new_certificate
 from zc_contracts import Envelope, certificates_v1, make_envelope, review_v1
 from zc_db import MessagingTables
 from zc_messaging import add_to_outbox
@@ -141,9 +139,7 @@ class VerificationService:
             asked = certificates_v1.VerificationRequested(
                 record_id=verification_id, applicant_id=applicant, committee_id=row["committee_id"], submitted_at=now
             )
-            await add_to_outbox(
-                s, self._outbox, make_envelope(asked, source="certificates", subject_id=str(verification_id))
-            )
+            await add_to_outbox(s, self._outbox, make_envelope(asked, source=SOURCE, subject_id=str(verification_id)))
         return view(row)
 
     async def _own(self, store: CertificateStore, applicant: str, verification_id: UUID) -> Row:
@@ -170,32 +166,25 @@ class VerificationService:
             return
         content = HistoricalCertificate.model_validate(row["content"])
         holder = await self._holders.holder(row["applicant_id"], purpose="certificate_verification")
-        specialty = content.specialty_other if content.specialty == "其他" else content.specialty
-        cert: Row = {
-            "id": uuid.uuid4(),
-            "certificate_no": content.certificate_no,  # the historical number, as printed on it
-            "holder_id": row["applicant_id"],
-            "holder_name": holder.name,
-            "holder_id_masked": holder.id_masked,
-            "verification_id": event.record_id,
-            "series_code": content.series,
-            "level_code": content.level,
-            "qualification_code": content.qualification_name,
-            "qualification_name": content.qualification_name,
-            "specialty": specialty,
-            "committee_id": row["committee_id"],
-            "committee_name": content.committee_name,
-            "evaluation_method": None,
-            "document_number": content.document_number,
-            "issue_date": content.issue_date,
-            "issuing_authority": content.issuing_authority,
-            "source": "verified",
-            "status": "valid",
-            "qr_token": secrets.token_urlsafe(32),
-            "key_id": self._signer.key_id,
-            "created_at": now,
-        }
-        cert["signature"] = self._signer.sign(canonical(signable(cert)))
+        cert = new_certificate(
+            self._signer,
+            now=now,
+            holder_id=row["applicant_id"],
+            holder=holder,
+            source="verified",
+            certificate_no=content.certificate_no,  # the historical number, as printed on it
+            verification_id=event.record_id,
+            series_code=content.series,
+            level_code=content.level,
+            qualification_code=content.qualification_name,
+            qualification_name=content.qualification_name,
+            specialty=content.specialty_other if content.specialty == "其他" else content.specialty,
+            committee_id=row["committee_id"],
+            committee_name=content.committee_name,
+            document_number=content.document_number,
+            issue_date=content.issue_date,
+            issuing_authority=content.issuing_authority,
+        )
         await store.insert(cert)
         verified = certificates_v1.CertificateVerified(
             certificate_id=cert["id"],
@@ -207,7 +196,7 @@ class VerificationService:
         await add_to_outbox(
             session,
             self._outbox,
-            make_envelope(verified, source="certificates", subject_id=str(cert["id"]), causation=envelope),
+            make_envelope(verified, source=SOURCE, subject_id=str(cert["id"]), causation=envelope),
         )
 
 

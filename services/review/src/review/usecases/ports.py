@@ -5,7 +5,7 @@ Only `review.adapters.workflow` imports SpiffWorkflow; everything else sees thes
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -106,9 +106,6 @@ class EngineError(Exception):
 
 class NotWaitingError(Exception):
     """The instance is not waiting for that message or task (a duplicate or late delivery)."""
-
-
-Clock = Callable[[], datetime]
 
 
 class WorkflowEngine(Protocol):
