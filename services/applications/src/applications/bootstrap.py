@@ -9,7 +9,6 @@ from typing import Any
 
 import httpx
 
-from applications.adapters.attachment_storage import FilesystemStorage
 from applications.adapters.db.application_store import SqlApplicationStore
 from applications.adapters.db.message_store import SqlMessageStore
 from applications.adapters.db.reference_store import SqlReferenceStore
@@ -25,6 +24,7 @@ from zc_auth.live import live_session_verifier
 from zc_db import MessagingTables
 from zc_db.pii import PiiCipher, parse_key_ring
 from zc_messaging import ServiceRuntime
+from zc_storage import storage_from_settings
 
 SERVICE = "applications"
 
@@ -66,7 +66,11 @@ async def build_container(settings: Settings, *, clock: Callable[[], datetime] |
             reference_store=SqlReferenceStore,
             reference=reference,
             outbox=messaging,
-            storage=FilesystemStorage(settings.attachments_dir),
+            storage=storage_from_settings(
+                settings.attachments_s3_url,
+                settings.attachments_dir,
+                server_side_encryption=settings.attachments_s3_sse,
+            ),
             cipher=PiiCipher(parse_key_ring(settings.pii_keys), settings.pii_active_key),
             registry=HttpRegistry(settings.registry_url, http=httpx.AsyncClient())
             if settings.registry_url

@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     pii_active_key: str
     # the government data sources (社保, 学信网, 省职业资格); empty: the demo registry of the embedded default
     registry_url: str | None = None
-    # where uploaded files are kept (the filesystem adapter of the embedded default)
+    # where uploaded files are kept: the filesystem (the embedded default) unless an S3 URL is set
+    # (s3://bucket/prefix; endpoint and credentials from the standard AWS_* variables)
     attachments_dir: Path = Path(".data/attachments")
+    attachments_s3_url: str | None = Field(default=None, pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$")
+    attachments_s3_sse: str | None = None  # e.g. AES256 or aws:kms: server-side encryption at rest
     jwks_url: str = "http://127.0.0.1:8000/api/identity/.well-known/jwks.json"

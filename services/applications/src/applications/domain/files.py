@@ -5,11 +5,6 @@ from __future__ import annotations
 from applications.domain.errors import DomainError
 
 PHOTO_MAX_BYTES = 500 * 1024  # 照片大小不能超过 500KB (Fig. 2.2.5)
-_SIGNATURES = (
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"%PDF-", "application/pdf"),
-)
 ACCEPTED = {
     "image": {"image/jpeg", "image/png"},
     "pdf": {"application/pdf"},
@@ -26,14 +21,6 @@ class FileRejectedError(DomainError):
 class FileTooLargeError(DomainError):
     code = "attachment.too_large"
     status_hint = 413
-
-
-def sniff(head: bytes) -> str | None:
-    """The content type the first bytes declare, or None for anything we do not accept."""
-    for signature, content_type in _SIGNATURES:
-        if head.startswith(signature):
-            return content_type
-    return None
 
 
 def check_photo(content_type: str | None) -> None:

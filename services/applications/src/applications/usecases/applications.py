@@ -32,7 +32,13 @@ from applications.domain.application import (
     reviewer_may_read,
 )
 from applications.domain.committees import local_today
-from applications.domain.files import PHOTO_MAX_BYTES, FileRejectedError, check_material, check_photo
+from applications.domain.files import (
+    PHOTO_MAX_BYTES,
+    FileRejectedError,
+    FileTooLargeError,
+    check_material,
+    check_photo,
+)
 from applications.domain.settings import INITIAL
 from applications.usecases.personal_data import PhoneFields
 from applications.usecases.ports import (
@@ -47,6 +53,7 @@ from applications.usecases.reference import ReferenceService, SettingsChoice
 from zc_contracts import applications_v1, make_envelope
 from zc_db import MessagingTables
 from zc_messaging import add_to_outbox
+from zc_storage import FileTooLarge
 
 NOT_FOUND = "申报不存在"
 
@@ -494,7 +501,10 @@ class ApplicationService:
                 raise FileRejectedError(f"“{material}”最多上传{rule['max_count']}个文件", field="file")
             limit = int(float(rule["max_size_mb"]) * 1024 * 1024)
             too_large = f"“{material}”单个文件不能超过 {rule['max_size_mb']}M"
-        stored = await self._storage.put(stream, max_bytes=limit, too_large=too_large)
+        try:
+            stored = await self._storage.put(stream, max_bytes=limit)
+        except FileTooLarge:
+            raise FileTooLargeError(too_large, field="file") from None
         try:
             if kind == "photo":
                 check_photo(stored.content_type)

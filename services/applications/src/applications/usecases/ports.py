@@ -8,6 +8,7 @@ from typing import Any, Protocol
 from applications.domain.catalog import Catalog
 from applications.domain.committees import ActivityDates, Committee
 from applications.domain.regions import RegionTree
+from zc_storage import AttachmentStorage as AttachmentStorage  # the port is shared: zc_storage
 
 
 @dataclass(frozen=True)
@@ -74,22 +75,6 @@ class ApplicationStore(Protocol):
     async def save_profile(
         self, applicant_id: str, sections: dict[str, Any], versions: dict[str, int], *, now: Any
     ) -> None: ...
-
-
-@dataclass(frozen=True)
-class StoredFile:
-    key: str
-    size: int
-    sha256: str
-    content_type: str | None  # judged from the content; None when not an accepted kind
-
-
-class AttachmentStorage(Protocol):
-    """Where attachment bytes live: the filesystem for the embedded default, object storage in production."""
-
-    async def put(self, stream: Any, *, max_bytes: int, too_large: str) -> StoredFile: ...
-    def read(self, key: str) -> Any: ...
-    async def delete(self, key: str) -> None: ...
 
 
 class MessageStore(Protocol):
