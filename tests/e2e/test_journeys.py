@@ -19,7 +19,7 @@ import nats
 import pytest
 from e2e.test_dev_stack import stop_with_ctrl_c, wait_until_running
 
-from integration.applications.test_records import OUT_OF_PROVINCE, TALENT
+from integration.applications.test_records import JPEG, OUT_OF_PROVINCE, PDF, TALENT
 from integration.certificates.test_verifications import HISTORICAL
 from zc_devstack.demo_application import SECTIONS, UNIT, settings
 from zc_devstack.journey import DEMO_COMMITTEE, Journey
@@ -274,6 +274,10 @@ def test_records_go_through_their_review(
     record = applicant.post(f"/api/applications/records/{kind}", json={"unit_id": UNIT}).json()
     r = applicant.put(f"/api/applications/records/{kind}/{record['id']}", json=content, headers={"If-Match": "0"})
     assert r.status_code == 200, r.text
+    if kind == "out_of_province":  # the photo and a proof of the original title
+        base = f"/api/applications/records/{kind}/{record['id']}"
+        assert applicant.post(f"{base}/photo", content=JPEG).status_code == 201
+        assert applicant.post(f"{base}/proofs", params={"filename": "原证书.pdf"}, content=PDF).status_code == 201
     assert applicant.post(f"/api/applications/records/{kind}/{record['id']}/submit").status_code == 200
     journey.outcome.application_id = record["id"]
     for who in reviewers:

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from applications.demo_data import load
 from integration.applications.conftest import Api
 from integration.applications.test_review_outcomes_and_messages import deliver
-from zc_auth import Role
+from zc_auth import Role, RoleGrant, ScopeType
 from zc_contracts import review_v1
 from zc_db import create_engine
 
@@ -47,6 +47,19 @@ TALENT = {
 }
 
 
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x11" * 4000 + b"\xff\xd9"
+PDF = b"%PDF-1.7\n" + b"0" * 2000
+
+
+async def add_files(api: Api, rec_id: str) -> dict[str, Any]:
+    base = f"/records/out_of_province/{rec_id}"
+    photo = await api.post(f"{base}/photo", params={"filename": "照片.jpg"}, content=JPEG, headers=api.applicant)
+    assert photo.status_code == 201, photo.text
+    proof = await api.post(f"{base}/proofs", params={"filename": "原证书.pdf"}, content=PDF, headers=api.applicant)
+    assert proof.status_code == 201, proof.text
+    return {"photo": photo.json(), "proof": proof.json()}
+
+
 @pytest.fixture
 async def demo(api: Api) -> Api:
     await load(api.database_url, year=2026)
@@ -73,6 +86,10 @@ async def test_record_is_filled_in_then_submitted_to_the_unit(
     assert incomplete.status_code == 422 and incomplete.json()["errors"][0]["reason"] == "必填项不能为空"
     assert (await put(api, kind, rec["id"], content, 0)).status_code == 409  # stale
     assert (await put(api, kind, rec["id"], content, 1)).status_code == 200
+    if kind == "out_of_province":  # the photo and a proof of the original title are required
+        no_photo = await api.post(f"/records/{kind}/{rec['id']}/submit", headers=api.applicant)
+        assert no_photo.status_code == 422 and no_photo.json()["field"] == "photo", no_photo.text
+        await add_files(api, rec["id"])
     done = await api.post(f"/records/{kind}/{rec['id']}/submit", headers=api.applicant)
     assert done.status_code == 200 and done.json()["status_name"] == "审核中"
     assert (await put(api, kind, rec["id"], content, 2)).status_code == 409  # frozen while reviewed
@@ -127,3 +144,75 @@ async def test_records_need_a_registered_unit_and_stay_private(demo: Api) -> Non
     assert (await api.get(f"/records/talent_stats/{rec['id']}", headers=stranger)).status_code == 404
     assert (await api.get(f"/records/out_of_province/{rec['id']}", headers=api.applicant)).status_code == 404
     assert (await api.get("/records/nonsense", headers=api.applicant)).status_code == 404
+
+
+async def unit_department(api: Api) -> str:
+    unit = (await api.get(f"/units/{UNIT}", headers=api.applicant)).json()
+    return str(unit["department_chain"][0]["id"])
+
+
+async def test_out_of_province_files_are_checked_and_read_only_by_its_reviewers(demo: Api) -> None:
+    api = demo
+    rec = (await api.post("/records/out_of_province", headers=api.applicant, json={"unit_id": UNIT})).json()
+    base = f"/records/out_of_province/{rec['id']}"
+    fake = await api.post(
+        f"{base}/photo", params={"filename": "照片.jpg"}, content=b"GIF89a" + b"\0" * 99, headers=api.applicant
+    )
+    assert fake.status_code == 422 and fake.json()["field"] == "photo"
+    big = JPEG[:-2] + b"\x00" * (500 * 1024) + b"\xff\xd9"
+    over = await api.post(f"{base}/photo", content=big, headers=api.applicant)
+    assert over.status_code == 413 and "500KB" in over.json()["detail"]
+    exe = await api.post(
+        f"{base}/proofs", params={"filename": "证书.pdf"}, content=b"MZ\x90\x00", headers=api.applicant
+    )
+    assert exe.status_code == 422
+    files = await add_files(api, rec["id"])
+    await add_files(api, rec["id"])  # a second photo replaces the first; proofs add up
+    listed = (await api.get(base, headers=api.applicant)).json()["attachments"]
+    assert sorted(f["kind"] for f in listed) == ["photo", "proof", "proof"]
+    got = await api.get(f"{base}/attachments/{files['proof']['id']}", headers=api.applicant)
+    assert got.status_code == 200 and got.content == PDF and got.headers["x-content-type-options"] == "nosniff"
+    stranger = api.as_(Role.APPLICANT, subject="usr_stranger")
+    assert (await api.get(f"{base}/attachments/{files['proof']['id']}", headers=stranger)).status_code == 404
+
+    unit_reviewer = api.as_(RoleGrant(Role.UNIT_REVIEWER, ScopeType.UNIT, UNIT), subject="usr_unit")
+    department = api.as_(
+        RoleGrant(Role.DEPARTMENT_REVIEWER, ScopeType.DEPARTMENT, await unit_department(api)), subject="usr_dept"
+    )
+    elsewhere = api.as_(RoleGrant(Role.UNIT_REVIEWER, ScopeType.UNIT, "0193a1f0-0000-7000-8000-00000000a999"))
+    review = f"/review/records/{rec['id']}"
+    assert (await api.get(review, headers=unit_reviewer)).status_code == 404  # not submitted yet
+    assert (await put(api, "out_of_province", rec["id"], OUT_OF_PROVINCE, 0)).status_code == 200
+    assert (await api.post(f"{base}/submit", headers=api.applicant)).status_code == 200
+    late = await api.post(f"{base}/proofs", params={"filename": "补充.pdf"}, content=PDF, headers=api.applicant)
+    assert late.status_code == 409  # frozen while reviewed
+    for reviewer in (unit_reviewer, department):
+        seen = await api.get(review, headers=reviewer)
+        assert seen.status_code == 200 and seen.json()["content"]["original_title"] == "高级农艺师"
+        proof = await api.get(f"{review}/attachments/{files['proof']['id']}", headers=reviewer)
+        assert proof.status_code == 200 and proof.content == PDF
+    assert (await api.get(review, headers=elsewhere)).status_code == 404
+    assert (await api.get(review, headers=api.applicant)).status_code == 404
+
+    engine = create_engine(api.database_url)
+    try:
+        async with engine.connect() as conn:
+            logged = (
+                (
+                    await conn.execute(
+                        text("SELECT actor FROM personal_data_access WHERE application_id = :r"), {"r": rec["id"]}
+                    )
+                )
+                .scalars()
+                .all()
+            )
+    finally:
+        await engine.dispose()
+    assert sorted(logged) == ["usr_dept", "usr_dept", "usr_unit", "usr_unit"]
+
+
+async def test_talent_statistics_take_no_files(demo: Api) -> None:
+    api = demo
+    rec = (await api.post("/records/talent_stats", headers=api.applicant, json={"unit_id": UNIT})).json()
+    r = await api.post(f"/records/talent_stats/{rec['id']}/photo", content=JPEG, headers=api.applicant)
+    assert r.status_code == 422 and r.json()["field"] == "kind"

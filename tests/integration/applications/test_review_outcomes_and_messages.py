@@ -18,6 +18,7 @@ from applications.consumers import handlers
 from applications.demo_data import load
 from integration.applications.conftest import Api, grant
 from integration.applications.test_application_lifecycle import INITIAL, SECTIONS, UNIT, save, settings
+from integration.applications.test_attachments import JPEG
 from support.consume import consume
 from zc_auth import Role, ScopeType
 from zc_contracts import certificates_v1, make_envelope, review_v1
@@ -231,12 +232,22 @@ async def test_unit_reviewers_read_submitted_snapshots_of_their_unit_only(api: A
     assert (await api.get(f"/review/applications/{draft['id']}", headers=mine)).status_code == 404  # not submitted
     for name in ("basic_info", "education", "work_history", "assessments"):
         await save(api, draft["id"], name, SECTIONS[name])
+    photos = [
+        (await api.post(f"/applications/{draft['id']}/photo", content=JPEG + bytes([i]), headers=api.applicant)).json()
+        for i in range(2)  # the second replaces the first before submission
+    ]
     await api.post(f"/applications/{draft['id']}/submit", headers=api.applicant)
+    files = f"/review/applications/{draft['id']}/attachments"
+    got = await api.get(f"{files}/{photos[1]['id']}", headers=mine)
+    assert got.status_code == 200 and got.content == JPEG + b"\x01"
+    assert got.headers["x-content-type-options"] == "nosniff"
+    assert (await api.get(f"{files}/{photos[0]['id']}", headers=mine)).status_code == 404  # never submitted
     seen = await api.get(f"/review/applications/{draft['id']}", headers=mine)
     assert seen.status_code == 200 and seen.json()["version"] == 1
     assert seen.json()["sections"]["basic_info"]["mobile_phone"] == "135****4568"
     other_unit = api.as_(grant(Role.UNIT_REVIEWER, ScopeType.UNIT, "0193a1f0-0000-7000-8000-00000000a002"))
     assert (await api.get(f"/review/applications/{draft['id']}", headers=other_unit)).status_code == 404
+    assert (await api.get(f"{files}/{photos[1]['id']}", headers=other_unit)).status_code == 404
     assert (await api.get(f"/review/applications/{draft['id']}", headers=api.as_(Role.APPLICANT))).status_code == 404
 
 

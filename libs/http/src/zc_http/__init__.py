@@ -12,6 +12,7 @@ from zc_http.app import (
     serve_api,
 )
 from zc_http.clock import configured_clock
+from zc_http.files import content_disposition, file_download, refuse_declared_oversize
 from zc_http.problems import (
     ConflictProblem,
     ForbiddenProblem,
@@ -40,11 +41,14 @@ __all__ = [
     "configured_clock",
     "container_lifespan",
     "container_readiness",
+    "content_disposition",
     "create_service_app",
+    "file_download",
     "health_router",
     "install_problem_handlers",
     "load_settings",
     "problem_from_domain_error",
     "problem_response",
+    "refuse_declared_oversize",
     "serve_api",
 ]

@@ -52,6 +52,9 @@ async def build_container(settings: Settings, *, clock: Callable[[], datetime] |
     sessions = runtime.sessions
     clocked: dict[str, Any] = {"clock": clock} if clock else {}
     reference = ReferenceService(sessions=sessions, store=SqlReferenceStore, **clocked)
+    storage = storage_from_settings(
+        settings.attachments_s3_url, settings.attachments_dir, server_side_encryption=settings.attachments_s3_sse
+    )
     return Container(
         settings=settings,
         runtime=runtime,
@@ -66,11 +69,7 @@ async def build_container(settings: Settings, *, clock: Callable[[], datetime] |
             reference_store=SqlReferenceStore,
             reference=reference,
             outbox=messaging,
-            storage=storage_from_settings(
-                settings.attachments_s3_url,
-                settings.attachments_dir,
-                server_side_encryption=settings.attachments_s3_sse,
-            ),
+            storage=storage,
             cipher=PiiCipher(parse_key_ring(settings.pii_keys), settings.pii_active_key),
             registry=HttpRegistry(settings.registry_url, http=httpx.AsyncClient())
             if settings.registry_url
@@ -79,6 +78,11 @@ async def build_container(settings: Settings, *, clock: Callable[[], datetime] |
         ),
         messages=MessageService(sessions=sessions, store=SqlMessageStore, applications=SqlApplicationStore, **clocked),
         records=RecordService(
-            sessions=sessions, store=SqlApplicationStore, reference_store=SqlReferenceStore, outbox=messaging, **clocked
+            sessions=sessions,
+            store=SqlApplicationStore,
+            reference_store=SqlReferenceStore,
+            outbox=messaging,
+            storage=storage,
+            **clocked,
         ),
     )

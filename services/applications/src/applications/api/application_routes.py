@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Protocol
-from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Depends, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -15,7 +14,7 @@ from applications.api.sections import SECTION_ADAPTERS
 from applications.usecases.applications import ApplicationService
 from applications.usecases.reference import SettingsChoice
 from zc_auth import Principal, PrincipalDep, Role, ScopeType
-from zc_http import ForbiddenProblem, NotFoundProblem, ProblemError
+from zc_http import ForbiddenProblem, NotFoundProblem, ProblemError, file_download, refuse_declared_oversize
 
 router = APIRouter(tags=["applications"])
 
@@ -133,23 +132,11 @@ async def snapshot(app_id: str, version: int, principal: PrincipalDep, svc: Serv
 
 
 # --- attachments --------------------------------------------------------------------------------------------
-def _content_disposition(filename: str) -> str:
-    """RFC 6266: an ASCII fallback plus the UTF-8 name, so Chinese file names survive every browser."""
-    fallback = "".join(c if (c.isascii() and c.isalnum()) or c in "._-" else "_" for c in filename) or "file"
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
-
-
-def _declared_size_ok(request: Request, limit_bytes: int) -> None:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit_bytes:
-        raise ProblemError("文件过大", status=413, code="attachment.too_large", field="file")
-
-
 @router.post("/applications/{app_id}/photo", status_code=201, summary="上传照片（JPG/JPEG，≤500KB）")
 async def upload_photo(
     app_id: str, request: Request, principal: PrincipalDep, svc: ServiceDep, filename: str = "photo.jpg"
 ) -> dict[str, Any]:
-    _declared_size_ok(request, 100 * 1024 * 1024)
+    refuse_declared_oversize(request, 100 * 1024 * 1024)
     return await svc.upload(
         applicant(principal), app_id, kind="photo", material=None, filename=filename, stream=request.stream()
     )
@@ -159,7 +146,7 @@ async def upload_photo(
 async def upload_material(
     app_id: str, request: Request, principal: PrincipalDep, svc: ServiceDep, material: str, filename: str
 ) -> dict[str, Any]:
-    _declared_size_ok(request, 100 * 1024 * 1024)
+    refuse_declared_oversize(request, 100 * 1024 * 1024)
     return await svc.upload(
         applicant(principal), app_id, kind="material", material=material, filename=filename, stream=request.stream()
     )
@@ -173,16 +160,7 @@ async def list_files(app_id: str, principal: PrincipalDep, svc: ServiceDep) -> d
 @router.get("/applications/{app_id}/attachments/{att_id}", summary="下载附件")
 async def download(app_id: str, att_id: str, principal: PrincipalDep, svc: ServiceDep) -> StreamingResponse:
     meta, chunks = await svc.download(applicant(principal), app_id, att_id)
-    return StreamingResponse(
-        chunks,
-        media_type=meta["content_type"],
-        headers={
-            "Content-Disposition": _content_disposition(meta["filename"]),
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "no-store",
-            "Content-Length": str(meta["size"]),
-        },
-    )
+    return file_download(chunks, filename=meta["filename"], content_type=meta["content_type"], size=meta["size"])
 
 
 @router.delete("/applications/{app_id}/attachments/{att_id}", status_code=204, summary="删除附件")
@@ -201,6 +179,19 @@ async def reviewer_view(
         app_id=app_id,
         version=version,
     )
+
+
+@router.get(
+    "/review/applications/{app_id}/attachments/{att_id}", summary="审核人下载申报附件（已提交版本）", tags=["review"]
+)
+async def reviewer_download(app_id: str, att_id: str, principal: PrincipalDep, svc: ServiceDep) -> StreamingResponse:
+    meta, chunks = await svc.reviewer_download(
+        reviewer=principal.subject,
+        may=lambda role, scope, scope_id: principal.has_role(Role(role), ScopeType(scope), scope_id),
+        app_id=app_id,
+        att_id=att_id,
+    )
+    return file_download(chunks, filename=meta["filename"], content_type=meta["content_type"], size=meta["size"])
 
 
 class SyncRequest(BaseModel):

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Protocol
 
-from fastapi import APIRouter, Body, Depends, Header, Request
+from fastapi import APIRouter, Body, Depends, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from applications.api.record_schemas import RECORD_KINDS
 from applications.usecases.records import RecordService
-from zc_auth import PrincipalDep
-from zc_http import NotFoundProblem, ProblemError
+from zc_auth import Principal, PrincipalDep, Role, ScopeType
+from zc_http import NotFoundProblem, ProblemError, file_download, refuse_declared_oversize
 
 router = APIRouter(tags=["records"])
 
@@ -94,3 +96,55 @@ async def submit(kind: str, rec_id: str, principal: PrincipalDep, svc: ServiceDe
             raise _invalid(exc) from None
 
     return await svc.submit(principal.subject, kind, rec_id, complete)
+
+
+@router.post("/records/{kind}/{rec_id}/photo", status_code=201, summary="上传照片（1寸白底免冠，JPG/JPEG，≤500KB）")
+async def upload_photo(
+    kind: str, rec_id: str, request: Request, principal: PrincipalDep, svc: ServiceDep, filename: str = "photo.jpg"
+) -> dict[str, Any]:
+    refuse_declared_oversize(request, 100 * 1024 * 1024)
+    return await svc.upload(
+        principal.subject, _kind(kind), rec_id, file_kind="photo", filename=filename, stream=request.stream()
+    )
+
+
+@router.post("/records/{kind}/{rec_id}/proofs", status_code=201, summary="上传证明材料（原职称证书等，≤10M）")
+async def upload_proof(
+    kind: str, rec_id: str, request: Request, principal: PrincipalDep, svc: ServiceDep, filename: str
+) -> dict[str, Any]:
+    refuse_declared_oversize(request, 100 * 1024 * 1024)
+    return await svc.upload(
+        principal.subject, _kind(kind), rec_id, file_kind="proof", filename=filename, stream=request.stream()
+    )
+
+
+@router.get("/records/{kind}/{rec_id}/attachments/{att_id}", summary="下载附件")
+async def download(kind: str, rec_id: str, att_id: str, principal: PrincipalDep, svc: ServiceDep) -> StreamingResponse:
+    meta, chunks = await svc.download(principal.subject, _kind(kind), rec_id, att_id)
+    return file_download(chunks, filename=meta["filename"], content_type=meta["content_type"], size=meta["size"])
+
+
+@router.delete("/records/{kind}/{rec_id}/attachments/{att_id}", status_code=204, summary="删除附件")
+async def remove(kind: str, rec_id: str, att_id: str, principal: PrincipalDep, svc: ServiceDep) -> None:
+    await svc.remove_file(principal.subject, _kind(kind), rec_id, att_id)
+
+
+def _grants(principal: Principal) -> Callable[[str, str, str], bool]:
+    """`may(role, scope_type, scope_id)`; an empty scope type means the role in any scope."""
+    return lambda role, scope, scope_id: principal.has_role(
+        Role(role), ScopeType(scope) if scope else None, scope_id if scope else None
+    )
+
+
+@router.get("/review/records/{rec_id}", summary="审核人查看已提交的记录", tags=["review"])
+async def reviewer_view(rec_id: str, principal: PrincipalDep, svc: ServiceDep, response: Response) -> dict[str, Any]:
+    response.headers["Cache-Control"] = "no-store"
+    return await svc.reviewer_view(reviewer=principal.subject, may=_grants(principal), rec_id=rec_id)
+
+
+@router.get("/review/records/{rec_id}/attachments/{att_id}", summary="审核人下载记录附件", tags=["review"])
+async def reviewer_download(rec_id: str, att_id: str, principal: PrincipalDep, svc: ServiceDep) -> StreamingResponse:
+    meta, chunks = await svc.reviewer_download(
+        reviewer=principal.subject, may=_grants(principal), rec_id=rec_id, att_id=att_id
+    )
+    return file_download(chunks, filename=meta["filename"], content_type=meta["content_type"], size=meta["size"])

@@ -35,7 +35,6 @@ from applications.domain.committees import local_today
 from applications.domain.files import (
     PHOTO_MAX_BYTES,
     FileRejectedError,
-    FileTooLargeError,
     check_material,
     check_photo,
 )
@@ -50,10 +49,11 @@ from applications.usecases.ports import (
     SourceUnavailableError,
 )
 from applications.usecases.reference import ReferenceService, SettingsChoice
+from applications.usecases.uploads import file_row, file_view, keep_upload
 from zc_contracts import applications_v1, make_envelope
 from zc_db import MessagingTables
 from zc_messaging import add_to_outbox
-from zc_storage import FileTooLarge
+from zc_storage import StoredFile
 
 NOT_FOUND = "申报不存在"
 
@@ -366,7 +366,7 @@ class ApplicationService:
                 "applicant_id": applicant,
                 "year": row["year"],
                 "version": version,
-                "attachments": [_file_view(f) for f in files],
+                "attachments": [file_view(f) for f in files],
             }
             await store.add_snapshot(app_id, version, content)
             await store.update(
@@ -442,23 +442,47 @@ class ApplicationService:
         Anyone else gets 404, not 403, so ids cannot be probed. Every read is recorded."""
         async with self._sessions() as s, s.begin():
             store = self._store(s)
-            row = await store.get(app_id)
-            if (
-                row is None
-                or row["snapshot_version"] == 0
-                or not reviewer_may_read(
-                    row["stages_reached"],
-                    unit_id=str(row["unit_id"]),
-                    committee_id=str(row["committee_id"]) if row["committee_id"] else None,
-                    may=may,
-                )
-            ):
-                raise ApplicationNotFoundError(NOT_FOUND)
+            row = await self._readable(store, app_id, may)
             snap = await store.snapshot(app_id, version or int(row["snapshot_version"]))
             if snap is None:
                 raise ApplicationNotFoundError("该版本的申报材料不存在")
             await store.log_access(actor=reviewer, app_id=app_id, fields=["snapshot"])
         return {**snap, "sections": self._pii.show(snap["sections"], reveal=False)}
+
+    @staticmethod
+    async def _readable(store: ApplicationStore, app_id: str, may: Callable[[str, str, str], bool]) -> dict[str, Any]:
+        row = await store.get(app_id)
+        if (
+            row is None
+            or row["snapshot_version"] == 0
+            or not reviewer_may_read(
+                row["stages_reached"],
+                unit_id=str(row["unit_id"]),
+                committee_id=str(row["committee_id"]) if row["committee_id"] else None,
+                may=may,
+            )
+        ):
+            raise ApplicationNotFoundError(NOT_FOUND)
+        return row
+
+    async def reviewer_download(
+        self, *, reviewer: str, may: Callable[[str, str, str], bool], app_id: str, att_id: str
+    ) -> tuple[dict[str, Any], Any]:
+        """A file of the submitted application, for the reviewers who may read it (the same rule as the
+        snapshot); only files frozen into a submitted snapshot, and every download is recorded."""
+        async with self._sessions() as s, s.begin():
+            store = self._store(s)
+            row = await self._readable(store, app_id, may)
+            frozen = {
+                f["id"]
+                for version in range(1, int(row["snapshot_version"]) + 1)
+                for f in ((await store.snapshot(app_id, version)) or {}).get("attachments", [])
+            }
+            att = await store.attachment(app_id, att_id, include_deleted=True) if att_id in frozen else None
+            if att is None:
+                raise ApplicationNotFoundError("附件不存在")
+            await store.log_access(actor=reviewer, app_id=app_id, fields=[f"attachment:{att_id}"])
+        return file_view(att), self._storage.read(att["storage_key"])
 
     async def abandon(self, applicant: str, app_id: str) -> None:
         """废弃: the record goes, and with it the committee-specific achievements (the manual's note)."""
@@ -501,16 +525,15 @@ class ApplicationService:
                 raise FileRejectedError(f"“{material}”最多上传{rule['max_count']}个文件", field="file")
             limit = int(float(rule["max_size_mb"]) * 1024 * 1024)
             too_large = f"“{material}”单个文件不能超过 {rule['max_size_mb']}M"
-        try:
-            stored = await self._storage.put(stream, max_bytes=limit)
-        except FileTooLarge:
-            raise FileTooLargeError(too_large, field="file") from None
-        try:
+
+        def check(content_type: str | None) -> None:
             if kind == "photo":
-                check_photo(stored.content_type)
+                check_photo(content_type)
             else:
                 assert rule is not None and material is not None
-                check_material(stored.content_type, str(rule.get("type", "any")), material)
+                check_material(content_type, str(rule.get("type", "any")), material)
+
+        async def record(stored: StoredFile) -> dict[str, Any]:
             async with self._sessions() as s, s.begin():
                 store = self._store(s)
                 row = await self._own(store, applicant, app_id, lock=True)
@@ -518,24 +541,16 @@ class ApplicationService:
                 if kind == "photo":  # one photo: a new one replaces the old
                     for old in existing:
                         await store.delete_attachment(str(old["id"]), now=self._clock())
-                att_id = await store.add_attachment(
-                    {
-                        "application_id": row["id"],
-                        "kind": kind,
-                        "material_name": material if kind == "material" else None,
-                        "filename": filename[:200] or "未命名",
-                        "content_type": stored.content_type,
-                        "size": stored.size,
-                        "sha256": stored.sha256,
-                        "storage_key": stored.key,
-                    }
-                )
+                named = material if kind == "material" else None
+                values = file_row(stored, kind=kind, filename=filename, material=named)
+                att_id = await store.add_attachment({"application_id": row["id"], **values})
                 saved = await store.attachment(app_id, att_id)
-        except BaseException:
-            await self._storage.delete(stored.key)  # nothing half-saved stays behind
-            raise
-        assert saved is not None
-        return _file_view(saved)
+            assert saved is not None
+            return file_view(saved)
+
+        return await keep_upload(
+            self._storage, stream, max_bytes=limit, too_large=too_large, check=check, record=record
+        )
 
     async def _material_rule(
         self, s: AsyncSession, row: dict[str, Any], kind: str, material: str | None
@@ -559,7 +574,7 @@ class ApplicationService:
         async with self._sessions() as s:
             store = self._store(s)
             await self._own(store, applicant, app_id)
-            return [_file_view(f) for f in await store.attachments_of(app_id)]
+            return [file_view(f) for f in await store.attachments_of(app_id)]
 
     async def download(self, applicant: str, app_id: str, att_id: str) -> tuple[dict[str, Any], Any]:
         async with self._sessions() as s:
@@ -568,7 +583,7 @@ class ApplicationService:
             att = await store.attachment(app_id, att_id)
         if att is None:
             raise ApplicationNotFoundError("附件不存在")
-        return _file_view(att), self._storage.read(att["storage_key"])
+        return file_view(att), self._storage.read(att["storage_key"])
 
     async def remove_file(self, applicant: str, app_id: str, att_id: str) -> None:
         async with self._sessions() as s, s.begin():
@@ -578,18 +593,6 @@ class ApplicationService:
             if await store.attachment(app_id, att_id) is None:
                 raise ApplicationNotFoundError("附件不存在")
             await store.delete_attachment(att_id, now=self._clock())  # the bytes stay for submitted snapshots
-
-
-def _file_view(f: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": str(f["id"]),
-        "kind": f["kind"],
-        "material_name": f["material_name"],
-        "filename": f["filename"],
-        "content_type": f["content_type"],
-        "size": f["size"],
-        "sha256": f["sha256"],
-    }
 
 
 def _status_name(row: dict[str, Any]) -> str:

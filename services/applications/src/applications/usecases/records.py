@@ -3,7 +3,8 @@ and the review's answer."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,8 +15,11 @@ from applications.domain.application import (
     ApplicationNotFoundError,
     ApplicationStateError,
     StaleSectionError,
+    reviewer_may_read_record,
 )
-from applications.usecases.ports import ApplicationStore, MessageStore, ReferenceStore
+from applications.domain.files import PHOTO_MAX_BYTES, FileRejectedError, check_material, check_photo
+from applications.usecases.ports import ApplicationStore, AttachmentStorage, MessageStore, ReferenceStore
+from applications.usecases.uploads import file_row, file_view, keep_upload
 from zc_contracts import Envelope, applications_v1, make_envelope, parse_payload, review_v1
 from zc_db import MessagingTables
 from zc_messaging import add_to_outbox
@@ -30,6 +34,26 @@ RECORD_STATUS = {
 KIND_NAMES = {"out_of_province": "外省职称确认", "talent_stats": "专技人才统计"}
 
 
+@dataclass(frozen=True)
+class FileRule:
+    name: str
+    accepts: str  # image | pdf | any (domain.files.ACCEPTED); "photo" means JPG/JPEG only
+    max_bytes: int
+    max_count: int
+    required: bool
+
+
+# 外省职称确认 (Fig. 2.7.1): the 1-inch photo, and the proofs of the original title (certificate, approval
+# document) — our reading: the unit cannot confirm a title it has not seen (docs/decisions/0015)
+RECORD_FILES: dict[str, dict[str, FileRule]] = {
+    "out_of_province": {
+        "photo": FileRule("1寸白底免冠标准证件照", "photo", PHOTO_MAX_BYTES, 1, True),
+        "proof": FileRule("原高级职称证书及评审批准文件", "any", 10 * 1024 * 1024, 10, True),
+    },
+    "talent_stats": {},
+}
+
+
 class RecordService:
     def __init__(
         self,
@@ -38,8 +62,10 @@ class RecordService:
         store: Callable[[AsyncSession], ApplicationStore],
         reference_store: Callable[[AsyncSession], ReferenceStore],
         outbox: MessagingTables,
+        storage: AttachmentStorage,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        self._storage = storage
         self._sessions = sessions
         self._store = store
         self._refs = reference_store
@@ -94,7 +120,115 @@ class RecordService:
 
     async def get(self, applicant: str, kind: str, rec_id: str) -> dict[str, Any]:
         async with self._sessions() as s:
-            return self._view(await self._own(self._store(s), applicant, kind, rec_id))
+            store = self._store(s)
+            row = await self._own(store, applicant, kind, rec_id)
+            files = await store.attachments_of(rec_id, owner="record")
+        return {**self._view(row), "attachments": [file_view(f) for f in files]}
+
+    # --- reviewers ------------------------------------------------------------------------------------
+    async def _readable(self, s: AsyncSession, rec_id: str, may: Callable[[str, str, str], bool]) -> dict[str, Any]:
+        row = await self._store(s).record(rec_id)
+        unit = await self._refs(s).unit(str(row["unit_id"])) if row else None
+        if (
+            row is None
+            or row["submitted_at"] is None
+            or not reviewer_may_read_record(
+                row["kind"],
+                unit_id=str(row["unit_id"]),
+                department_ids=[str(d["id"]) for d in unit.department_chain] if unit else [],
+                may=may,
+            )
+        ):
+            raise ApplicationNotFoundError("记录不存在")
+        return row
+
+    async def reviewer_view(
+        self, *, reviewer: str, may: Callable[[str, str, str], bool], rec_id: str
+    ) -> dict[str, Any]:
+        """What the unit (and, for 外省职称确认, the department and the authority) sees once it is submitted;
+        anyone else gets 404. Every read is recorded."""
+        async with self._sessions() as s, s.begin():
+            row = await self._readable(s, rec_id, may)
+            store = self._store(s)
+            files = await store.attachments_of(rec_id, owner="record")
+            await store.log_access(actor=reviewer, app_id=rec_id, fields=[f"record:{row['kind']}"])
+        return {**self._view(row), "applicant_id": row["applicant_id"], "attachments": [file_view(f) for f in files]}
+
+    async def reviewer_download(
+        self, *, reviewer: str, may: Callable[[str, str, str], bool], rec_id: str, att_id: str
+    ) -> tuple[dict[str, Any], Any]:
+        async with self._sessions() as s, s.begin():
+            await self._readable(s, rec_id, may)
+            store = self._store(s)
+            att = await store.attachment(rec_id, att_id, owner="record")
+            if att is None:
+                raise ApplicationNotFoundError("附件不存在")
+            await store.log_access(actor=reviewer, app_id=rec_id, fields=[f"attachment:{att_id}"])
+        return file_view(att), self._storage.read(att["storage_key"])
+
+    # --- the photo and the proofs ------------------------------------------------------------------------
+    async def upload(
+        self, applicant: str, kind: str, rec_id: str, *, file_kind: str, filename: str, stream: AsyncIterator[bytes]
+    ) -> dict[str, Any]:
+        rule = RECORD_FILES[kind].get(file_kind)
+        if rule is None:
+            raise FileRejectedError("该类记录不需要此附件", field="kind")
+        async with self._sessions() as s:
+            store = self._store(s)
+            row = await self._own(store, applicant, kind, rec_id)
+            _check_editable(row)
+            existing = [f for f in await store.attachments_of(rec_id, owner="record") if f["kind"] == file_kind]
+        if rule.max_count > 1 and len(existing) >= rule.max_count:
+            raise FileRejectedError(f"“{rule.name}”最多上传{rule.max_count}个文件", field="file")
+        size_name = f"{rule.max_bytes // 1024}KB" if rule.max_bytes < 1024 * 1024 else f"{rule.max_bytes >> 20}M"
+
+        def check(content_type: str | None) -> None:
+            if rule.accepts == "photo":
+                check_photo(content_type)
+            else:
+                check_material(content_type, rule.accepts, rule.name)
+
+        async def record(stored: Any) -> dict[str, Any]:
+            async with self._sessions() as s, s.begin():
+                store = self._store(s)
+                row = await self._own(store, applicant, kind, rec_id, lock=True)
+                _check_editable(row)
+                if rule.max_count == 1:  # a single file (the photo): a new one replaces the old
+                    for old in existing:
+                        await store.delete_attachment(str(old["id"]), now=self._clock())
+                att_id = await store.add_attachment(
+                    {"record_id": row["id"], **file_row(stored, kind=file_kind, filename=filename)}
+                )
+                saved = await store.attachment(rec_id, att_id, owner="record")
+            assert saved is not None
+            return file_view(saved)
+
+        return await keep_upload(
+            self._storage,
+            stream,
+            max_bytes=rule.max_bytes,
+            too_large=f"“{rule.name}”不能超过 {size_name}",
+            check=check,
+            record=record,
+        )
+
+    async def download(self, applicant: str, kind: str, rec_id: str, att_id: str) -> tuple[dict[str, Any], Any]:
+        async with self._sessions() as s:
+            store = self._store(s)
+            await self._own(store, applicant, kind, rec_id)
+            att = await store.attachment(rec_id, att_id, owner="record")
+        if att is None:
+            raise ApplicationNotFoundError("附件不存在")
+        return file_view(att), self._storage.read(att["storage_key"])
+
+    async def remove_file(self, applicant: str, kind: str, rec_id: str, att_id: str) -> None:
+        async with self._sessions() as s, s.begin():
+            store = self._store(s)
+            row = await self._own(store, applicant, kind, rec_id, lock=True)
+            _check_editable(row)
+            if await store.attachment(rec_id, att_id, owner="record") is None:
+                raise ApplicationNotFoundError("附件不存在")
+            await store.delete_attachment(att_id, now=self._clock())
 
     async def save(
         self, applicant: str, kind: str, rec_id: str, content: dict[str, Any], *, expected_version: int
@@ -123,6 +257,10 @@ class RecordService:
             if row["status"] not in ("draft", "returned"):
                 raise ApplicationStateError("已提交审核，请等待审核结果")
             complete(row["content"])
+            files = await store.attachments_of(rec_id, owner="record")
+            for file_kind, rule in RECORD_FILES[kind].items():
+                if rule.required and not any(f["kind"] == file_kind for f in files):
+                    raise ApplicationError(f"请上传“{rule.name}”", field=file_kind)
             unit = await self._refs(s).unit(str(row["unit_id"]))
             await store.update_record(rec_id, {"status": "submitted", "status_reason": None, "submitted_at": now})
             await add_to_outbox(
@@ -145,6 +283,11 @@ class RecordService:
             row = await store.record(rec_id)
         assert row is not None
         return self._view(row)
+
+
+def _check_editable(row: dict[str, Any]) -> None:
+    if row["status"] not in ("draft", "returned"):
+        raise ApplicationStateError("已提交审核，不能修改附件")
 
 
 async def apply_record_outcome(envelope: Envelope, *, records: ApplicationStore, messages: MessageStore) -> None:

@@ -80,32 +80,27 @@ class SqlApplicationStore:
         await self._s.execute(insert(attachments).values(id=att_id, **values))
         return str(att_id)
 
-    async def attachments_of(self, app_id: str) -> list[dict[str, Any]]:
+    async def attachments_of(self, owner_id: str, *, owner: str = "application") -> list[dict[str, Any]]:
+        """The live files of an application (owner="application") or of a personal record ("record")."""
         rows = await self._s.execute(
             select(attachments)
-            .where(attachments.c.application_id == uuid.UUID(app_id), attachments.c.deleted_at.is_(None))
+            .where(attachments.c[f"{owner}_id"] == uuid.UUID(owner_id), attachments.c.deleted_at.is_(None))
             .order_by(attachments.c.created_at)
         )
         return [dict(r) for r in rows.mappings()]
 
-    async def attachment(self, app_id: str, att_id: str) -> dict[str, Any] | None:
+    async def attachment(
+        self, owner_id: str, att_id: str, *, owner: str = "application", include_deleted: bool = False
+    ) -> dict[str, Any] | None:
+        """One file of its owner; a deleted one only when asked (its bytes stay for submitted snapshots)."""
         try:
             key = uuid.UUID(att_id)
         except ValueError:
             return None
-        row = (
-            (
-                await self._s.execute(
-                    select(attachments).where(
-                        attachments.c.id == key,
-                        attachments.c.application_id == uuid.UUID(app_id),
-                        attachments.c.deleted_at.is_(None),
-                    )
-                )
-            )
-            .mappings()
-            .first()
-        )
+        query = select(attachments).where(attachments.c.id == key, attachments.c[f"{owner}_id"] == uuid.UUID(owner_id))
+        if not include_deleted:
+            query = query.where(attachments.c.deleted_at.is_(None))
+        row = (await self._s.execute(query)).mappings().first()
         return dict(row) if row else None
 
     async def delete_attachment(self, att_id: str, *, now: datetime) -> None:

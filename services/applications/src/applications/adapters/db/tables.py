@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -150,12 +151,14 @@ application_snapshots = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
-# Uploaded files (the photo, committee-required materials); the bytes live in the attachment storage
+# Uploaded files of an application (the photo, committee-required materials) or of a personal record (the
+# 外省职称确认 photo and proofs); the bytes live in the attachment storage
 attachments = Table(
     "attachments",
     metadata,
     Column("id", UUID(as_uuid=True), primary_key=True),
-    Column("application_id", UUID(as_uuid=True), ForeignKey("applications.id"), nullable=False),
+    Column("application_id", UUID(as_uuid=True), ForeignKey("applications.id")),
+    Column("record_id", UUID(as_uuid=True), ForeignKey("personal_records.id")),
     Column("kind", String(20), nullable=False),  # photo | material
     Column("material_name", String(50)),
     Column("filename", String(200), nullable=False),  # as the user named it; shown, never used as a path
@@ -166,6 +169,8 @@ attachments = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("deleted_at", DateTime(timezone=True)),
     Index("ix_attachments_application", "application_id"),
+    Index("ix_attachments_record", "record_id"),
+    CheckConstraint("num_nonnulls(application_id, record_id) = 1", name="one_owner"),
 )
 
 # 我的消息: from the unit, defence (答辩) notices, complaint feedback, and the system's own notices
