@@ -3,6 +3,7 @@ some or all), and a source that is down — a clear 503, and the application sti
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,6 @@ from typing import Any
 import httpx
 import pytest
 
-from applications.adapters.registries import HttpRegistry
 from applications.demo_data import load
 from applications.main import create_app
 from applications.settings import Settings
@@ -21,6 +21,7 @@ from support.clock import Clock
 from zc_auth import Role, StaticJwks, TokenVerifier
 from zc_auth.testing import TokenFactory
 from zc_db.pii import generate_key_spec
+from zc_registries import HttpRegistry, Person
 
 
 @pytest.fixture
@@ -105,24 +106,35 @@ async def test_a_source_that_is_down_gives_a_clear_error_and_the_application_sti
     assert (await save(api, app["id"], "basic_info", SECTIONS["basic_info"])).status_code == 200
 
 
-async def test_http_registry_retries_then_gives_up_and_reads_records() -> None:
-    calls = {"n": 0}
+class KnownPerson:
+    """The resolver's answer for one person (the real one asks the identity bridge: tests/integration/identity)."""
+
+    async def person(self, subject: str, *, purpose: str) -> Person:
+        assert purpose
+        return Person(name="张三", id_type="居民身份证", id_number="51010219900307002X")
+
+
+async def test_http_registry_asks_by_id_number_in_the_body_retries_then_gives_up() -> None:
+    calls: list[httpx.Request] = []
 
     def flaky(request: httpx.Request) -> httpx.Response:
-        calls["n"] += 1
-        if calls["n"] < 3:
+        calls.append(request)
+        if len(calls) < 3:
             return httpx.Response(503)
         return httpx.Response(200, json={"records": [{"record_id": "edu-1", "school": "四川大学"}]})
 
-    registry = HttpRegistry(
-        "http://registry.test", http=httpx.AsyncClient(transport=httpx.MockTransport(flaky)), retries=2
-    )
-    assert (await registry.education("usr_1"))[0]["school"] == "四川大学" and calls["n"] == 3
+    http = httpx.AsyncClient(transport=httpx.MockTransport(flaky))
+    registry = HttpRegistry("http://registry.test", http=http, resolver=KnownPerson(), retries=2)
+    assert (await registry.education("usr_1"))[0]["school"] == "四川大学" and len(calls) == 3
+    asked = calls[-1]
+    assert asked.method == "POST" and str(asked.url) == "http://registry.test/education"  # no ID in the URL
+    assert json.loads(asked.content) == {"id_type": "居民身份证", "id_number": "51010219900307002X", "name": "张三"}
 
     def down(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("refused")
 
-    dead = HttpRegistry("http://registry.test", http=httpx.AsyncClient(transport=httpx.MockTransport(down)), retries=1)
+    dead_http = httpx.AsyncClient(transport=httpx.MockTransport(down))
+    dead = HttpRegistry("http://registry.test", http=dead_http, resolver=KnownPerson(), retries=1)
     with pytest.raises(SourceUnavailableError):
         await dead.social_insurance("usr_1")
 

@@ -13,7 +13,6 @@ from applications.adapters.db.application_store import SqlApplicationStore
 from applications.adapters.db.message_store import SqlMessageStore
 from applications.adapters.db.reference_store import SqlReferenceStore
 from applications.adapters.db.tables import messaging
-from applications.adapters.registries import DemoRegistry, HttpRegistry
 from applications.settings import Settings
 from applications.usecases.applications import ApplicationService
 from applications.usecases.messages import MessageService
@@ -24,6 +23,7 @@ from zc_auth.live import live_session_verifier
 from zc_db import MessagingTables
 from zc_db.pii import PiiCipher, parse_key_ring
 from zc_messaging import ServiceRuntime
+from zc_registries import DemoRegistry, HttpRegistry, NatsPersonResolver
 from zc_storage import storage_from_settings
 
 SERVICE = "applications"
@@ -71,7 +71,11 @@ async def build_container(settings: Settings, *, clock: Callable[[], datetime] |
             outbox=messaging,
             storage=storage,
             cipher=PiiCipher(parse_key_ring(settings.pii_keys), settings.pii_active_key),
-            registry=HttpRegistry(settings.registry_url, http=httpx.AsyncClient())
+            registry=HttpRegistry(
+                settings.registry_url,
+                http=httpx.AsyncClient(),
+                resolver=NatsPersonResolver(runtime.nats, requester=SERVICE),
+            )
             if settings.registry_url
             else DemoRegistry(),
             **clocked,

@@ -106,7 +106,12 @@ async def build_container(settings: Settings, *, http: httpx.AsyncClient | None 
         login_state_ttl=timedelta(minutes=settings.login_state_minutes),
         callback_url=settings.callback_url,
     )
-    lookups = asyncio.create_task(serve_holder_lookups(runtime.nats, identity), name="holder-lookups")
+    lookups = asyncio.create_task(
+        serve_holder_lookups(
+            runtime.nats, identity, person_requesters=frozenset(settings.person_lookup_requesters.split(","))
+        ),
+        name="holder-lookups",
+    )
     return Container(
         settings=settings, runtime=runtime, http=http, signing_keys=keys, identity=identity, lookups=lookups
     )

@@ -41,6 +41,8 @@ class Settings(BaseSettings):
 
     # browser session (BFF cookie)
     cookie_secure: bool = True
+    # services allowed to ask for a person's full ID number (to query 社保 / 学信网 sources), comma-separated
+    person_lookup_requesters: str = Field(default="applications,certificates", pattern=r"^[a-z_-]*(,[a-z_-]+)*$")
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     session_absolute_hours: int = Field(default=8, ge=1, le=7 * 24)
     login_state_minutes: int = Field(default=10, ge=1, le=60)

@@ -8,7 +8,9 @@ from typing import Any, Protocol
 from applications.domain.catalog import Catalog
 from applications.domain.committees import ActivityDates, Committee
 from applications.domain.regions import RegionTree
-from zc_storage import AttachmentStorage as AttachmentStorage  # the port is shared: zc_storage
+from zc_registries import ExternalRegistry as ExternalRegistry  # shared ports: zc_registries, zc_storage
+from zc_registries import SourceUnavailableError as SourceUnavailableError
+from zc_storage import AttachmentStorage as AttachmentStorage
 
 
 @dataclass(frozen=True)
@@ -95,18 +97,3 @@ class MessageStore(Protocol):
 class PiiProtector(Protocol):
     def encrypt(self, plaintext: str, *, context: str) -> bytes: ...
     def decrypt(self, blob: bytes, *, context: str) -> str: ...
-
-
-class SourceUnavailableError(Exception):
-    """An external government source did not answer in time (the application itself still saves)."""
-
-
-class ExternalRegistry(Protocol):
-    """Social insurance (社保), national education records (学信网) and provincial vocational certificates,
-    each looked up for a person. The embedded default uses a demo registry; production an HTTP client."""
-
-    name: str
-
-    async def social_insurance(self, subject: str) -> list[dict[str, Any]]: ...
-    async def education(self, subject: str) -> list[dict[str, Any]]: ...
-    async def vocational_certificates(self, subject: str) -> list[dict[str, Any]]: ...

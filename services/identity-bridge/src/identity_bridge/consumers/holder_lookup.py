@@ -1,7 +1,12 @@
-"""Consumers: answers other services' holder lookups (`rpc.identity.holder.v1`, NATS request-reply).
+"""Consumers: answers other services' lookups of a person, NATS request-reply.
+
+- `rpc.identity.holder.v1`: name and masked ID number of a certificate holder (certificates);
+- `rpc.identity.person.v1`: the full ID number, for asking government sources about the person
+  (applications, certificates; the requester must be in IDENTITY_PERSON_LOOKUP_REQUESTERS).
 
 Plain NATS, not a stream: a lookup is a question, nothing to keep. Every API replica answers in one
-queue group. In production, NATS permissions let only the certificates service publish on the subject.
+queue group. Each answer is audited. In production, NATS account permissions decide who may publish on
+these subjects (deploy/k8s/README.md); the requester field names the service for the audit and the allow-list.
 """
 
 from __future__ import annotations
@@ -15,10 +20,13 @@ from identity_bridge.usecases.handlers import IdentityService
 from zc_messaging.connection import NatsConnection
 
 HOLDER_SUBJECT = "rpc.identity.holder.v1"
+PERSON_SUBJECT = "rpc.identity.person.v1"
 log = logging.getLogger(__name__)
 
 
-async def serve_holder_lookups(nats: NatsConnection, identity: IdentityService) -> None:
+async def serve_holder_lookups(
+    nats: NatsConnection, identity: IdentityService, *, person_requesters: frozenset[str] = frozenset()
+) -> None:
     """Runs until cancelled; subscribes once NATS is up (the client resubscribes after reconnects)."""
     await nats.wait_connected()
     assert nats.client is not None
@@ -37,8 +45,29 @@ async def serve_holder_lookups(nats: NatsConnection, identity: IdentityService) 
             reply = {"error": "failed"}
         await msg.respond(json.dumps(reply, ensure_ascii=False).encode())
 
-    sub = await nats.client.subscribe(HOLDER_SUBJECT, queue="identity-bridge", cb=answer)
+    async def answer_person(msg: Any) -> None:
+        try:
+            ask = json.loads(msg.data)
+            found = await identity.person(
+                user_id=str(ask["user_id"]),
+                requester=str(ask.get("requester", "unknown"))[:40],
+                purpose=str(ask.get("purpose", ""))[:60],
+                allowed=person_requesters,
+            )
+            reply: dict[str, Any] = found if found is not None else {"error": "not_found"}
+        except PermissionError:
+            reply = {"error": "forbidden"}
+        except Exception:
+            log.exception("person lookup failed")
+            reply = {"error": "failed"}
+        await msg.respond(json.dumps(reply, ensure_ascii=False).encode())
+
+    subs = [
+        await nats.client.subscribe(HOLDER_SUBJECT, queue="identity-bridge", cb=answer),
+        await nats.client.subscribe(PERSON_SUBJECT, queue="identity-bridge", cb=answer_person),
+    ]
     try:
         await asyncio.Event().wait()
     finally:
-        await sub.unsubscribe()
+        for sub in subs:
+            await sub.unsubscribe()

@@ -336,6 +336,37 @@ class IdentityService:
             "id_number_masked": mask_id_number_tail(user.id_number_last4),
         }
 
+    async def person(
+        self, *, user_id: str, requester: str, purpose: str, allowed: frozenset[str]
+    ) -> dict[str, str] | None:
+        """The full ID number, for a service that must ask a government source about the person (社保, 学信网):
+        only for the services in `allowed`, only with a purpose, and every answer or refusal is audited."""
+        try:
+            uid = UUID(user_id)
+        except ValueError:
+            return None
+        async with self._sessions() as s, s.begin():
+            store = self._store(s)
+            user = await store.user_by_id(uid)
+            refused = requester not in allowed or not purpose
+            await store.audit(
+                actor=f"service:{requester}",
+                action="person_lookup",
+                outcome="refused" if refused else ("success" if user else "not_found"),
+                target=f"user:{user_id}",
+                details={"purpose": purpose},
+            )
+            blob = await store.id_number_enc(uid) if user and not refused else None
+        if refused:  # raised after the commit, so the refusal stays in the audit log
+            raise PermissionError(requester)
+        if user is None or blob is None:
+            return None
+        return {
+            "name": user.name,
+            "id_type": user.id_type,
+            "id_number": self._cipher.decrypt(blob, context="user.id_number"),
+        }
+
     # --- role grants -------------------------------------------------------------------------------
     async def change_grant(self, *, actor: UUID, user_id: UUID, grant: Grant, revoke: bool) -> bool:
         now = self._clock()

@@ -39,6 +39,10 @@ class SqlIdentityStore:
         row = (await self._s.execute(select(users).where(users.c.id == user_id))).first()
         return _user(row) if row else None
 
+    async def id_number_enc(self, user_id: uuid.UUID) -> bytes | None:
+        row = (await self._s.execute(select(users.c.id_number_enc).where(users.c.id == user_id))).first()
+        return bytes(row.id_number_enc) if row else None
+
     async def user_id_by_id_number_index(self, id_type: str, index: bytes) -> uuid.UUID | None:
         row = (
             await self._s.execute(

@@ -1,4 +1,4 @@
-"""Adapters: the external government sources behind one port.
+"""The external government sources behind one port.
 
 `DemoRegistry` answers for the embedded default with consistent demo records (derived from the person's
 id, so the same person always gets the same records). `HttpRegistry` is the client a real deployment
@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from applications.usecases.ports import SourceUnavailableError
+from zc_registries.ports import PersonResolver, SourceUnavailableError
 
 _SCHOOLS = ("四川大学", "四川农业大学", "西南交通大学", "电子科技大学", "西南财经大学", "成都理工大学")
 _MAJORS = ("农学", "农业机械化及其自动化", "土木工程", "计算机科学与技术", "会计学", "临床医学")
@@ -89,21 +89,34 @@ class DemoRegistry:
 
 
 class HttpRegistry:
-    """GET {base}/{topic}?subject=… → {"records": [...]}; the gateway in front of the source resolves who."""
+    """POST {base}/{topic} with the person (ID type, ID number, name) in the body, never in the URL →
+    {"records": [...]}. The subject is resolved at the identity bridge first (audited there, with the purpose);
+    timeouts, bounded retries with backoff, and SourceUnavailableError when the source is down."""
 
     name = "四川省人社数据共享平台"
 
-    def __init__(self, base_url: str, *, http: httpx.AsyncClient, timeout: float = 3.0, retries: int = 2) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        http: httpx.AsyncClient,
+        resolver: PersonResolver,
+        timeout: float = 3.0,
+        retries: int = 2,
+    ) -> None:
         self._base = base_url.rstrip("/")
         self._http = http
+        self._resolver = resolver
         self._timeout = timeout
         self._retries = retries
 
-    async def _get(self, topic: str, subject: str) -> list[dict[str, Any]]:
+    async def _get(self, topic: str, subject: str, purpose: str) -> list[dict[str, Any]]:
+        person = await self._resolver.person(subject, purpose=purpose)
+        body = {"id_type": person.id_type, "id_number": person.id_number, "name": person.name}
         delay = 0.2
         for attempt in range(self._retries + 1):
             try:
-                resp = await self._http.get(f"{self._base}/{topic}", params={"subject": subject}, timeout=self._timeout)
+                resp = await self._http.post(f"{self._base}/{topic}", json=body, timeout=self._timeout)
                 if resp.status_code < 500:
                     resp.raise_for_status()
                     records = resp.json().get("records", [])
@@ -111,17 +124,17 @@ class HttpRegistry:
             except (httpx.TransportError, httpx.TimeoutException):
                 pass
             except (httpx.HTTPStatusError, ValueError) as exc:
-                raise SourceUnavailableError(str(exc)) from None
+                raise SourceUnavailableError(f"{topic}: {type(exc).__name__}") from None
             if attempt < self._retries:
                 await asyncio.sleep(delay)
                 delay *= 2
         raise SourceUnavailableError(f"{topic} did not answer")
 
     async def social_insurance(self, subject: str) -> list[dict[str, Any]]:
-        return await self._get("social-insurance", subject)
+        return await self._get("social-insurance", subject, "社保参保信息查询")
 
     async def education(self, subject: str) -> list[dict[str, Any]]:
-        return await self._get("education", subject)
+        return await self._get("education", subject, "学历信息同步")
 
     async def vocational_certificates(self, subject: str) -> list[dict[str, Any]]:
-        return await self._get("vocational-certificates", subject)
+        return await self._get("vocational-certificates", subject, "省职业资格证书同步")
