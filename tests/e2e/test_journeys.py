@@ -281,6 +281,8 @@ def test_records_go_through_their_review(
     assert applicant.post(f"/api/applications/records/{kind}/{record['id']}/submit").status_code == 200
     journey.outcome.application_id = record["id"]
     for who in reviewers:
+        seen = journey.as_(who).get(f"/api/applications/review/records/{record['id']}")
+        assert seen.status_code == 200 and seen.json()["content"] == content, who
         act_on_record(journey, who, record["id"])
 
     def approved() -> bool:
@@ -325,7 +327,12 @@ def test_certificate_verification_lists_a_verified_certificate(stack: Stack) -> 
     vid = created.json()["id"]
     r = applicant.put(f"/api/certificates/verifications/{vid}", json=HISTORICAL, headers={"If-Match": "0"})
     assert r.status_code == 200, r.text
+    base = f"/api/certificates/verifications/{vid}"
+    assert applicant.post(f"{base}/social-insurance/sync").status_code == 200  # 同步社保数据
+    assert applicant.post(f"{base}/attachments", params={"filename": "职称证书.pdf"}, content=PDF).status_code == 201
     assert applicant.post(f"/api/certificates/verifications/{vid}/submit").status_code == 200
+    seen = journey.as_("committee_organiser").get(f"/api/certificates/review/verifications/{vid}")
+    assert seen.status_code == 200 and seen.json()["attachments"] and seen.json()["social_insurance"]["records"]
     act_on_record(journey, "committee_organiser", vid)
 
     def verified() -> dict[str, Any] | None:

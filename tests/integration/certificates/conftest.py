@@ -136,10 +136,13 @@ def certificate_settings(database_url: str, nats_url: str, **extra: Any) -> Sett
 
 
 @pytest.fixture
-async def api(certificates_db: str, nats_url: str, holder_lookups: list[dict[str, Any]]) -> AsyncIterator[Api]:
+async def api(
+    certificates_db: str, nats_url: str, holder_lookups: list[dict[str, Any]], tmp_path: Path
+) -> AsyncIterator[Api]:
     clock = Clock(NOW)
     tokens = TokenFactory(issuer="http://127.0.0.1:8000/api/identity", audience="certificates")
-    app = create_app(certificate_settings(certificates_db, nats_url, checks_per_minute=5), clock=clock)
+    settings = certificate_settings(certificates_db, nats_url, checks_per_minute=5, attachments_dir=tmp_path / "files")
+    app = create_app(settings, clock=clock)
     async with app.router.lifespan_context(app):
         app.state.token_verifier = TokenVerifier(
             issuer=tokens.issuer, audience="certificates", jwks=StaticJwks(tokens.jwks)

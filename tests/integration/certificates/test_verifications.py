@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from integration.certificates.conftest import Api
+from zc_auth import Role, RoleGrant, ScopeType
 from zc_contracts import Envelope, make_envelope, review_v1
 
 COMMITTEE = "0193a1f0-0000-7000-8000-00000000c001"
@@ -50,9 +51,24 @@ async def submitted(api: Api, content: dict[str, Any] | None = None) -> str:
         f"/api/certificates/verifications/{vid}", headers={**api.holder(), "If-Match": "0"}, json=content or HISTORICAL
     )
     assert r.status_code == 200, r.text
+    await add_evidence(api, vid)
     done = await api.post(f"/verifications/{vid}/submit", headers=api.holder())
     assert done.status_code == 200, done.text
     return str(vid)
+
+
+PDF = b"%PDF-1.7\n" + b"0" * 3000
+
+
+async def add_evidence(api: Api, vid: str) -> dict[str, Any]:
+    """同步社保数据 and 上传相关附件材料, as the manual's form asks."""
+    synced = await api.post(f"/verifications/{vid}/social-insurance/sync", headers=api.holder())
+    assert synced.status_code == 200, synced.text
+    file = await api.post(
+        f"/verifications/{vid}/attachments", params={"filename": "职称证书.pdf"}, content=PDF, headers=api.holder()
+    )
+    assert file.status_code == 201, file.text
+    return dict(file.json())
 
 
 async def test_drafts_may_be_partial_but_submission_needs_everything(api: Api) -> None:
@@ -117,3 +133,50 @@ async def test_a_returned_verification_is_editable_and_resubmittable(api: Api) -
     assert (await api.post(f"/verifications/{vid}/submit", headers=api.holder())).status_code == 200
     assert (await api.get("/certificates/mine", headers=api.holder())).json()["items"] == []
     await apply(api, decided(str(uuid.uuid4()), "approved"))  # someone else's record: ignored
+
+
+async def test_submission_needs_synced_social_insurance_and_attachments_which_the_organiser_reads(api: Api) -> None:
+    vid = (await api.post("/verifications", headers=api.holder(), json={"committee_id": COMMITTEE})).json()["id"]
+    headers = {**api.holder(), "If-Match": "0"}
+    assert (await api.client.put(f"/api/certificates/verifications/{vid}", headers=headers, json=HISTORICAL)).is_success
+    no_si = await api.post(f"/verifications/{vid}/submit", headers=api.holder())
+    assert no_si.status_code == 422 and no_si.json()["field"] == "social_insurance"
+    synced = (await api.post(f"/verifications/{vid}/social-insurance/sync", headers=api.holder())).json()
+    assert synced["source"] == "演示数据源" and synced["records"][0]["insurance"] == "企业职工基本养老保险"
+    no_file = await api.post(f"/verifications/{vid}/submit", headers=api.holder())
+    assert no_file.status_code == 422 and no_file.json()["field"] == "attachments"
+    files = f"/verifications/{vid}/attachments"
+    fake = await api.post(files, params={"filename": "证书.pdf"}, content=b"MZ\x90\x00exe", headers=api.holder())
+    assert fake.status_code == 422 and fake.json()["field"] == "file"
+    huge = await api.post(
+        files, params={"filename": "证书.pdf"}, content=PDF + b"0" * (10 * 1024 * 1024), headers=api.holder()
+    )
+    assert huge.status_code == 413
+    stray = await api.post(files, params={"filename": "多余.pdf"}, content=PDF, headers=api.holder())
+    kept = await api.post(files, params={"filename": "职称证书.pdf"}, content=PDF, headers=api.holder())
+    assert (
+        await api.client.delete(f"/api/certificates{files}/{stray.json()['id']}", headers=api.holder())
+    ).status_code == 204
+    mine = (await api.get(f"/verifications/{vid}", headers=api.holder())).json()
+    assert [f["filename"] for f in mine["attachments"]] == ["职称证书.pdf"]
+    assert mine["social_insurance"]["source"] == "演示数据源"
+    got = await api.get(f"{files}/{kept.json()['id']}", headers=api.holder())
+    assert got.content == PDF and got.headers["x-content-type-options"] == "nosniff"
+    assert (await api.get(f"{files}/{kept.json()['id']}", headers=api.holder("usr_li"))).status_code == 404
+
+    organiser = api.as_(RoleGrant(Role.COMMITTEE_ORGANISER, ScopeType.COMMITTEE, COMMITTEE), subject="usr_org")
+    other = api.as_(RoleGrant(Role.COMMITTEE_ORGANISER, ScopeType.COMMITTEE, str(uuid.uuid4())), subject="usr_x")
+    review = f"/review/verifications/{vid}"
+    assert (await api.get(review, headers=organiser)).status_code == 404  # not submitted yet
+    assert (await api.post(f"/verifications/{vid}/submit", headers=api.holder())).status_code == 200
+    late = await api.post(files, params={"filename": "补充.pdf"}, content=PDF, headers=api.holder())
+    assert late.status_code == 409
+    again = await api.post(f"/verifications/{vid}/social-insurance/sync", headers=api.holder())
+    assert again.status_code == 409
+    seen = await api.get(review, headers=organiser)
+    assert seen.status_code == 200 and seen.json()["content"]["certificate_no"] == HISTORICAL["certificate_no"]
+    assert seen.json()["social_insurance"]["records"] and len(seen.json()["attachments"]) == 1
+    scan = await api.get(f"{review}/attachments/{kept.json()['id']}", headers=organiser)
+    assert scan.status_code == 200 and scan.content == PDF
+    assert (await api.get(review, headers=other)).status_code == 404
+    assert (await api.get(review, headers=api.holder())).status_code == 404

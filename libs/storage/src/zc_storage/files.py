@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 _SIGNATURES = (
     (b"\xff\xd8\xff", "image/jpeg"),
@@ -74,3 +74,30 @@ class AttachmentStorage(Protocol):
     async def put(self, stream: AsyncIterator[bytes], *, max_bytes: int) -> StoredFile: ...
     def read(self, key: str) -> AsyncIterator[bytes]: ...
     async def delete(self, key: str) -> None: ...
+
+
+T = TypeVar("T")
+
+
+async def keep_upload(
+    storage: AttachmentStorage,
+    stream: AsyncIterator[bytes],
+    *,
+    max_bytes: int,
+    too_large: Callable[[], Exception],
+    check: Callable[[str | None], None],
+    record: Callable[[StoredFile], Awaitable[T]],
+) -> T:
+    """Store the bytes (streamed, size checked as they arrive), judge them by content (`check` raises to
+    refuse), then `record` them in the caller's database; if judging or recording fails the stored bytes are
+    deleted, so nothing half-saved stays behind and nothing saved before is touched."""
+    try:
+        stored = await storage.put(stream, max_bytes=max_bytes)
+    except FileTooLarge:
+        raise too_large() from None
+    try:
+        check(stored.content_type)
+        return await record(stored)
+    except BaseException:
+        await storage.delete(stored.key)
+        raise

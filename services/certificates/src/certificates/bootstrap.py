@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from certificates.adapters.db.store import SqlCertificateStore
@@ -19,7 +20,9 @@ from certificates.usecases.verifications import VerificationService
 from zc_auth import TokenVerifier
 from zc_auth.live import live_session_verifier
 from zc_db import MessagingTables
-from zc_messaging import ServiceRuntime
+from zc_messaging import NatsConnection, ServiceRuntime
+from zc_registries import DemoRegistry, ExternalRegistry, HttpRegistry, NatsPersonResolver
+from zc_storage import storage_from_settings
 
 SERVICE = "certificates"
 
@@ -64,14 +67,26 @@ def build_certificates(
     )
 
 
+def build_registry(settings: Settings, nats: NatsConnection) -> ExternalRegistry:
+    if not settings.registry_url:
+        return DemoRegistry()
+    resolver = NatsPersonResolver(nats, requester=SERVICE)
+    return HttpRegistry(settings.registry_url, http=httpx.AsyncClient(), resolver=resolver)
+
+
 def build_verifications(
     settings: Settings,
     sessions: async_sessionmaker[AsyncSession],
     holders: HolderDirectory,
+    registry: ExternalRegistry,
     *,
     clock: Callable[[], datetime] | None = None,
 ) -> VerificationService:
     return VerificationService(
+        registry=registry,
+        storage=storage_from_settings(
+            settings.attachments_s3_url, settings.attachments_dir, server_side_encryption=settings.attachments_s3_sse
+        ),
         sessions=sessions,
         store=SqlCertificateStore,
         signer=Signer.from_spec(settings.signing_key, settings.verify_keys),
@@ -92,5 +107,11 @@ async def build_container(settings: Settings, *, clock: Callable[[], datetime] |
         tables=messaging,
         token_verifier=verifier,
         certificates=build_certificates(settings, runtime.sessions, NatsHolderDirectory(runtime.nats), clock=clock),
-        verifications=build_verifications(settings, runtime.sessions, NatsHolderDirectory(runtime.nats), clock=clock),
+        verifications=build_verifications(
+            settings,
+            runtime.sessions,
+            NatsHolderDirectory(runtime.nats),
+            build_registry(settings, runtime.nats),
+            clock=clock,
+        ),
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -25,3 +27,11 @@ class Settings(BaseSettings):
     issuing_authority: str = Field(default="四川省人力资源和社会保障厅", max_length=100)
     public_base_url: str = Field(default="http://127.0.0.1:8000", pattern=r"^https?://")  # in the QR code
     checks_per_minute: int = Field(default=30, ge=1, le=10_000)  # public check, per client
+
+    # 证书核验 同步社保数据: the government source; empty: the demo registry of the embedded default
+    registry_url: str | None = None
+    # 证书核验 attachments: the filesystem (embedded default) unless an S3 URL is set (s3://bucket/prefix;
+    # endpoint and credentials from the standard AWS_* variables)
+    attachments_dir: Path = Path(".data/certificates-attachments")
+    attachments_s3_url: str | None = Field(default=None, pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$")
+    attachments_s3_sse: str | None = None

@@ -6,7 +6,7 @@ import asyncio
 
 from certificates.adapters.db.tables import messaging
 from certificates.adapters.holders import NatsHolderDirectory
-from certificates.bootstrap import SERVICE, build_certificates, build_verifications
+from certificates.bootstrap import SERVICE, build_certificates, build_registry, build_verifications
 from certificates.consumers import handlers
 from certificates.settings import Settings
 from zc_db import create_engine, create_session_factory
@@ -23,7 +23,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
     try:
         sessions, holders, clock = create_session_factory(engine), NatsHolderDirectory(lookups), configured_clock()
         certificates = build_certificates(settings, sessions, holders, clock=clock)
-        verifications = build_verifications(settings, sessions, holders, clock=clock)
+        verifications = build_verifications(settings, sessions, holders, build_registry(settings, lookups), clock=clock)
         spec = WorkerSpec(
             service=SERVICE,
             engine=engine,

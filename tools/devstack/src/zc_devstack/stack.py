@@ -133,6 +133,7 @@ class Stack:
             env["REVIEW_BPMN_DIR"] = str(REPO / "bpmn")  # the worker deploys changed diagrams as new versions
         if svc.package == "certificates":
             env.update(self._certificates_env(base))
+            env["CERTIFICATES_ATTACHMENTS_DIR"] = str(self.data_dir / "certificates-attachments")
         if svc.package == "applications":
             env["APPLICATIONS_ATTACHMENTS_DIR"] = str(self.data_dir / "attachments")
             env.update(self._pii_env("applications", "APPLICATIONS"))

@@ -35,6 +35,7 @@ from applications.domain.committees import local_today
 from applications.domain.files import (
     PHOTO_MAX_BYTES,
     FileRejectedError,
+    FileTooLargeError,
     check_material,
     check_photo,
 )
@@ -49,11 +50,11 @@ from applications.usecases.ports import (
     SourceUnavailableError,
 )
 from applications.usecases.reference import ReferenceService, SettingsChoice
-from applications.usecases.uploads import file_row, file_view, keep_upload
+from applications.usecases.uploads import file_row, file_view
 from zc_contracts import applications_v1, make_envelope
 from zc_db import MessagingTables
 from zc_messaging import add_to_outbox
-from zc_storage import StoredFile
+from zc_storage import StoredFile, keep_upload
 
 NOT_FOUND = "申报不存在"
 
@@ -549,7 +550,12 @@ class ApplicationService:
             return file_view(saved)
 
         return await keep_upload(
-            self._storage, stream, max_bytes=limit, too_large=too_large, check=check, record=record
+            self._storage,
+            stream,
+            max_bytes=limit,
+            too_large=lambda: FileTooLargeError(too_large, field="file"),
+            check=check,
+            record=record,
         )
 
     async def _material_rule(

@@ -17,12 +17,19 @@ from applications.domain.application import (
     StaleSectionError,
     reviewer_may_read_record,
 )
-from applications.domain.files import PHOTO_MAX_BYTES, FileRejectedError, check_material, check_photo
+from applications.domain.files import (
+    PHOTO_MAX_BYTES,
+    FileRejectedError,
+    FileTooLargeError,
+    check_material,
+    check_photo,
+)
 from applications.usecases.ports import ApplicationStore, AttachmentStorage, MessageStore, ReferenceStore
-from applications.usecases.uploads import file_row, file_view, keep_upload
+from applications.usecases.uploads import file_row, file_view
 from zc_contracts import Envelope, applications_v1, make_envelope, parse_payload, review_v1
 from zc_db import MessagingTables
 from zc_messaging import add_to_outbox
+from zc_storage import keep_upload
 
 RECORD_STATUS = {
     "draft": "未提交",
@@ -207,7 +214,7 @@ class RecordService:
             self._storage,
             stream,
             max_bytes=rule.max_bytes,
-            too_large=f"“{rule.name}”不能超过 {size_name}",
+            too_large=lambda: FileTooLargeError(f"“{rule.name}”不能超过 {size_name}", field="file"),
             check=check,
             record=record,
         )

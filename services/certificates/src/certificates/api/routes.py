@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Protocol
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from certificates.usecases.certificates import CertificateService
 from certificates.usecases.verifications import VerificationService
-from zc_auth import Principal, PrincipalDep, Role, require_role
+from zc_auth import Principal, PrincipalDep, Role, ScopeType, require_role
 from zc_auth.routes import whoami_router
-from zc_http import ProblemError
+from zc_http import ProblemError, file_download, refuse_declared_oversize
 
 router = APIRouter()
 router.include_router(whoami_router())
@@ -138,3 +140,76 @@ async def save_verification(
 @router.post("/verifications/{verification_id}/submit", tags=["verifications"], summary="证书核验：提交审核")
 async def submit_verification(verification_id: UUID, principal: PrincipalDep, svc: VerificationsDep) -> dict[str, Any]:
     return await svc.submit(principal.subject, verification_id)
+
+
+@router.get("/verifications/{verification_id}", tags=["verifications"], summary="证书核验：详情")
+async def verification_detail(verification_id: UUID, principal: PrincipalDep, svc: VerificationsDep) -> dict[str, Any]:
+    return await svc.get(principal.subject, verification_id)
+
+
+@router.post(
+    "/verifications/{verification_id}/social-insurance/sync", tags=["verifications"], summary="证书核验：同步社保数据"
+)
+async def sync_social_insurance(
+    verification_id: UUID, principal: PrincipalDep, svc: VerificationsDep
+) -> dict[str, Any]:
+    return await svc.sync_social_insurance(principal.subject, verification_id)
+
+
+@router.post(
+    "/verifications/{verification_id}/attachments",
+    tags=["verifications"],
+    status_code=201,
+    summary="证书核验：上传相关附件材料（JPG、PNG、PDF，≤10M，最多10个）",
+)
+async def upload_verification_file(
+    verification_id: UUID, request: Request, principal: PrincipalDep, svc: VerificationsDep, filename: str
+) -> dict[str, Any]:
+    refuse_declared_oversize(request, 100 * 1024 * 1024)
+    return await svc.upload(principal.subject, verification_id, filename=filename, stream=request.stream())
+
+
+@router.get("/verifications/{verification_id}/attachments/{file_id}", tags=["verifications"], summary="下载附件")
+async def download_verification_file(
+    verification_id: UUID, file_id: UUID, principal: PrincipalDep, svc: VerificationsDep
+) -> StreamingResponse:
+    meta, chunks = await svc.download(principal.subject, verification_id, file_id)
+    return file_download(chunks, filename=meta["filename"], content_type=meta["content_type"], size=meta["size"])
+
+
+@router.delete(
+    "/verifications/{verification_id}/attachments/{file_id}",
+    tags=["verifications"],
+    status_code=204,
+    summary="删除附件",
+)
+async def remove_verification_file(
+    verification_id: UUID, file_id: UUID, principal: PrincipalDep, svc: VerificationsDep
+) -> None:
+    await svc.remove_file(principal.subject, verification_id, file_id)
+
+
+def _organiser_of(principal: Principal) -> Callable[[UUID], bool]:
+    return lambda committee_id: principal.has_role(Role.COMMITTEE_ORGANISER, ScopeType.COMMITTEE, str(committee_id))
+
+
+@router.get("/review/verifications/{verification_id}", tags=["review"], summary="审核人查看证书核验")
+async def review_verification(
+    verification_id: UUID, principal: PrincipalDep, svc: VerificationsDep, response: Response
+) -> dict[str, Any]:
+    response.headers["Cache-Control"] = "no-store"
+    return await svc.reviewer_view(
+        reviewer=principal.subject, may=_organiser_of(principal), verification_id=verification_id
+    )
+
+
+@router.get(
+    "/review/verifications/{verification_id}/attachments/{file_id}", tags=["review"], summary="审核人下载核验附件"
+)
+async def review_verification_file(
+    verification_id: UUID, file_id: UUID, principal: PrincipalDep, svc: VerificationsDep
+) -> StreamingResponse:
+    meta, chunks = await svc.reviewer_download(
+        reviewer=principal.subject, may=_organiser_of(principal), verification_id=verification_id, file_id=file_id
+    )
+    return file_download(chunks, filename=meta["filename"], content_type=meta["content_type"], size=meta["size"])

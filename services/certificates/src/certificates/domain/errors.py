@@ -33,3 +33,20 @@ class HolderUnavailableError(DomainError):
 
     code = "certificates.holder_unavailable"
     status_hint = 503
+
+
+class FileRejectedError(DomainError):
+    code = "attachment.rejected"
+    status_hint = 422
+
+
+class FileTooLargeError(DomainError):
+    code = "attachment.too_large"
+    status_hint = 413
+
+
+class SourceUnavailableError(DomainError):
+    """A government data source (社保) did not answer; what was saved stays saved."""
+
+    code = "external.unavailable"
+    status_hint = 503

@@ -5,7 +5,7 @@ is listed under 我的证书 as verified, signed like the ones this system issue
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
@@ -13,14 +13,28 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from certificates.domain.errors import DomainError, NotFoundError, StateError
+from certificates.domain.errors import (
+    DomainError,
+    FileRejectedError,
+    FileTooLargeError,
+    NotFoundError,
+    SourceUnavailableError,
+    StateError,
+)
 from certificates.usecases.certificates import SOURCE, CertificateStore, HolderDirectory, Signer, new_certificate
 from zc_contracts import Envelope, certificates_v1, make_envelope, review_v1
 from zc_db import MessagingTables
 from zc_messaging import add_to_outbox
+from zc_registries import ExternalRegistry
+from zc_registries import SourceUnavailableError as RegistryDown
+from zc_storage import AttachmentStorage, StoredFile, keep_upload
 
 Row = dict[str, Any]
 EDITABLE = ("draft", "returned")
+# 上传相关附件材料: scans of the certificate and of its approval document (our limits; the manual gives none)
+FILE_TYPES = {"image/jpeg", "image/png", "application/pdf"}
+FILE_MAX_BYTES = 10 * 1024 * 1024
+FILE_MAX_COUNT = 10
 STATUS_NAMES = {
     "draft": "未提交",
     "submitted": "审核中",
@@ -79,8 +93,12 @@ class VerificationService:
         signer: Signer,
         holders: HolderDirectory,
         outbox: MessagingTables,
+        registry: ExternalRegistry,
+        storage: AttachmentStorage,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
+        self._registry = registry
+        self._storage = storage
         self._sessions = sessions
         self._store = store
         self._signer = signer
@@ -125,6 +143,121 @@ class VerificationService:
             row.update(values)
         return view(row)
 
+    async def get(self, applicant: str, verification_id: UUID) -> dict[str, Any]:
+        async with self._sessions() as s:
+            store = self._store(s)
+            row = await self._own(store, applicant, verification_id, lock=False)
+            files = await store.verification_files_of(verification_id)
+        return detail(row, files)
+
+    async def sync_social_insurance(self, applicant: str, verification_id: UUID) -> dict[str, Any]:
+        """同步社保数据: fetched from the source for this person and kept with its source and time; a source
+        that is down is a 503 and the record stays as it was."""
+        async with self._sessions() as s:
+            row = await self._own(self._store(s), applicant, verification_id, lock=False)
+        if row["status"] not in EDITABLE:
+            raise StateError("审核中或已办结的核验不能修改")
+        try:
+            records = await self._registry.social_insurance(applicant)
+        except RegistryDown:
+            raise SourceUnavailableError("社保参保信息暂时无法获取，请稍后再试（已填写的内容不受影响）") from None
+        synced = {"records": records, "source": self._registry.name, "fetched_at": self._clock().isoformat()}
+        async with self._sessions() as s, s.begin():
+            store = self._store(s)
+            row = await self._own(store, applicant, verification_id, lock=True)
+            if row["status"] not in EDITABLE:
+                raise StateError("审核中或已办结的核验不能修改")
+            await store.update_verification(verification_id, {"social_insurance": synced, "updated_at": self._clock()})
+        return synced
+
+    async def upload(
+        self, applicant: str, verification_id: UUID, *, filename: str, stream: AsyncIterator[bytes]
+    ) -> dict[str, Any]:
+        async with self._sessions() as s:
+            store = self._store(s)
+            row = await self._own(store, applicant, verification_id, lock=False)
+            if row["status"] not in EDITABLE:
+                raise StateError("审核中或已办结的核验不能修改")
+            if len(await store.verification_files_of(verification_id)) >= FILE_MAX_COUNT:
+                raise FileRejectedError(f"附件最多上传{FILE_MAX_COUNT}个", field="file")
+
+        def check(content_type: str | None) -> None:
+            if content_type not in FILE_TYPES:
+                raise FileRejectedError("附件须为图片（JPG、PNG）或 PDF 文件（按文件内容判断）", field="file")
+
+        async def record(stored: StoredFile) -> dict[str, Any]:
+            file = {
+                "id": uuid.uuid4(),
+                "verification_id": verification_id,
+                "filename": filename[:200] or "未命名",
+                "content_type": stored.content_type,
+                "size": stored.size,
+                "sha256": stored.sha256,
+                "storage_key": stored.key,
+                "created_at": self._clock(),
+            }
+            async with self._sessions() as s, s.begin():
+                store = self._store(s)
+                row = await self._own(store, applicant, verification_id, lock=True)
+                if row["status"] not in EDITABLE:
+                    raise StateError("审核中或已办结的核验不能修改")
+                await store.add_verification_file(file)
+            return file_view(file)
+
+        return await keep_upload(
+            self._storage,
+            stream,
+            max_bytes=FILE_MAX_BYTES,
+            too_large=lambda: FileTooLargeError("单个附件不能超过 10M", field="file"),
+            check=check,
+            record=record,
+        )
+
+    async def download(self, applicant: str, verification_id: UUID, file_id: UUID) -> tuple[dict[str, Any], Any]:
+        async with self._sessions() as s:
+            store = self._store(s)
+            await self._own(store, applicant, verification_id, lock=False)
+            file = _find(await store.verification_files_of(verification_id), file_id)
+        return file_view(file), self._storage.read(file["storage_key"])
+
+    async def remove_file(self, applicant: str, verification_id: UUID, file_id: UUID) -> None:
+        async with self._sessions() as s, s.begin():
+            store = self._store(s)
+            row = await self._own(store, applicant, verification_id, lock=True)
+            if row["status"] not in EDITABLE:
+                raise StateError("审核中或已办结的核验不能修改")
+            _find(await store.verification_files_of(verification_id), file_id)
+            await store.delete_verification_file(file_id, now=self._clock())
+
+    # the organising unit of the named committee reviews it (certificate_verification's lane)
+
+    async def reviewer_view(
+        self, *, reviewer: str, may: Callable[[UUID], bool], verification_id: UUID
+    ) -> dict[str, Any]:
+        async with self._sessions() as s, s.begin():
+            store = self._store(s)
+            row = await self._readable(store, may, verification_id)
+            files = await store.verification_files_of(verification_id)
+            await store.audit(f"user:{reviewer}", "verification_read", None, {"verification_id": str(verification_id)})
+        return {**detail(row, files), "applicant_id": row["applicant_id"]}
+
+    async def reviewer_download(
+        self, *, reviewer: str, may: Callable[[UUID], bool], verification_id: UUID, file_id: UUID
+    ) -> tuple[dict[str, Any], Any]:
+        async with self._sessions() as s, s.begin():
+            store = self._store(s)
+            await self._readable(store, may, verification_id)
+            file = _find(await store.verification_files_of(verification_id), file_id)
+            details = {"verification_id": str(verification_id), "file_id": str(file_id)}
+            await store.audit(f"user:{reviewer}", "verification_file_read", None, details)
+        return file_view(file), self._storage.read(file["storage_key"])
+
+    async def _readable(self, store: CertificateStore, may: Callable[[UUID], bool], verification_id: UUID) -> Row:
+        row = await store.verification(verification_id)
+        if row is None or row["submitted_at"] is None or not may(row["committee_id"]):
+            raise NotFoundError("核验记录不存在")
+        return dict(row)
+
     async def submit(self, applicant: str, verification_id: UUID) -> dict[str, Any]:
         now = self._clock()
         async with self._sessions() as s, s.begin():
@@ -133,6 +266,10 @@ class VerificationService:
             if row["status"] not in EDITABLE:
                 raise StateError("该核验已提交")
             _check(row["content"], partial=False)
+            if not row.get("social_insurance"):
+                raise VerificationError("请先同步社保数据", field="social_insurance")
+            if not await store.verification_files_of(verification_id):
+                raise VerificationError("请上传相关附件材料（证书及批准文件的扫描件）", field="attachments")
             values = {"status": "submitted", "status_reason": None, "submitted_at": now, "updated_at": now}
             await store.update_verification(verification_id, values)
             row.update(values)
@@ -142,8 +279,8 @@ class VerificationService:
             await add_to_outbox(s, self._outbox, make_envelope(asked, source=SOURCE, subject_id=str(verification_id)))
         return view(row)
 
-    async def _own(self, store: CertificateStore, applicant: str, verification_id: UUID) -> Row:
-        row = await store.verification(verification_id, lock=True)
+    async def _own(self, store: CertificateStore, applicant: str, verification_id: UUID, *, lock: bool = True) -> Row:
+        row = await store.verification(verification_id, lock=lock)
         if row is None or row["applicant_id"] != applicant:
             raise NotFoundError("核验记录不存在")
         return dict(row)
@@ -211,3 +348,24 @@ def view(row: Row) -> dict[str, Any]:
         "version": row["version"],
         "submitted_at": row["submitted_at"].isoformat() if row.get("submitted_at") else None,
     }
+
+
+def detail(row: Row, files: list[Row]) -> dict[str, Any]:
+    return {**view(row), "social_insurance": row.get("social_insurance"), "attachments": [file_view(f) for f in files]}
+
+
+def file_view(f: Row) -> dict[str, Any]:
+    return {
+        "id": str(f["id"]),
+        "filename": f["filename"],
+        "content_type": f["content_type"],
+        "size": f["size"],
+        "sha256": f["sha256"],
+    }
+
+
+def _find(files: list[Row], file_id: UUID) -> Row:
+    found = next((f for f in files if f["id"] == file_id), None)
+    if found is None:
+        raise NotFoundError("附件不存在")
+    return found

@@ -16,6 +16,7 @@ from certificates.adapters.db.tables import (
     certificates,
     check_requests,
     confirmations,
+    verification_files,
     verifications,
 )
 
@@ -120,6 +121,22 @@ class SqlCertificateStore:
             .order_by(verifications.c.created_at.desc())
         )
         return [dict(r._mapping) for r in await self._s.execute(q)]
+
+    async def add_verification_file(self, row: Row) -> None:
+        await self._s.execute(insert(verification_files).values(**row))
+
+    async def verification_files_of(self, verification_id: UUID) -> list[Row]:
+        q = (
+            select(verification_files)
+            .where(verification_files.c.verification_id == verification_id, verification_files.c.deleted_at.is_(None))
+            .order_by(verification_files.c.created_at)
+        )
+        return [dict(r._mapping) for r in await self._s.execute(q)]
+
+    async def delete_verification_file(self, file_id: UUID, *, now: datetime) -> None:
+        await self._s.execute(
+            update(verification_files).where(verification_files.c.id == file_id).values(deleted_at=now)
+        )
 
     async def by_verification(self, verification_id: UUID) -> Row | None:
         q = select(certificates).where(certificates.c.verification_id == verification_id)
