@@ -177,7 +177,13 @@ def test_service_config_values(svc: str):
 
 
 def test_workloads_run_as_non_root_with_locked_down_containers():
-    workloads = [(path, doc) for kind in ("Deployment", "StatefulSet", "Job") for path, doc in _kinds(kind)]
+    # the workloads themselves (base); overlays only patch parts of them, and their rendering is checked below
+    workloads = [
+        (path, doc)
+        for kind in ("Deployment", "StatefulSet", "Job")
+        for path, doc in _kinds(kind)
+        if BASE in path.parents
+    ]
     assert len(workloads) >= 15
     for path, doc in workloads:
         pod = doc["spec"]["template"]["spec"]
@@ -277,3 +283,19 @@ def test_overlay_renders_when_kubectl_available(overlay: str):
         for c in doc["spec"]["template"]["spec"]["containers"]
     }
     assert not [image for image in tags if image.endswith(":latest")]
+    # uploaded files: ReadWriteMany volumes in dev and staging, S3-compatible object storage in prod
+    claims = {doc["metadata"]["name"] for doc in docs if doc["kind"] == "PersistentVolumeClaim"}
+    apis = {doc["metadata"]["name"]: doc for doc in docs if doc["kind"] == "Deployment"}
+    config = {doc["metadata"]["name"]: doc["data"] for doc in docs if doc["kind"] == "ConfigMap"}
+    for svc, prefix in (("applications", "APPLICATIONS"), ("certificates", "CERTIFICATES")):
+        (api,) = _containers(apis[f"{svc}-api"])
+        env = {e["name"] for e in api.get("env", [])}
+        mounts = {m["mountPath"] for m in api.get("volumeMounts", [])}
+        if overlay == "prod":
+            assert f"{svc}-attachments" not in claims and "/data/attachments" not in mounts
+            assert config[f"{svc}-env"][f"{prefix}_ATTACHMENTS_S3_URL"].startswith("s3://")
+            assert {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL"} <= env
+            assert f"{prefix}_DATABASE_URL" in env  # the patch adds to the env, it does not replace it
+        else:
+            assert f"{svc}-attachments" in claims and "/data/attachments" in mounts
+            assert f"{prefix}_ATTACHMENTS_S3_URL" not in config[f"{svc}-env"]
