@@ -9,8 +9,16 @@ import pytest
 
 from applications.demo_data import load
 from integration.applications.conftest import Api
-from integration.applications.test_application_lifecycle import PDF, UNIT, first_receiving_committee, settings
+from integration.applications.test_application_lifecycle import (
+    PDF,
+    SECTIONS,
+    UNIT,
+    first_receiving_committee,
+    save,
+    settings,
+)
 from zc_auth import Role
+from zc_devstack.demo_application import paper
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x11" * 4000 + b"\xff\xd9"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 500
@@ -114,3 +122,42 @@ async def test_removed_material_is_gone_from_the_list(draft: tuple[Api, Any, Any
     ).status_code == 204
     assert (await api.get(f"/applications/{app['id']}/attachments", headers=api.applicant)).json()["items"] == []
     assert UNIT
+
+
+async def test_entrusted_review_needs_the_entrustment_letter_to_submit(api: Api) -> None:
+    await load(api.database_url, year=2026)
+    query = {"unit_id": UNIT, "method": "WEITUO", "series": "NONGYE", "level": "ZHONGJI", "year": 2026}
+    listing = (await api.get("/committees/query", params=query)).json()["entrusted"]["items"]
+    committee = next(i for i in listing if i["selectable"])
+    notice = (await api.get(f"/committees/{committee['id']}/activities/2026")).json()
+    created = await api.post("/applications", headers=api.applicant, json=settings(committee["id"], method="WEITUO"))
+    assert created.status_code == 201, created.text
+    app = created.json()
+    assert app["settings"]["entrustment_letter_required"] is True
+    for name, body in SECTIONS.items():
+        assert (await save(api, app["id"], name, body)).status_code == 200, name
+    counting = next(t for t in notice["achievement_templates"] if t["counts"])
+    assert (await save(api, app["id"], "achievements", [paper(counting["code"])])).status_code == 200
+    for material in notice["required_materials"]:
+        if material["required"]:
+            params = {"material": material["name"], "filename": "m.pdf"}
+            await api.post(f"/applications/{app['id']}/materials", params=params, content=PDF, headers=api.applicant)
+    missing = await api.post(f"/applications/{app['id']}/submit", headers=api.applicant)
+    assert missing.status_code == 422 and missing.json()["field"] == "entrustment_letter", missing.text
+    assert "委托评审函" in missing.json()["detail"]
+    letter = f"/applications/{app['id']}/entrustment-letter"
+    fake = await api.post(letter, content=b"MZ\x90\x00", headers=api.applicant)
+    assert fake.status_code == 422
+    for _ in range(2):  # a second letter replaces the first
+        r = await api.post(letter, params={"filename": "委托评审函.pdf"}, content=PDF, headers=api.applicant)
+        assert r.status_code == 201, r.text
+    files = (await api.get(f"/applications/{app['id']}/attachments", headers=api.applicant)).json()["items"]
+    assert [f["kind"] for f in files].count("entrustment_letter") == 1
+    done = await api.post(f"/applications/{app['id']}/submit", headers=api.applicant)
+    assert done.status_code == 200, done.text
+
+
+async def test_direct_review_takes_no_entrustment_letter(draft: tuple[Api, Any, Any]) -> None:
+    api, app, _ = draft
+    r = await api.post(f"/applications/{app['id']}/entrustment-letter", content=PDF, headers=api.applicant)
+    assert r.status_code == 422 and r.json()["field"] == "kind"

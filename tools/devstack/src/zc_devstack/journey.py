@@ -165,6 +165,12 @@ class Journey:
             json=[paper(counting["code"])],
             headers={"If-Match": "0"},
         ).raise_for_status()
+        if created.json()["settings"]["entrustment_letter_required"]:  # 主管部门出具的委托评审函
+            applicant.post(
+                f"/api/applications/applications/{app_id}/entrustment-letter",
+                params={"filename": "委托评审函.pdf"},
+                content=PDF,
+            ).raise_for_status()
         for material in notice["required_materials"]:
             if material["required"]:
                 applicant.post(

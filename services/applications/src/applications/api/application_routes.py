@@ -152,6 +152,21 @@ async def upload_material(
     )
 
 
+@router.post("/applications/{app_id}/entrustment-letter", status_code=201, summary="上传委托评审函（委托评审时必传）")
+async def upload_entrustment_letter(
+    app_id: str, request: Request, principal: PrincipalDep, svc: ServiceDep, filename: str = "委托评审函.pdf"
+) -> dict[str, Any]:
+    refuse_declared_oversize(request, 100 * 1024 * 1024)
+    return await svc.upload(
+        applicant(principal),
+        app_id,
+        kind="entrustment_letter",
+        material=None,
+        filename=filename,
+        stream=request.stream(),
+    )
+
+
 @router.get("/applications/{app_id}/attachments", summary="附件列表")
 async def list_files(app_id: str, principal: PrincipalDep, svc: ServiceDep) -> dict[str, Any]:
     return {"items": await svc.files(applicant(principal), app_id)}

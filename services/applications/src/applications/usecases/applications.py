@@ -59,6 +59,11 @@ from zc_storage import StoredFile, keep_upload
 NOT_FOUND = "申报不存在"
 
 
+# 委托评审 (and 中央在川单位委托评审): the letter the competent department issued (manual §2.2.1.1.1)
+ENTRUSTMENT_LETTER = {"name": "委托评审函", "type": "any", "max_size_mb": 10, "max_count": 1}
+SINGLE_FILE_KINDS = ("photo", "entrustment_letter")
+
+
 class ApplicationService:
     def __init__(
         self,
@@ -358,6 +363,10 @@ class ApplicationService:
             for material in activity.required_materials if activity else []:
                 if material.get("required") and not any(f["material_name"] == material["name"] for f in files):
                     raise ApplicationError(f"请上传评委会要求的材料“{material['name']}”", field="materials")
+            if settings.get("entrustment_letter_required") and not any(
+                f["kind"] == "entrustment_letter" for f in files
+            ):
+                raise ApplicationError("委托评审须上传主管部门出具的委托评审函", field="entrustment_letter")
             unit = await refs.unit(str(row["unit_id"]))
             version = int(row["snapshot_version"]) + 1
             content = {
@@ -518,11 +527,13 @@ class ApplicationService:
                 for f in await store.attachments_of(app_id)
                 if f["kind"] == kind and f["material_name"] == (material if kind == "material" else None)
             ]
+        single = kind in SINGLE_FILE_KINDS  # a new one replaces the old
         if kind == "photo":
             limit, too_large = PHOTO_MAX_BYTES, "照片大小不能超过 500KB"
         else:
             assert rule is not None
-            if len(existing) >= int(rule["max_count"]):
+            material = material if kind == "material" else str(rule["name"])
+            if not single and len(existing) >= int(rule["max_count"]):
                 raise FileRejectedError(f"“{material}”最多上传{rule['max_count']}个文件", field="file")
             limit = int(float(rule["max_size_mb"]) * 1024 * 1024)
             too_large = f"“{material}”单个文件不能超过 {rule['max_size_mb']}M"
@@ -539,7 +550,7 @@ class ApplicationService:
                 store = self._store(s)
                 row = await self._own(store, applicant, app_id, lock=True)
                 check_editable(row["status"])
-                if kind == "photo":  # one photo: a new one replaces the old
+                if single:
                     for old in existing:
                         await store.delete_attachment(str(old["id"]), now=self._clock())
                 named = material if kind == "material" else None
@@ -563,6 +574,10 @@ class ApplicationService:
     ) -> dict[str, Any] | None:
         if kind == "photo":
             return None
+        if kind == "entrustment_letter":
+            if not row["settings"].get("entrustment_letter_required"):
+                raise FileRejectedError("本次申报的评价方式无需委托评审函", field="kind")
+            return dict(ENTRUSTMENT_LETTER)
         if kind != "material" or not material:
             raise FileRejectedError("附件类型不正确", field="kind")
         committee_id = row["settings"].get("committee_id")
