@@ -333,3 +333,58 @@ async def test_teacher_series_has_its_own_section_and_needs_it(demo: Api) -> Non
     other = await new_initial(api)
     refused = await save(api, other["id"], "teacher_info", TEACHER)
     assert refused.status_code == 422 and refused.json()["field"] == "section"
+
+
+HEALTH = {
+    "institution_level": "三级甲等",
+    "institution_nature": "公立医院",
+    "department": "心血管内科",
+    "work_start_date": "2008-07-01",
+    "proposed_qualification": "副主任医师",
+    "specialty": "内科",
+    "exceptional": False,
+    "paired_support": True,
+    "support_start": "2021-03-01",
+    "support_end": "2022-02-28",
+    "supported_unit": "凉山州某县人民医院",
+    "support_type": "组团式帮扶",
+    "aid_abroad": False,
+    "aid_tibet": False,
+    "aid_xinjiang": False,
+    "liangshan_team": True,
+    "honours": [{"name": "优秀援凉医生", "grantor": "凉山州卫生健康委员会", "obtained": "2022-03-15"}],
+    "incidents": "无",
+}
+
+
+async def test_health_series_has_its_own_section_and_needs_it(demo: Api) -> None:
+    api = demo
+    r = await api.get(
+        "/committees/query",
+        params={"unit_id": UNIT, "method": "SHEHUIHUA", "series": "WEISHENG", "level": "FUGAO", "year": 2026},
+    )
+    committee = next(i for i in r.json()["direct"]["items"] if i["selectable"])
+    body = {
+        **settings(committee["id"], level="FUGAO", qualification="WEISHENG_FUGAO_YI"),
+        "series": "WEISHENG",
+        "specialty": "NEIKE",
+    }
+    created = await api.post("/applications", headers=api.applicant, json=body)
+    assert created.status_code == 201, created.text
+    app = created.json()
+    names = {s["name"] for s in app["section_list"]}
+    assert "health_info" in names and "teacher_info" not in names
+    for name in ("basic_info", "education", "work_history", "assessments"):
+        await save(api, app["id"], name, SECTIONS[name])
+    missing = await api.post(f"/applications/{app['id']}/submit", headers=api.applicant)
+    assert missing.status_code == 422 and missing.json()["field"] == "health_info"
+    bad = await save(api, app["id"], "health_info", {**HEALTH, "department": "科" * 31})
+    assert bad.status_code == 422 and bad.json()["field"] == "department"
+    no_flag = await save(api, app["id"], "health_info", {k: v for k, v in HEALTH.items() if k != "aid_tibet"})
+    assert no_flag.status_code == 422 and no_flag.json()["field"] == "aid_tibet"
+    saved = await save(api, app["id"], "health_info", HEALTH)
+    assert saved.status_code == 200, saved.text
+    back = (await api.get(f"/applications/{app['id']}", headers=api.applicant)).json()
+    assert back["sections"]["health_info"]["honours"][0]["name"] == "优秀援凉医生"
+    refused = await save(api, (await new_initial(api))["id"], "health_info", HEALTH)
+    assert refused.status_code == 422 and refused.json()["field"] == "section"
