@@ -73,7 +73,9 @@ class ConsumerRunner:
                         sub = await self._js.pull_subscribe_bind(durable=self.spec.durable, stream=self.spec.stream)
                     msgs = await sub.fetch(self._batch_size, timeout=self._fetch_timeout)
                     delay = 0.5
-                except nats.errors.TimeoutError:
+                except (nats.errors.TimeoutError, TimeoutError):
+                    # an idle fetch: nats-py raises its own TimeoutError or asyncio's, depending on where the
+                    # wait ended; neither means NATS is gone (a fetch on a dead connection fails otherwise)
                     continue
                 except Exception as exc:  # NATS down or restarting: wait, rebind, go on
                     log.warning("consumer %s waiting for NATS (%s)", self.spec.durable, type(exc).__name__)
