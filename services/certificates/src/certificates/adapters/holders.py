@@ -7,11 +7,11 @@ certificates service to publish on that subject.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from certificates.domain.errors import HolderUnavailableError
 from zc_messaging.connection import NatsConnection
+from zc_messaging.requests import RequestFailedError, request_json
 
 HOLDER_SUBJECT = "rpc.identity.holder.v1"
 
@@ -28,15 +28,11 @@ class NatsHolderDirectory:
         self._timeout = timeout
 
     async def holder(self, user_id: str, *, purpose: str) -> Holder:
-        client = self._nats.client
-        if client is None or not client.is_connected:
-            raise HolderUnavailableError("暂时无法获取持证人信息，请稍后重试")
-        request = json.dumps({"user_id": user_id, "requester": "certificates", "purpose": purpose}).encode()
+        ask = {"user_id": user_id, "requester": "certificates", "purpose": purpose}
         try:
-            reply = await client.request(HOLDER_SUBJECT, request, timeout=self._timeout)
-        except Exception as exc:  # timeout, no responders, connection lost: issuance is retried later
+            answer = await request_json(self._nats, HOLDER_SUBJECT, ask, timeout=self._timeout)
+        except RequestFailedError as exc:  # issuance is retried later
+            if str(exc) == "not_found":
+                raise HolderUnavailableError("身份服务未找到持证人：not_found") from exc
             raise HolderUnavailableError("暂时无法获取持证人信息，请稍后重试") from exc
-        answer = json.loads(reply.data)
-        if "error" in answer:
-            raise HolderUnavailableError(f"身份服务未找到持证人：{answer['error']}")
         return Holder(name=str(answer["name"]), id_masked=str(answer["id_number_masked"]))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from identity_bridge.usecases.handlers import IdentityService
@@ -24,6 +25,29 @@ PERSON_SUBJECT = "rpc.identity.person.v1"
 log = logging.getLogger(__name__)
 
 
+def _responder(name: str, lookup: Callable[[dict[str, str]], Awaitable[dict[str, str] | None]]) -> Any:
+    """A NATS callback: parse the ask, answer the lookup's result or an error; never kill the subscription."""
+
+    async def respond(msg: Any) -> None:
+        try:
+            ask = json.loads(msg.data)
+            who = {
+                "user_id": str(ask["user_id"]),
+                "requester": str(ask.get("requester", "unknown"))[:40],
+                "purpose": str(ask.get("purpose", ""))[:60],
+            }
+            found = await lookup(who)
+            reply: dict[str, Any] = found if found is not None else {"error": "not_found"}
+        except PermissionError:
+            reply = {"error": "forbidden"}
+        except Exception:
+            log.exception("%s lookup failed", name)
+            reply = {"error": "failed"}
+        await msg.respond(json.dumps(reply, ensure_ascii=False).encode())
+
+    return respond
+
+
 async def serve_holder_lookups(
     nats: NatsConnection, identity: IdentityService, *, person_requesters: frozenset[str] = frozenset()
 ) -> None:
@@ -31,40 +55,14 @@ async def serve_holder_lookups(
     await nats.wait_connected()
     assert nats.client is not None
 
-    async def answer(msg: Any) -> None:
-        try:
-            ask = json.loads(msg.data)
-            found = await identity.holder(
-                user_id=str(ask["user_id"]),
-                requester=str(ask.get("requester", "unknown"))[:40],
-                purpose=str(ask.get("purpose", ""))[:60],
-            )
-            reply: dict[str, Any] = found if found is not None else {"error": "not_found"}
-        except Exception:  # a bad request must not kill the subscription
-            log.exception("holder lookup failed")
-            reply = {"error": "failed"}
-        await msg.respond(json.dumps(reply, ensure_ascii=False).encode())
-
-    async def answer_person(msg: Any) -> None:
-        try:
-            ask = json.loads(msg.data)
-            found = await identity.person(
-                user_id=str(ask["user_id"]),
-                requester=str(ask.get("requester", "unknown"))[:40],
-                purpose=str(ask.get("purpose", ""))[:60],
-                allowed=person_requesters,
-            )
-            reply: dict[str, Any] = found if found is not None else {"error": "not_found"}
-        except PermissionError:
-            reply = {"error": "forbidden"}
-        except Exception:
-            log.exception("person lookup failed")
-            reply = {"error": "failed"}
-        await msg.respond(json.dumps(reply, ensure_ascii=False).encode())
+    async def person(who: dict[str, str]) -> dict[str, str] | None:
+        return await identity.person(**who, allowed=person_requesters)
 
     subs = [
-        await nats.client.subscribe(HOLDER_SUBJECT, queue="identity-bridge", cb=answer),
-        await nats.client.subscribe(PERSON_SUBJECT, queue="identity-bridge", cb=answer_person),
+        await nats.client.subscribe(
+            HOLDER_SUBJECT, queue="identity-bridge", cb=_responder("holder", lambda who: identity.holder(**who))
+        ),
+        await nats.client.subscribe(PERSON_SUBJECT, queue="identity-bridge", cb=_responder("person", person)),
     ]
     try:
         await asyncio.Event().wait()
