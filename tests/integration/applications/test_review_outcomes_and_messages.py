@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -384,3 +385,34 @@ async def test_a_certificate_that_overtakes_the_approval_still_ends_as_certified
     assert [a["status_name"] for a in mine] == ["已发证"]
     titles = [m["title"] for m in (await api.get("/messages", headers=api.applicant)).json()["items"]]
     assert {"证书已发放", "评审通过"} <= set(titles)
+
+
+async def test_removed_files_lose_their_bytes_unless_a_submitted_snapshot_shows_them(
+    api: Api, clean_jetstream: str, tmp_path: Path
+) -> None:
+    stored = tmp_path / "attachments"  # the api fixture's filesystem storage
+
+    def objects() -> int:
+        return sum(1 for p in stored.rglob("*") if p.is_file())
+
+    await load(api.database_url, year=2026)
+    app = (await api.post("/applications", headers=api.applicant, json=INITIAL)).json()
+    for name in ("basic_info", "education", "work_history", "assessments"):
+        await save(api, app["id"], name, SECTIONS[name])
+    photo = f"/applications/{app['id']}/photo"
+    first = (await api.post(photo, content=JPEG + b"1", headers=api.applicant)).json()
+    second = (await api.post(photo, content=JPEG + b"2", headers=api.applicant)).json()
+    assert objects() == 1  # the replaced draft photo is gone, bytes and all
+    assert (
+        await api.get(f"/applications/{app['id']}/attachments/{first['id']}", headers=api.applicant)
+    ).status_code == 404
+    assert (await api.post(f"/applications/{app['id']}/submit", headers=api.applicant)).status_code == 200
+    returned = review_v1.ApplicationReturned(
+        application_id=app["id"], stage="unit", reason="照片不合格", returned_at=datetime.now(UTC)
+    )
+    await deliver(api, clean_jetstream, returned)
+    (await api.post(photo, content=JPEG + b"3", headers=api.applicant)).raise_for_status()
+    assert objects() == 2  # the submitted photo stays: the first snapshot still shows it
+    unit = api.as_(grant(Role.UNIT_REVIEWER, ScopeType.UNIT, UNIT), subject="usr_unit")
+    old = await api.get(f"/review/applications/{app['id']}/attachments/{second['id']}", headers=unit)
+    assert old.status_code == 200 and old.content == JPEG + b"2"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from integration.certificates.conftest import Api
@@ -135,7 +136,9 @@ async def test_a_returned_verification_is_editable_and_resubmittable(api: Api) -
     await apply(api, decided(str(uuid.uuid4()), "approved"))  # someone else's record: ignored
 
 
-async def test_submission_needs_synced_social_insurance_and_attachments_which_the_organiser_reads(api: Api) -> None:
+async def test_submission_needs_synced_social_insurance_and_attachments_which_the_organiser_reads(
+    api: Api, tmp_path: Path
+) -> None:
     vid = (await api.post("/verifications", headers=api.holder(), json={"committee_id": COMMITTEE})).json()["id"]
     headers = {**api.holder(), "If-Match": "0"}
     assert (await api.client.put(f"/api/certificates/verifications/{vid}", headers=headers, json=HISTORICAL)).is_success
@@ -159,6 +162,7 @@ async def test_submission_needs_synced_social_insurance_and_attachments_which_th
     ).status_code == 204
     mine = (await api.get(f"/verifications/{vid}", headers=api.holder())).json()
     assert [f["filename"] for f in mine["attachments"]] == ["职称证书.pdf"]
+    assert sum(1 for p in (tmp_path / "files").rglob("*") if p.is_file()) == 1  # the removed one's bytes too
     assert mine["social_insurance"]["source"] == "演示数据源"
     got = await api.get(f"{files}/{kept.json()['id']}", headers=api.holder())
     assert got.content == PDF and got.headers["x-content-type-options"] == "nosniff"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ _SIGNATURES = (
     (b"%PDF-", "application/pdf"),
 )
 HEAD_BYTES = 16
+log = logging.getLogger(__name__)
 
 
 def sniff(head: bytes) -> str | None:
@@ -101,3 +103,13 @@ async def keep_upload(
     except BaseException:
         await storage.delete(stored.key)
         raise
+
+
+async def delete_after_commit(storage: AttachmentStorage, keys: list[str]) -> None:
+    """Drop the bytes of files whose rows are already gone (call it after the commit): a crash in between
+    leaves an unreferenced object, never a row without its bytes; storage being down is logged, not raised."""
+    for key in keys:
+        try:
+            await storage.delete(key)
+        except Exception:
+            log.warning("could not delete the bytes of a removed attachment", exc_info=True)

@@ -54,7 +54,7 @@ from applications.usecases.uploads import file_row, file_view
 from zc_contracts import applications_v1, make_envelope
 from zc_db import MessagingTables
 from zc_messaging import add_to_outbox
-from zc_storage import StoredFile, keep_upload
+from zc_storage import StoredFile, delete_after_commit, keep_upload
 
 NOT_FOUND = "申报不存在"
 
@@ -483,11 +483,7 @@ class ApplicationService:
         async with self._sessions() as s, s.begin():
             store = self._store(s)
             row = await self._readable(store, app_id, may)
-            frozen = {
-                f["id"]
-                for version in range(1, int(row["snapshot_version"]) + 1)
-                for f in ((await store.snapshot(app_id, version)) or {}).get("attachments", [])
-            }
+            frozen = await self._frozen_ids(store, app_id, int(row["snapshot_version"]))
             att = await store.attachment(app_id, att_id, include_deleted=True) if att_id in frozen else None
             if att is None:
                 raise ApplicationNotFoundError("附件不存在")
@@ -546,17 +542,22 @@ class ApplicationService:
                 check_material(content_type, str(rule.get("type", "any")), material)
 
         async def record(stored: StoredFile) -> dict[str, Any]:
+            replaced: list[str] = []
             async with self._sessions() as s, s.begin():
                 store = self._store(s)
                 row = await self._own(store, applicant, app_id, lock=True)
                 check_editable(row["status"])
                 if single:
+                    frozen = await self._frozen_ids(store, app_id, int(row["snapshot_version"]))
                     for old in existing:
                         await store.delete_attachment(str(old["id"]), now=self._clock())
+                        if str(old["id"]) not in frozen:
+                            replaced.append(old["storage_key"])
                 named = material if kind == "material" else None
                 values = file_row(stored, kind=kind, filename=filename, material=named)
                 att_id = await store.add_attachment({"application_id": row["id"], **values})
                 saved = await store.attachment(app_id, att_id)
+            await delete_after_commit(self._storage, replaced)
             assert saved is not None
             return file_view(saved)
 
@@ -611,9 +612,22 @@ class ApplicationService:
             store = self._store(s)
             row = await self._own(store, applicant, app_id, lock=True)
             check_editable(row["status"])
-            if await store.attachment(app_id, att_id) is None:
+            att = await store.attachment(app_id, att_id)
+            if att is None:
                 raise ApplicationNotFoundError("附件不存在")
-            await store.delete_attachment(att_id, now=self._clock())  # the bytes stay for submitted snapshots
+            await store.delete_attachment(att_id, now=self._clock())
+            frozen = await self._frozen_ids(store, app_id, int(row["snapshot_version"]))
+        # the bytes go once the row is gone, unless a submitted snapshot still shows the file
+        await delete_after_commit(self._storage, [] if att_id in frozen else [att["storage_key"]])
+
+    @staticmethod
+    async def _frozen_ids(store: ApplicationStore, app_id: str, versions: int) -> set[str]:
+        """Ids of the files some submitted snapshot of this application shows (reviewers may still read them)."""
+        return {
+            f["id"]
+            for version in range(1, versions + 1)
+            for f in ((await store.snapshot(app_id, version)) or {}).get("attachments", [])
+        }
 
 
 def _status_name(row: dict[str, Any]) -> str:

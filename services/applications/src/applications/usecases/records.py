@@ -29,7 +29,7 @@ from applications.usecases.uploads import file_row, file_view
 from zc_contracts import Envelope, applications_v1, make_envelope, parse_payload, review_v1
 from zc_db import MessagingTables
 from zc_messaging import add_to_outbox
-from zc_storage import keep_upload
+from zc_storage import delete_after_commit, keep_upload
 
 RECORD_STATUS = {
     "draft": "未提交",
@@ -196,6 +196,7 @@ class RecordService:
                 check_material(content_type, rule.accepts, rule.name)
 
         async def record(stored: Any) -> dict[str, Any]:
+            replaced: list[str] = []
             async with self._sessions() as s, s.begin():
                 store = self._store(s)
                 row = await self._own(store, applicant, kind, rec_id, lock=True)
@@ -203,10 +204,12 @@ class RecordService:
                 if rule.max_count == 1:  # a single file (the photo): a new one replaces the old
                     for old in existing:
                         await store.delete_attachment(str(old["id"]), now=self._clock())
+                        replaced.append(old["storage_key"])
                 att_id = await store.add_attachment(
                     {"record_id": row["id"], **file_row(stored, kind=file_kind, filename=filename)}
                 )
                 saved = await store.attachment(rec_id, att_id, owner="record")
+            await delete_after_commit(self._storage, replaced)
             assert saved is not None
             return file_view(saved)
 
@@ -233,9 +236,11 @@ class RecordService:
             store = self._store(s)
             row = await self._own(store, applicant, kind, rec_id, lock=True)
             _check_editable(row)
-            if await store.attachment(rec_id, att_id, owner="record") is None:
+            att = await store.attachment(rec_id, att_id, owner="record")
+            if att is None:
                 raise ApplicationNotFoundError("附件不存在")
             await store.delete_attachment(att_id, now=self._clock())
+        await delete_after_commit(self._storage, [att["storage_key"]])  # a draft's file: nobody else saw it
 
     async def save(
         self, applicant: str, kind: str, rec_id: str, content: dict[str, Any], *, expected_version: int

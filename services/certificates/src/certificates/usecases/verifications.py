@@ -27,7 +27,7 @@ from zc_db import MessagingTables
 from zc_messaging import add_to_outbox
 from zc_registries import ExternalRegistry
 from zc_registries import SourceUnavailableError as RegistryDown
-from zc_storage import AttachmentStorage, StoredFile, keep_upload
+from zc_storage import AttachmentStorage, StoredFile, delete_after_commit, keep_upload
 
 Row = dict[str, Any]
 EDITABLE = ("draft", "returned")
@@ -226,8 +226,9 @@ class VerificationService:
             row = await self._own(store, applicant, verification_id, lock=True)
             if row["status"] not in EDITABLE:
                 raise StateError("审核中或已办结的核验不能修改")
-            _find(await store.verification_files_of(verification_id), file_id)
+            file = _find(await store.verification_files_of(verification_id), file_id)
             await store.delete_verification_file(file_id, now=self._clock())
+        await delete_after_commit(self._storage, [file["storage_key"]])
 
     # the organising unit of the named committee reviews it (certificate_verification's lane)
 
