@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,26 +62,33 @@ async def applications_db(database_url: str) -> str:
     return database_url
 
 
-@pytest.fixture
-async def api(applications_db: str, nats_url: str, tmp_path: Path) -> AsyncIterator[Api]:
+@asynccontextmanager
+async def running_api(database_url: str, nats_url: str, **overrides: Any) -> AsyncIterator[Api]:
+    """The applications API in-process, with settings as the tests need them (overrides win)."""
     clock = Clock(NOW)
     tokens = TokenFactory(issuer="http://127.0.0.1:8000/api/identity", audience="applications")
-    settings = Settings(
-        database_url=applications_db,
-        nats_url=nats_url,
-        jwks_url="http://127.0.0.1:9/unused",
-        attachments_dir=tmp_path / "attachments",
-        pii_keys=generate_key_spec("t1"),
-        pii_active_key="t1",
-    )
-    app = create_app(settings, clock=clock)
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "nats_url": nats_url,
+        "jwks_url": "http://127.0.0.1:9/unused",
+        "pii_keys": generate_key_spec("t1"),
+        "pii_active_key": "t1",
+        **overrides,
+    }
+    app = create_app(Settings(**values), clock=clock)
     async with app.router.lifespan_context(app):
         # tokens signed by the test's own key, verified exactly as the identity bridge's would be
         app.state.token_verifier = TokenVerifier(
             issuer=tokens.issuer, audience="applications", jwks=StaticJwks(tokens.jwks)
         )
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc") as client:
-            yield Api(client, tokens, clock, applications_db)
+            yield Api(client, tokens, clock, database_url)
+
+
+@pytest.fixture
+async def api(applications_db: str, nats_url: str, tmp_path: Path) -> AsyncIterator[Api]:
+    async with running_api(applications_db, nats_url, attachments_dir=tmp_path / "attachments") as api:
+        yield api
 
 
 def grant(role: Role, scope: ScopeType, scope_id: str | None) -> RoleGrant:
