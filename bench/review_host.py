@@ -42,6 +42,8 @@ SOURCE = (REPO / "tests" / "support" / "bpmn" / "host_test.bpmn").read_text(enco
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 DUE = datetime(2026, 12, 4, 16, 0, tzinfo=UTC)
 UNIT = "0193a1f0-0000-7000-8000-00000000a001"
+# the bench talks to no NATS: a dev stack or test run on this machine (port 4222) must not join in
+NO_NATS = "nats://127.0.0.1:9"
 REVIEWER = Principal(
     subject="usr_unit",
     session_id=None,
@@ -69,7 +71,7 @@ async def fresh_db(pg: EmbeddedPostgres, name: str) -> str:
 
 def service(url: str, clock: Any = None) -> tuple[ReviewService, Any]:
     engine = create_engine(url, pool_size=20, max_overflow=10)
-    settings = Settings(database_url=url, jwks_url="http://127.0.0.1:9/unused")
+    settings = Settings(database_url=url, jwks_url="http://127.0.0.1:9/unused", nats_url=NO_NATS)
     return build_reviews(settings, create_session_factory(engine), clock=clock or (lambda: NOW)), engine
 
 
@@ -178,7 +180,7 @@ async def drive(tasks: list[str], concurrency: int, act: Any, rate: float | None
 async def bench_throughput(pg: EmbeddedPostgres, n: int = 1500, concurrency: int = 16) -> None:
     url = await fresh_db(pg, "bench_tp")
     tokens = TokenFactory(issuer="http://127.0.0.1:8000/api/identity", audience="review")
-    app = create_app(Settings(database_url=url, jwks_url="http://127.0.0.1:9/unused"), clock=lambda: NOW)
+    app = create_app(Settings(database_url=url, jwks_url="http://127.0.0.1:9/unused", nats_url=NO_NATS), clock=lambda: NOW)
     async with app.router.lifespan_context(app):
         app.state.token_verifier = TokenVerifier(issuer=tokens.issuer, audience="review", jwks=StaticJwks(tokens.jwks))
         reviews: ReviewService = app.state.container.reviews
