@@ -35,7 +35,7 @@ from review.usecases.ports import EngineState, NotWaitingError, OpenTask, Proces
 from zc_auth import Principal, Role, ScopeType
 from zc_contracts import Envelope, EventPayload, make_envelope, review_v1
 from zc_db import MessagingTables
-from zc_messaging import add_to_outbox
+from zc_messaging import add_all_to_outbox, add_to_outbox
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,15 @@ class InstanceStore(Protocol):
         self, business_key: str, *, process_keys: Sequence[str] | None = None, lock: bool = False
     ) -> Row | None: ...
     async def save_instance(self, instance_id: UUID, expected_version: int, values: Mapping[str, Any]) -> bool: ...
+    async def save_transition(
+        self,
+        instance_id: UUID,
+        expected_version: int,
+        values: Mapping[str, Any],
+        open_ids: set[UUID],
+        task_rows: Sequence[Row],
+        history_rows: Sequence[Row],
+    ) -> set[UUID] | None: ...
     async def claim_due(self, now: datetime, limit: int) -> list[Row]: ...
     async def search_instances(
         self, *, status: str | None, process_key: str | None, business_key: str | None, limit: int, offset: int
@@ -729,8 +738,6 @@ class ReviewService:
         shown = {k: result.data[k] for k in SHOWN_TO_REVIEWERS if k in result.data}
         if any(routing.get(k) != v for k, v in shown.items()):
             routing = values["routing"] = {**routing, **shown}
-        if not await store.save_instance(instance["id"], instance["version"], values):
-            raise TaskConflictError("流程实例已被并发修改，请重试")
         new_rows = []
         for task_id, task in open_now.items():
             group = f"{task.lane}@{task.scope_type}:{task.scope_id}" if task.scope_type else task.lane
@@ -756,12 +763,17 @@ class ReviewService:
                     "due_at": self._due(now, task.due_in_working_days),
                 }
             )
-        created = await store.sync_tasks(instance["id"], set(open_now), new_rows)
         history = [self._history(instance, step, now, version)]
         if result.error:
             history.append(self._history(instance, _Step("error", step.actor, comment=result.error), now, version))
+        # the version-checked save, the open-task sync and the history: one statement, one round trip
+        created = await store.save_transition(
+            instance["id"], instance["version"], values, set(open_now), new_rows, history
+        )
+        if created is None:
+            raise TaskConflictError("流程实例已被并发修改，请重试")
+        if result.error:
             log.warning("process instance errored", extra={"instance_id": str(instance["id"]), "error": result.error})
-        await store.append_history(history)
         await self._publish(session, instance, result, [open_now[t] for t in open_now if t in created], now)
         return {**instance, **values, "version": instance["version"] + 1}
 
@@ -790,11 +802,13 @@ class ReviewService:
                     break
         for event in result.outbound:
             payloads.append(outbound_payload(event.name, key, {**result.data, **event.payload}, now))
-        for payload in payloads:
-            envelope = make_envelope(
+        envelopes = [
+            make_envelope(
                 payload, source=SOURCE, subject_id=key, correlation_id=UUID(correlation) if correlation else None
             )
-            await add_to_outbox(session, self._outbox, envelope)
+            for payload in payloads
+        ]
+        await add_all_to_outbox(session, self._outbox, envelopes)  # one statement for all of them
 
     @staticmethod
     def _history(instance: Row, step: _Step, now: datetime, definition_version: int | None) -> Row:

@@ -5,13 +5,15 @@ Every method runs in the caller's session (its transaction); the use cases decid
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, and_, bindparam, false, func, or_, select, text, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Select, TextClause, and_, bindparam, false, func, or_, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from review.adapters.db.tables import command_results, history, open_tasks, process_definitions, process_instances
@@ -24,6 +26,62 @@ _TASK_WITH_INSTANCE = (
     .join(process_instances, process_instances.c.id == open_tasks.c.instance_id)
     .where(open_tasks.c.task_id == bindparam("task_id"))
 )
+
+_JSONB_COLUMNS = {c.name for c in process_instances.c if isinstance(c.type, JSONB)}
+_TASK_COLUMNS = ", ".join(c.name for c in open_tasks.c)
+_HISTORY_COLUMNS = ", ".join(c.name for c in history.c if c.name != "id")  # id comes from its sequence
+_saves: dict[tuple[str, ...], TextClause] = {}
+
+
+def _save_statement(columns: tuple[str, ...]) -> TextClause:
+    """One statement for a whole transition: the version-checked update and, only if it matched, the
+    open-task sync and the history rows. Data-modifying CTEs run as one statement in the caller's
+    transaction, so this is what save_instance + sync_tasks + append_history did, in one round trip.
+    Built once per set of updated columns (their names come from code, never from input)."""
+    stmt = _saves.get(columns)
+    if stmt is None:
+        sets = ", ".join(f"{c} = :{c}" for c in columns)
+        stmt = text(
+            f"""
+            WITH saved AS (
+                UPDATE process_instances SET {sets}, version = :expected_version + 1
+                WHERE id = :instance_id AND version = :expected_version
+                RETURNING id
+            ), dropped AS (
+                DELETE FROM open_tasks
+                WHERE instance_id IN (SELECT id FROM saved) AND task_id <> ALL(:open_ids)
+            ), added AS (
+                INSERT INTO open_tasks ({_TASK_COLUMNS})
+                SELECT {_TASK_COLUMNS} FROM jsonb_populate_recordset(NULL::open_tasks, CAST(:tasks AS jsonb))
+                WHERE EXISTS (SELECT 1 FROM saved)
+                ON CONFLICT (task_id) DO NOTHING
+                RETURNING task_id
+            ), logged AS (
+                INSERT INTO history ({_HISTORY_COLUMNS})
+                SELECT {_HISTORY_COLUMNS} FROM jsonb_populate_recordset(NULL::history, CAST(:history AS jsonb))
+                WHERE EXISTS (SELECT 1 FROM saved)
+            )
+            SELECT EXISTS (SELECT 1 FROM saved) AS saved, ARRAY(SELECT task_id FROM added) AS added
+            """
+        ).bindparams(
+            bindparam("open_ids", type_=ARRAY(PG_UUID(as_uuid=True))),
+            *[bindparam(c, type_=JSONB) for c in columns if c in _JSONB_COLUMNS],
+        )
+        _saves[columns] = stmt
+    return stmt
+
+
+def _json_rows(rows: Sequence[Row]) -> str:
+    """Rows as a JSON array for jsonb_populate_recordset (datetimes as ISO text with their offset)."""
+    return json.dumps(rows, default=_json_default)
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
 class SqlInstanceStore:
@@ -131,6 +189,29 @@ class SqlInstanceStore:
             .values(**values, version=expected_version + 1)
         )
         return bool((await self._s.execute(stmt)).rowcount)
+
+    async def save_transition(
+        self,
+        instance_id: UUID,
+        expected_version: int,
+        values: Mapping[str, Any],
+        open_ids: set[UUID],
+        task_rows: Sequence[Row],
+        history_rows: Sequence[Row],
+    ) -> set[UUID] | None:
+        """save_instance + sync_tasks + append_history in one statement. None when the version moved on
+        (then nothing was written); otherwise the ids of the open tasks that were new."""
+        columns = tuple(sorted(values))
+        params = {
+            **values,
+            "instance_id": instance_id,
+            "expected_version": expected_version,
+            "open_ids": list(open_ids),
+            "tasks": _json_rows(task_rows),
+            "history": _json_rows(history_rows),
+        }
+        row = (await self._s.execute(_save_statement(columns), params)).one()
+        return set(row.added) if row.saved else None
 
     async def claim_due(self, now: datetime, limit: int) -> list[Row]:
         """Due instances nobody else is firing right now (SKIP LOCKED: replicas share the work, none waits)."""
