@@ -180,7 +180,9 @@ async def drive(tasks: list[str], concurrency: int, act: Any, rate: float | None
 async def bench_throughput(pg: EmbeddedPostgres, n: int = 1500, concurrency: int = 16) -> None:
     url = await fresh_db(pg, "bench_tp")
     tokens = TokenFactory(issuer="http://127.0.0.1:8000/api/identity", audience="review")
-    app = create_app(Settings(database_url=url, jwks_url="http://127.0.0.1:9/unused", nats_url=NO_NATS), clock=lambda: NOW)
+    app = create_app(
+        Settings(database_url=url, jwks_url="http://127.0.0.1:9/unused", nats_url=NO_NATS), clock=lambda: NOW
+    )
     async with app.router.lifespan_context(app):
         app.state.token_verifier = TokenVerifier(issuer=tokens.issuer, audience="review", jwks=StaticJwks(tokens.jwks))
         reviews: ReviewService = app.state.container.reviews

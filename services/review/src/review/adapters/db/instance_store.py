@@ -11,12 +11,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, TextClause, and_, bindparam, false, func, or_, select, text, update
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
-from sqlalchemy.dialects.postgresql import UUID as PG_UUID
+from sqlalchemy import Select, and_, bindparam, false, func, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from review.adapters.db.tables import command_results, history, open_tasks, process_definitions, process_instances
+from review.usecases.reviews import TransitionWrite
 
 Row = dict[str, Any]
 
@@ -27,52 +27,51 @@ _TASK_WITH_INSTANCE = (
     .where(open_tasks.c.task_id == bindparam("task_id"))
 )
 
-_JSONB_COLUMNS = {c.name for c in process_instances.c if isinstance(c.type, JSONB)}
 _TASK_COLUMNS = ", ".join(c.name for c in open_tasks.c)
 _HISTORY_COLUMNS = ", ".join(c.name for c in history.c if c.name != "id")  # id comes from its sequence
-_saves: dict[tuple[str, ...], TextClause] = {}
+# what a transition may set on its instance row; routing and definition_id only when they change
+_SET_ALWAYS = ("state", "status", "next_due_at", "waiting", "current_stage", "error", "tree_size", "updated_at")
+_SET_IF_GIVEN = ("routing", "definition_id")
+
+# One statement for any number of transitions (a scheduler pass saves its whole batch with it): the
+# version-checked update of each instance and, only for the rows it matched, the open-task sync and the
+# history. Data-modifying CTEs run as one statement in the caller's transaction, so this is what
+# save_instance + sync_tasks + append_history did per instance, in one round trip.
+_SAVE_TRANSITIONS = text(
+    f"""
+    WITH v AS (
+        SELECT * FROM jsonb_to_recordset(CAST(:instances AS jsonb)) AS v(
+            id uuid, expected_version integer, open_ids uuid[], state jsonb, status text,
+            next_due_at timestamptz, waiting jsonb, current_stage text, error text, tree_size integer,
+            updated_at timestamptz, routing jsonb, definition_id uuid)
+    ), saved AS (
+        UPDATE process_instances p SET
+            {", ".join(f"{c} = v.{c}" for c in _SET_ALWAYS)},
+            {", ".join(f"{c} = COALESCE(v.{c}, p.{c})" for c in _SET_IF_GIVEN)},
+            version = v.expected_version + 1
+        FROM v WHERE p.id = v.id AND p.version = v.expected_version
+        RETURNING p.id
+    ), dropped AS (
+        DELETE FROM open_tasks t USING v
+        WHERE t.instance_id = v.id AND v.id IN (SELECT id FROM saved) AND t.task_id <> ALL(v.open_ids)
+    ), added AS (
+        INSERT INTO open_tasks ({_TASK_COLUMNS})
+        SELECT {_TASK_COLUMNS} FROM jsonb_populate_recordset(NULL::open_tasks, CAST(:tasks AS jsonb))
+        WHERE instance_id IN (SELECT id FROM saved)
+        ON CONFLICT (task_id) DO NOTHING
+        RETURNING task_id
+    ), logged AS (
+        INSERT INTO history ({_HISTORY_COLUMNS})
+        SELECT {_HISTORY_COLUMNS} FROM jsonb_populate_recordset(NULL::history, CAST(:history AS jsonb))
+        WHERE instance_id IN (SELECT id FROM saved)
+    )
+    SELECT ARRAY(SELECT id FROM saved) AS saved, ARRAY(SELECT task_id FROM added) AS added
+    """
+)
 
 
-def _save_statement(columns: tuple[str, ...]) -> TextClause:
-    """One statement for a whole transition: the version-checked update and, only if it matched, the
-    open-task sync and the history rows. Data-modifying CTEs run as one statement in the caller's
-    transaction, so this is what save_instance + sync_tasks + append_history did, in one round trip.
-    Built once per set of updated columns (their names come from code, never from input)."""
-    stmt = _saves.get(columns)
-    if stmt is None:
-        sets = ", ".join(f"{c} = :{c}" for c in columns)
-        stmt = text(
-            f"""
-            WITH saved AS (
-                UPDATE process_instances SET {sets}, version = :expected_version + 1
-                WHERE id = :instance_id AND version = :expected_version
-                RETURNING id
-            ), dropped AS (
-                DELETE FROM open_tasks
-                WHERE instance_id IN (SELECT id FROM saved) AND task_id <> ALL(:open_ids)
-            ), added AS (
-                INSERT INTO open_tasks ({_TASK_COLUMNS})
-                SELECT {_TASK_COLUMNS} FROM jsonb_populate_recordset(NULL::open_tasks, CAST(:tasks AS jsonb))
-                WHERE EXISTS (SELECT 1 FROM saved)
-                ON CONFLICT (task_id) DO NOTHING
-                RETURNING task_id
-            ), logged AS (
-                INSERT INTO history ({_HISTORY_COLUMNS})
-                SELECT {_HISTORY_COLUMNS} FROM jsonb_populate_recordset(NULL::history, CAST(:history AS jsonb))
-                WHERE EXISTS (SELECT 1 FROM saved)
-            )
-            SELECT EXISTS (SELECT 1 FROM saved) AS saved, ARRAY(SELECT task_id FROM added) AS added
-            """
-        ).bindparams(
-            bindparam("open_ids", type_=ARRAY(PG_UUID(as_uuid=True))),
-            *[bindparam(c, type_=JSONB) for c in columns if c in _JSONB_COLUMNS],
-        )
-        _saves[columns] = stmt
-    return stmt
-
-
-def _json_rows(rows: Sequence[Row]) -> str:
-    """Rows as a JSON array for jsonb_populate_recordset (datetimes as ISO text with their offset)."""
+def _json(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Rows as a JSON array for jsonb_to_recordset (datetimes as ISO text with their offset)."""
     return json.dumps(rows, default=_json_default)
 
 
@@ -190,28 +189,27 @@ class SqlInstanceStore:
         )
         return bool((await self._s.execute(stmt)).rowcount)
 
-    async def save_transition(
-        self,
-        instance_id: UUID,
-        expected_version: int,
-        values: Mapping[str, Any],
-        open_ids: set[UUID],
-        task_rows: Sequence[Row],
-        history_rows: Sequence[Row],
-    ) -> set[UUID] | None:
-        """save_instance + sync_tasks + append_history in one statement. None when the version moved on
-        (then nothing was written); otherwise the ids of the open tasks that were new."""
-        columns = tuple(sorted(values))
+    async def save_transitions(self, writes: Sequence[TransitionWrite]) -> list[set[UUID] | None]:
+        """save_instance + sync_tasks + append_history for each write, all in one statement. Per write:
+        None when its version moved on (nothing of it was written), else the ids of its new open tasks."""
+        if not writes:
+            return []
+        instances = []
+        for w in writes:
+            unknown = set(w.values) - {*_SET_ALWAYS, *_SET_IF_GIVEN}
+            if unknown or not set(_SET_ALWAYS) <= set(w.values):
+                raise ValueError(f"a transition sets {sorted(_SET_ALWAYS)} and may set {sorted(_SET_IF_GIVEN)}")
+            instances.append(
+                {**w.values, "id": w.instance_id, "expected_version": w.expected_version, "open_ids": list(w.open_ids)}
+            )
         params = {
-            **values,
-            "instance_id": instance_id,
-            "expected_version": expected_version,
-            "open_ids": list(open_ids),
-            "tasks": _json_rows(task_rows),
-            "history": _json_rows(history_rows),
+            "instances": _json(instances),
+            "tasks": _json([r for w in writes for r in w.task_rows]),
+            "history": _json([r for w in writes for r in w.history_rows]),
         }
-        row = (await self._s.execute(_save_statement(columns), params)).one()
-        return set(row.added) if row.saved else None
+        row = (await self._s.execute(_SAVE_TRANSITIONS, params)).one()
+        saved, added = set(row.saved), set(row.added)
+        return [{t for t in w.open_ids if t in added} if w.instance_id in saved else None for w in writes]
 
     async def claim_due(self, now: datetime, limit: int) -> list[Row]:
         """Due instances nobody else is firing right now (SKIP LOCKED: replicas share the work, none waits)."""
