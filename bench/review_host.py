@@ -3,6 +3,13 @@
 
 Everything runs on this machine against an embedded PostgreSQL started here; figures are printed as a
 table. Ratios are measured side by side in one run, because the machines are noisy.
+
+throughput runs two configurations, each against its own bare rate (the same UPDATE + history INSERT +
+outbox INSERT straight through asyncpg, 16 connections in all): (a) one process, the app in-process
+behind httpx's ASGI transport (client and server share one core); (b) two API processes under uvicorn
+as serve_api runs it (uvloop + httptools) sharing one port, driven over TCP by a minimal keep-alive
+client, with the bare rate from two client processes. Replicas, PostgreSQL and the load generator all
+share this machine's 2 cores. The bench connects to no NATS (NO_NATS).
 """
 
 from __future__ import annotations
