@@ -3,11 +3,19 @@
 
 Everything runs on this machine against an embedded PostgreSQL started here; figures are printed as a
 table. Ratios are measured side by side in one run, because the machines are noisy.
+
+throughput runs two configurations, each against its own bare rate (the same UPDATE + history INSERT +
+outbox INSERT straight through asyncpg, 16 connections in all): (a) one process, the app in-process
+behind httpx's ASGI transport (client and server share one core); (b) two API processes under uvicorn
+as serve_api runs it (uvloop + httptools) sharing one port, driven over TCP by a minimal keep-alive
+client, with the bare rate from two client processes. Replicas, PostgreSQL and the load generator all
+share this machine's 2 cores. The bench connects to no NATS (NO_NATS).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import multiprocessing
 import statistics
@@ -15,6 +23,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,6 +51,8 @@ SOURCE = (REPO / "tests" / "support" / "bpmn" / "host_test.bpmn").read_text(enco
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 DUE = datetime(2026, 12, 4, 16, 0, tzinfo=UTC)
 UNIT = "0193a1f0-0000-7000-8000-00000000a001"
+# the bench talks to no NATS: a dev stack or test run on this machine (port 4222) must not join in
+NO_NATS = "nats://127.0.0.1:9"
 REVIEWER = Principal(
     subject="usr_unit",
     session_id=None,
@@ -69,7 +80,7 @@ async def fresh_db(pg: EmbeddedPostgres, name: str) -> str:
 
 def service(url: str, clock: Any = None) -> tuple[ReviewService, Any]:
     engine = create_engine(url, pool_size=20, max_overflow=10)
-    settings = Settings(database_url=url, jwks_url="http://127.0.0.1:9/unused")
+    settings = Settings(database_url=url, jwks_url="http://127.0.0.1:9/unused", nats_url=NO_NATS)
     return build_reviews(settings, create_session_factory(engine), clock=clock or (lambda: NOW)), engine
 
 
@@ -175,67 +186,220 @@ async def drive(tasks: list[str], concurrency: int, act: Any, rate: float | None
     return len(tasks) / (time.perf_counter() - start), latencies
 
 
-async def bench_throughput(pg: EmbeddedPostgres, n: int = 1500, concurrency: int = 16) -> None:
-    url = await fresh_db(pg, "bench_tp")
-    tokens = TokenFactory(issuer="http://127.0.0.1:8000/api/identity", audience="review")
-    app = create_app(Settings(database_url=url, jwks_url="http://127.0.0.1:9/unused"), clock=lambda: NOW)
-    async with app.router.lifespan_context(app):
-        app.state.token_verifier = TokenVerifier(issuer=tokens.issuer, audience="review", jwks=StaticJwks(tokens.jwks))
-        reviews: ReviewService = app.state.container.reviews
-        await reviews.deploy("host_test", SOURCE, deployed_by="bench")
-        token = tokens.mint("usr_unit", roles=[RoleGrant(Role.UNIT_REVIEWER, ScopeType.UNIT, UNIT)], ttl=3600)
-        headers = {"Authorization": f"Bearer {token}"}
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://svc", headers=headers) as client:
+ISSUER = "http://127.0.0.1:8000/api/identity"
 
-            async def complete(task_id: str) -> None:
-                r = await client.post(f"/api/review/tasks/{task_id}/complete", json={"decision": "approve"})
-                assert r.status_code == 200, r.text
 
-            api_rate, _ = await drive(await prepare(reviews, n), concurrency, complete)
-            half_rate, half_lat = await drive(await prepare(reviews, n // 2), concurrency, complete, rate=api_rate / 2)
+def verifier(jwks: Any) -> TokenVerifier:
+    return TokenVerifier(issuer=ISSUER, audience="review", jwks=StaticJwks(jwks))
 
-    # the bare minimum: the same row update + history insert + outbox insert, straight through asyncpg
-    pool = await asyncpg.create_pool(
-        url.replace("postgresql+asyncpg", "postgresql"), min_size=concurrency, max_size=concurrency
-    )
+
+def api_settings(url: str) -> Settings:
+    return Settings(database_url=url, jwks_url="http://127.0.0.1:9/unused", nats_url=NO_NATS)
+
+
+BARE_SQL = (
+    "UPDATE process_instances SET state = $1::jsonb, version = version + 1, updated_at = now() WHERE id = $2",
+    "INSERT INTO history (instance_id, at, kind, actor_id, decision, details) "
+    "VALUES ($1, now(), 'task_completed', 'usr_unit', 'approve', '{}'::jsonb)",
+    "INSERT INTO outbox (id, subject, payload) VALUES ($1, 'review.bench.v1', $2)",
+)
+
+
+Go = Callable[[], Awaitable[None]]
+
+
+async def bare_run(url: str, ids: list[Any], concurrency: int, go: Go | None = None) -> float:
+    """The bare minimum: the same row update + history insert + outbox insert, straight through asyncpg."""
+    dsn = url.replace("postgresql+asyncpg", "postgresql")
+    pool = await asyncpg.create_pool(dsn, min_size=concurrency, max_size=concurrency)
     async with pool.acquire() as conn:
-        ids = [r[0] for r in await conn.fetch("SELECT id FROM process_instances")]
         state = await conn.fetchval("SELECT state::text FROM process_instances LIMIT 1")
 
     async def bare(instance_id: Any) -> None:
         async with pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                "UPDATE process_instances SET state = $1::jsonb, version = version + 1, updated_at = now()"
-                " WHERE id = $2",
-                state,
-                instance_id,
-            )
-            await conn.execute(
-                "INSERT INTO history (instance_id, at, kind, actor_id, decision, details) "
-                "VALUES ($1, now(), 'task_completed', 'usr_unit', 'approve', '{}'::jsonb)",
-                instance_id,
-            )
-            await conn.execute(
-                "INSERT INTO outbox (id, subject, payload) VALUES ($1, 'review.bench.v1', $2)",
-                uuid.uuid4(),
-                b"{}",
-            )
+            await conn.execute(BARE_SQL[0], state, instance_id)
+            await conn.execute(BARE_SQL[1], instance_id)
+            await conn.execute(BARE_SQL[2], uuid.uuid4(), b"{}")
 
-    bare_rate, _ = await drive(ids[:n], concurrency, bare)
+    if go is not None:
+        await go()  # connected: wait for the other client processes
+    rate, _ = await drive(ids, concurrency, bare)
     await pool.close()
+    return rate
+
+
+def bare_process(url: str, ids: list[Any], concurrency: int, ready: Any, start: Any, out: Any) -> None:
+    async def go() -> None:
+        ready.put(True)
+        await asyncio.to_thread(start.wait)
+
+    asyncio.run(bare_run(url, ids, concurrency, go))
+    out.put(time.time())
+
+
+async def bare_rate(url: str, n: int, concurrency: int, processes: int) -> float:
+    """Bare transactions per second from `processes` client processes sharing `concurrency` connections."""
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+    ids = [r[0] for r in await conn.fetch("SELECT id FROM process_instances LIMIT $1", n)]
+    await conn.close()
+    if processes == 1:
+        return await bare_run(url, ids, concurrency)
+    ctx = multiprocessing.get_context("spawn")
+    ready, out, start = ctx.Queue(), ctx.Queue(), ctx.Event()
+    procs = [
+        ctx.Process(target=bare_process, args=(url, ids[i::processes], concurrency // processes, ready, start, out))
+        for i in range(processes)
+    ]
+    for p in procs:
+        p.start()
+    for _ in procs:
+        await asyncio.to_thread(ready.get, timeout=60)
+    t0 = time.time()
+    start.set()
+    ends = [await asyncio.to_thread(out.get, timeout=300) for _ in procs]
+    for p in procs:
+        p.join()
+    return len(ids) / (max(ends) - t0)
+
+
+def api_process(url: str, port: int, jwks: Any, ready: Any) -> None:
+    """One API replica as serve_api runs it (uvicorn, its defaults: uvloop + httptools), with the bench's
+    fixed clock and token keys. Every replica binds the same port (SO_REUSEPORT: the kernel spreads the
+    connections)."""
+    import socket
+
+    import uvicorn
+    from uvicorn._compat import asyncio_run
+
+    async def run() -> None:
+        app = create_app(api_settings(url), clock=lambda: NOW)
+        async with app.router.lifespan_context(app):
+            app.state.token_verifier = verifier(jwks)
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            sock.bind(("127.0.0.1", port))
+            server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_config=None, proxy_headers=True))
+            ready.put(port)
+            await server.serve(sockets=[sock])
+
+    # the event loop uvicorn.run would pick (uvloop when installed)
+    asyncio_run(run(), loop_factory=uvicorn.Config(app=None).get_loop_factory())
+
+
+class HttpConnection:
+    """A minimal keep-alive HTTP/1.1 client (the load generator must cost the 2 cores little)."""
+
+    def __init__(self, port: int, token: str) -> None:
+        self.port, self.token = port, token
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
+        if self.writer is None or self.reader is None or self.reader.at_eof():  # uvicorn drops idle ones
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        assert self.reader is not None
+        self.writer.write(
+            f"POST {path} HTTP/1.1\r\nHost: svc\r\nAuthorization: Bearer {self.token}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = next(int(line[15:]) for line in head.lower().split(b"\r\n") if line.startswith(b"content-length:"))
+        return status, await self.reader.readexactly(length)
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+async def bench_throughput(pg: EmbeddedPostgres, n: int = 1500, concurrency: int = 16, workers: int = 2) -> None:
+    url = await fresh_db(pg, "bench_tp")
+    tokens = TokenFactory(issuer=ISSUER, audience="review")
+    token = tokens.mint("usr_unit", roles=[RoleGrant(Role.UNIT_REVIEWER, ScopeType.UNIT, UNIT)], ttl=3600)
+    body = json.dumps({"decision": "approve"}).encode()
+    results: list[tuple[str, float, float, float, list[float]]] = []
+
+    # (a) one process: the app in-process behind httpx's ASGI transport (client and server share the core)
+    app = create_app(api_settings(url), clock=lambda: NOW)
+    async with app.router.lifespan_context(app):
+        app.state.token_verifier = verifier(tokens.jwks)
+        reviews: ReviewService = app.state.container.reviews
+        await reviews.deploy("host_test", SOURCE, deployed_by="bench")
+        transport = httpx.ASGITransport(app=app)
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        async with httpx.AsyncClient(transport=transport, base_url="http://svc", headers=headers) as client:
+
+            async def complete(task_id: str) -> None:
+                r = await client.post(f"/api/review/tasks/{task_id}/complete", content=body)
+                assert r.status_code == 200, r.text
+
+            rate, _ = await drive(await prepare(reviews, n), concurrency, complete)
+            half, lat = await drive(await prepare(reviews, n // 2), concurrency, complete, rate=rate / 2)
+    results.append(("1 process, in-process ASGI (httpx)", rate, await bare_rate(url, n, concurrency, 1), half, lat))
+
+    # (b) `workers` API processes under uvicorn on one port, a light HTTP client in this process
+    reviews, engine = service(url)
+    ctx = multiprocessing.get_context("spawn")
+    ready = ctx.Queue()
+    with socket_port() as port:
+        procs = [ctx.Process(target=api_process, args=(url, port, tokens.jwks, ready)) for _ in range(workers)]
+        for p in procs:
+            p.start()
+        for _ in procs:
+            await asyncio.to_thread(ready.get, timeout=120)
+        conns: asyncio.Queue[HttpConnection] = asyncio.Queue()
+        for _ in range(concurrency):
+            conns.put_nowait(HttpConnection(port, token))
+
+        async def complete_tcp(task_id: str) -> None:
+            conn = await conns.get()
+            try:
+                status, text_ = await conn.post(f"/api/review/tasks/{task_id}/complete", body)
+                assert status == 200, text_
+            finally:
+                conns.put_nowait(conn)
+
+        try:
+            rate, _ = await drive(await prepare(reviews, n), concurrency, complete_tcp)
+            half, lat = await drive(await prepare(reviews, n // 2), concurrency, complete_tcp, rate=rate / 2)
+        finally:
+            while not conns.empty():
+                await conns.get_nowait().close()
+            for p in procs:
+                p.terminate()
+            for p in procs:
+                p.join()
+    await engine.dispose()
+    bare = await bare_rate(url, n, concurrency, workers)
+    results.append((f"{workers} API processes (uvicorn, TCP); bare from {workers} processes", rate, bare, half, lat))
+
+    print(f"\n## Task completions, {concurrency} concurrent clients (FastAPI + auth + host + PostgreSQL), {n:,} each")
     print(
-        f"\n## Task completions, {concurrency} concurrent clients, in-process ASGI (FastAPI + auth + host + PostgreSQL)"
+        "| configuration | API completions/s | bare transactions/s (update + history + outbox, asyncpg) "
+        "| ratio API / bare | at half the API rate: p50 / p99 latency |"
     )
-    print("| what | per second |")
-    print("|---|---:|")
-    print(f"| completions through the HTTP API | {api_rate:.0f} |")
-    print(f"| bare transaction (update + history + outbox, asyncpg) | {bare_rate:.0f} |")
-    print(f"| ratio API / bare | {api_rate / bare_rate:.2f} |")
+    print("|---|---:|---:|---:|---:|")
+    for what, rate, bare, half, lat in results:
+        print(
+            f"| {what} | {rate:.0f} | {bare:.0f} | {rate / bare:.2f} | "
+            f"{half:.0f}/s: {pct(lat, 50) * 1000:.1f} ms / {pct(lat, 99) * 1000:.1f} ms |"
+        )
     print(
-        f"| at half the API rate ({half_rate:.0f}/s): p50 / p99 latency | "
-        f"{pct(half_lat, 50) * 1000:.1f} ms / {pct(half_lat, 99) * 1000:.1f} ms |"
+        "\nA real deployment runs several API replicas; on this 2-core machine the replicas, PostgreSQL and"
+        " the load generator share the same 2 cores."
     )
+
+
+@contextlib.contextmanager
+def socket_port() -> Any:
+    """A free TCP port on 127.0.0.1 for the API replicas to share."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    yield port
 
 
 # -- 3. 10,000 timers due in the same second, two scheduler processes ----------------------------------

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from integration.review.conftest import OTHER_UNIT, UNIT, Api, reviewer_principal
 from review.adapters.db.instance_store import SqlInstanceStore
-from review.usecases.reviews import Decision, ReviewService
+from review.usecases.reviews import Decision, ReviewService, TransitionWrite
 from zc_auth import Role
 from zc_contracts import Envelope, applications_v1, make_envelope
 
@@ -183,3 +184,30 @@ def _cause(key: str) -> Envelope:
         application_id=uuid.UUID(key), requested_at=datetime.now(UTC)
     )
     return make_envelope(payload, source="applications", subject_id=key)
+
+
+async def test_a_batch_save_writes_nothing_for_an_instance_whose_version_moved_on(api: Api) -> None:
+    """save_transitions (one statement for a scheduler pass): a stale write leaves its instance, open tasks
+    and history untouched; the others in the same statement are saved."""
+    stale_key, fresh_key = await api.start(), await api.start()
+    stale, fresh = await api.instance(stale_key), await api.instance(fresh_key)
+    now = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
+
+    def write(instance: dict[str, Any], version: int) -> TransitionWrite:
+        values = {k: instance[k] for k in ("state", "status", "next_due_at", "waiting", "current_stage", "error")}
+        values |= {"tree_size": 99, "updated_at": now}
+        note = {"instance_id": instance["id"], "at": now, "kind": "batch_test", "details": {}}
+        return TransitionWrite(instance["id"], version, values, set(), [], [note])
+
+    async with api.reviews._sessions() as s, s.begin():
+        created = await SqlInstanceStore(s).save_transitions(
+            [write(stale, stale["version"] - 1), write(fresh, fresh["version"])]
+        )
+    assert created == [None, set()]
+    assert (await api.instance(stale_key))["version"] == stale["version"]
+    assert (await api.instance(stale_key))["tree_size"] != 99
+    assert [h["kind"] for h in await api.history(stale_key)] == ["started"]
+    # the stale one kept its open task; the fresh one's write says it has none left
+    assert [t["business_key"] for t in await api.tasks(api.unit_reviewer())] == [stale_key]
+    assert (await api.instance(fresh_key))["version"] == fresh["version"] + 1
+    assert [h["kind"] for h in await api.history(fresh_key)] == ["started", "batch_test"]

@@ -4,7 +4,7 @@ from zc_messaging.connection import NatsConnection
 from zc_messaging.consumer import ConsumerRunner, Handler
 from zc_messaging.errors import PoisonMessageError, TransientError
 from zc_messaging.follow import follow_subject
-from zc_messaging.outbox import OutboxRelay, Publisher, add_to_outbox
+from zc_messaging.outbox import OutboxRelay, Publisher, add_all_to_outbox, add_to_outbox
 from zc_messaging.provision import provision
 from zc_messaging.runtime import ServiceRuntime
 from zc_messaging.stats import MessagingStats
@@ -26,6 +26,7 @@ __all__ = [
     "Topology",
     "TransientError",
     "WorkerSpec",
+    "add_all_to_outbox",
     "add_to_outbox",
     "dlq_subject",
     "follow_subject",

@@ -31,7 +31,7 @@ class Container(Protocol):
     reviews: ReviewService
 
 
-def service(request: Request) -> ReviewService:
+async def service(request: Request) -> ReviewService:  # async: a plain def would hop to the threadpool
     container: Container = request.app.state.container
     return container.reviews
 

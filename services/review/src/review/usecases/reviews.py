@@ -35,7 +35,7 @@ from review.usecases.ports import EngineState, NotWaitingError, OpenTask, Proces
 from zc_auth import Principal, Role, ScopeType
 from zc_contracts import Envelope, EventPayload, make_envelope, review_v1
 from zc_db import MessagingTables
-from zc_messaging import add_to_outbox
+from zc_messaging import add_all_to_outbox, add_to_outbox
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,19 @@ WITHDRAW_REFUSED = "工作单位已审核，不能撤回"
 class InvalidDiagramError(DomainError):
     code = "review.invalid_diagram"
     status_hint = 422
+
+
+@dataclass(frozen=True)
+class TransitionWrite:
+    """What one transition writes: the instance's new values (if it still has `expected_version`), its
+    open tasks (`open_ids`, rows for each) and its history rows."""
+
+    instance_id: UUID
+    expected_version: int
+    values: Mapping[str, Any]
+    open_ids: set[UUID]
+    task_rows: Sequence[Row]
+    history_rows: Sequence[Row]
 
 
 class InstanceStore(Protocol):
@@ -64,6 +77,7 @@ class InstanceStore(Protocol):
         self, business_key: str, *, process_keys: Sequence[str] | None = None, lock: bool = False
     ) -> Row | None: ...
     async def save_instance(self, instance_id: UUID, expected_version: int, values: Mapping[str, Any]) -> bool: ...
+    async def save_transitions(self, writes: Sequence[TransitionWrite]) -> list[set[UUID] | None]: ...
     async def claim_due(self, now: datetime, limit: int) -> list[Row]: ...
     async def search_instances(
         self, *, status: str | None, process_key: str | None, business_key: str | None, limit: int, offset: int
@@ -126,6 +140,17 @@ class _Step:
     decision: str | None = None
     comment: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """An engine outcome waiting to be saved."""
+
+    instance: Row
+    version: int  # of the definition, for the history
+    result: EngineState
+    step: _Step
+    definition_id: UUID | None = None  # a migration moves the instance to another version
 
 
 def _groups(principal: Principal) -> list[tuple[str, str, str | None]]:
@@ -615,14 +640,16 @@ class ReviewService:
         now = self.now()
         async with self._sessions() as s, s.begin():
             store = self._store(s)
+            batch: list[_Pending] = []
             for instance in await store.claim_due(now, limit):
                 version, definition = await self._definition(store, instance["definition_id"])
                 result = self._engine.fire_timers(definition, instance["state"], now=now)
                 due = [w["name"] for w in instance["waiting"] if w["kind"] == "timer"]
-                await self._transition(
-                    s, store, instance, version, result, _Step("timer", Actor.system("scheduler"), details={"due": due})
-                )
-                fired += 1
+                step = _Step("timer", Actor.system("scheduler"), details={"due": due})
+                batch.append(_Pending(instance, version, result, step))
+            # the claimed rows stay locked until commit: the whole pass is saved with one statement
+            await self._transitions(s, store, batch)
+            fired = len(batch)
         return fired
 
     # -- operators ----------------------------------------------------------------------------------------
@@ -706,7 +733,37 @@ class ReviewService:
         *,
         definition_id: UUID | None = None,
     ) -> Row:
+        pending = _Pending(instance, version, result, step, definition_id)
+        return (await self._transitions(session, store, [pending]))[0]
+
+    async def _transitions(self, session: AsyncSession, store: InstanceStore, batch: Sequence[_Pending]) -> list[Row]:
+        """Save each engine outcome (all or none: any version that moved on raises), then stage its events."""
+        writes, staged = [], []
+        for p in batch:
+            write, values, now = self._write(p)
+            writes.append(write)
+            staged.append((values, now))
+        # the version-checked saves, the open-task syncs and the history: one statement, one round trip
+        created_per_write = await store.save_transitions(writes)
+        if any(created is None for created in created_per_write):
+            raise TaskConflictError("流程实例已被并发修改，请重试")
+        envelopes: list[Envelope] = []
+        saved = []
+        for p, (values, now), created in zip(batch, staged, created_per_write, strict=True):
+            instance, result = p.instance, p.result
+            if result.error:
+                log.warning(
+                    "process instance errored", extra={"instance_id": str(instance["id"]), "error": result.error}
+                )
+            new_tasks = [t for t in result.open_tasks if UUID(t.task_id) in (created or ())]
+            envelopes += self._envelopes(instance, result, new_tasks, now)
+            saved.append({**instance, **values, "version": instance["version"] + 1})
+        await add_all_to_outbox(session, self._outbox, envelopes)  # one statement for all of them, in order
+        return saved
+
+    def _write(self, p: _Pending) -> tuple[TransitionWrite, dict[str, Any], datetime]:
         now = self.now()
+        instance, result, step, version = p.instance, p.result, p.step, p.version
         routing = instance["routing"]
         open_now = {UUID(t.task_id): t for t in result.open_tasks}
         stages = [t.stage for t in result.open_tasks if t.stage]
@@ -724,13 +781,11 @@ class ReviewService:
             "tree_size": result.tree_size,
             "updated_at": now,
         }
-        if definition_id is not None:  # a migration moves the instance to another version
-            values["definition_id"] = definition_id
+        if p.definition_id is not None:  # a migration moves the instance to another version
+            values["definition_id"] = p.definition_id
         shown = {k: result.data[k] for k in SHOWN_TO_REVIEWERS if k in result.data}
         if any(routing.get(k) != v for k, v in shown.items()):
             routing = values["routing"] = {**routing, **shown}
-        if not await store.save_instance(instance["id"], instance["version"], values):
-            raise TaskConflictError("流程实例已被并发修改，请重试")
         new_rows = []
         for task_id, task in open_now.items():
             group = f"{task.lane}@{task.scope_type}:{task.scope_id}" if task.scope_type else task.lane
@@ -756,14 +811,11 @@ class ReviewService:
                     "due_at": self._due(now, task.due_in_working_days),
                 }
             )
-        created = await store.sync_tasks(instance["id"], set(open_now), new_rows)
         history = [self._history(instance, step, now, version)]
         if result.error:
             history.append(self._history(instance, _Step("error", step.actor, comment=result.error), now, version))
-            log.warning("process instance errored", extra={"instance_id": str(instance["id"]), "error": result.error})
-        await store.append_history(history)
-        await self._publish(session, instance, result, [open_now[t] for t in open_now if t in created], now)
-        return {**instance, **values, "version": instance["version"] + 1}
+        write = TransitionWrite(instance["id"], instance["version"], values, set(open_now), new_rows, history)
+        return write, values, now
 
     def _due(self, now: datetime, working_days: int | None) -> datetime | None:
         if not working_days:
@@ -773,9 +825,9 @@ class ReviewService:
         except DomainError:
             return None  # the calendar lacks next year: the task shows no due date rather than a wrong one
 
-    async def _publish(
-        self, session: AsyncSession, instance: Row, result: EngineState, new_tasks: list[OpenTask], now: datetime
-    ) -> None:
+    def _envelopes(
+        self, instance: Row, result: EngineState, new_tasks: list[OpenTask], now: datetime
+    ) -> list[Envelope]:
         key = instance["business_key"]
         correlation = instance["routing"].get("correlation_id")
         payloads: list[EventPayload] = []
@@ -790,11 +842,12 @@ class ReviewService:
                     break
         for event in result.outbound:
             payloads.append(outbound_payload(event.name, key, {**result.data, **event.payload}, now))
-        for payload in payloads:
-            envelope = make_envelope(
+        return [
+            make_envelope(
                 payload, source=SOURCE, subject_id=key, correlation_id=UUID(correlation) if correlation else None
             )
-            await add_to_outbox(session, self._outbox, envelope)
+            for payload in payloads
+        ]
 
     @staticmethod
     def _history(instance: Row, step: _Step, now: datetime, definition_version: int | None) -> Row:

@@ -5,6 +5,7 @@ Every method runs in the caller's session (its transaction); the use cases decid
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -15,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from review.adapters.db.tables import command_results, history, open_tasks, process_definitions, process_instances
+from review.usecases.reviews import TransitionWrite
 
 Row = dict[str, Any]
 
@@ -24,6 +26,61 @@ _TASK_WITH_INSTANCE = (
     .join(process_instances, process_instances.c.id == open_tasks.c.instance_id)
     .where(open_tasks.c.task_id == bindparam("task_id"))
 )
+
+_TASK_COLUMNS = ", ".join(c.name for c in open_tasks.c)
+_HISTORY_COLUMNS = ", ".join(c.name for c in history.c if c.name != "id")  # id comes from its sequence
+# what a transition may set on its instance row; routing and definition_id only when they change
+_SET_ALWAYS = ("state", "status", "next_due_at", "waiting", "current_stage", "error", "tree_size", "updated_at")
+_SET_IF_GIVEN = ("routing", "definition_id")
+
+# One statement for any number of transitions (a scheduler pass saves its whole batch with it): the
+# version-checked update of each instance and, only for the rows it matched, the open-task sync and the
+# history. Data-modifying CTEs run as one statement in the caller's transaction, so this is what
+# save_instance + sync_tasks + append_history did per instance, in one round trip.
+_SAVE_TRANSITIONS = text(
+    f"""
+    WITH v AS (
+        SELECT * FROM jsonb_to_recordset(CAST(:instances AS jsonb)) AS v(
+            id uuid, expected_version integer, open_ids uuid[], state jsonb, status text,
+            next_due_at timestamptz, waiting jsonb, current_stage text, error text, tree_size integer,
+            updated_at timestamptz, routing jsonb, definition_id uuid)
+    ), saved AS (
+        UPDATE process_instances p SET
+            {", ".join(f"{c} = v.{c}" for c in _SET_ALWAYS)},
+            {", ".join(f"{c} = COALESCE(v.{c}, p.{c})" for c in _SET_IF_GIVEN)},
+            version = v.expected_version + 1
+        FROM v WHERE p.id = v.id AND p.version = v.expected_version
+        RETURNING p.id
+    ), dropped AS (
+        DELETE FROM open_tasks t USING v
+        WHERE t.instance_id = v.id AND v.id IN (SELECT id FROM saved) AND t.task_id <> ALL(v.open_ids)
+    ), added AS (
+        INSERT INTO open_tasks ({_TASK_COLUMNS})
+        SELECT {_TASK_COLUMNS} FROM jsonb_populate_recordset(NULL::open_tasks, CAST(:tasks AS jsonb))
+        WHERE instance_id IN (SELECT id FROM saved)
+        ON CONFLICT (task_id) DO NOTHING
+        RETURNING task_id
+    ), logged AS (
+        INSERT INTO history ({_HISTORY_COLUMNS})
+        SELECT {_HISTORY_COLUMNS} FROM jsonb_populate_recordset(NULL::history, CAST(:history AS jsonb))
+        WHERE instance_id IN (SELECT id FROM saved)
+    )
+    SELECT ARRAY(SELECT id FROM saved) AS saved, ARRAY(SELECT task_id FROM added) AS added
+    """
+)
+
+
+def _json(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Rows as a JSON array for jsonb_to_recordset (datetimes as ISO text with their offset)."""
+    return json.dumps(rows, default=_json_default)
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
 class SqlInstanceStore:
@@ -131,6 +188,28 @@ class SqlInstanceStore:
             .values(**values, version=expected_version + 1)
         )
         return bool((await self._s.execute(stmt)).rowcount)
+
+    async def save_transitions(self, writes: Sequence[TransitionWrite]) -> list[set[UUID] | None]:
+        """save_instance + sync_tasks + append_history for each write, all in one statement. Per write:
+        None when its version moved on (nothing of it was written), else the ids of its new open tasks."""
+        if not writes:
+            return []
+        instances = []
+        for w in writes:
+            unknown = set(w.values) - {*_SET_ALWAYS, *_SET_IF_GIVEN}
+            if unknown or not set(_SET_ALWAYS) <= set(w.values):
+                raise ValueError(f"a transition sets {sorted(_SET_ALWAYS)} and may set {sorted(_SET_IF_GIVEN)}")
+            instances.append(
+                {**w.values, "id": w.instance_id, "expected_version": w.expected_version, "open_ids": list(w.open_ids)}
+            )
+        params = {
+            "instances": _json(instances),
+            "tasks": _json([r for w in writes for r in w.task_rows]),
+            "history": _json([r for w in writes for r in w.history_rows]),
+        }
+        row = (await self._s.execute(_SAVE_TRANSITIONS, params)).one()
+        saved, added = set(row.saved), set(row.added)
+        return [{t for t in w.open_ids if t in added} if w.instance_id in saved else None for w in writes]
 
     async def claim_due(self, now: datetime, limit: int) -> list[Row]:
         """Due instances nobody else is firing right now (SKIP LOCKED: replicas share the work, none waits)."""

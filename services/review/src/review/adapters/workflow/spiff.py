@@ -551,6 +551,8 @@ def _compact(workflow: BpmnWorkflow, min_depth: int) -> None:
     if not unfinished:
         return
     ancestors = _path_to_root(unfinished[0])
+    if len(ancestors) - 1 < min_depth:  # the anchor lies on this path, so it is not deep enough either
+        return
     common = set(ancestors)
     for task in unfinished[1:]:
         common &= set(_path_to_root(task))
