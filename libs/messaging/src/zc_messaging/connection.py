@@ -36,6 +36,7 @@ class NatsConnection:
         self._task = asyncio.create_task(self._connect_forever(), name=f"nats-connect-{self.name}")
 
     async def wait_connected(self, timeout: float | None = None) -> None:
+        """Until connected (now, not just once): raises TimeoutError after `timeout` seconds."""
         await asyncio.wait_for(self._connected.wait(), timeout)
 
     async def _connect_forever(self) -> None:
@@ -65,9 +66,12 @@ class NatsConnection:
         log.debug("NATS client error: %s", exc)
 
     async def _on_disconnected(self) -> None:
+        # waiters block again until the client is back; a loop that waits for the connection must not spin
+        self._connected.clear()
         log.warning("NATS disconnected")
 
     async def _on_reconnected(self) -> None:
+        self._connected.set()
         log.info("NATS reconnected")
 
     async def close(self) -> None:
