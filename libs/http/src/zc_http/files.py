@@ -31,7 +31,11 @@ def file_download(chunks: AsyncIterator[bytes], *, filename: str, content_type: 
     )
 
 
-def refuse_declared_oversize(request: Request, limit_bytes: int) -> None:
+# No upload anywhere may declare more than this; each kind's own (smaller) limit is enforced while streaming
+UPLOAD_CEILING_BYTES = 100 * 1024 * 1024
+
+
+def refuse_declared_oversize(request: Request, limit_bytes: int = UPLOAD_CEILING_BYTES) -> None:
     """Refuse at once what declares itself too large; the storage still counts what actually arrives."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit_bytes:

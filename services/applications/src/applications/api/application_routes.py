@@ -136,7 +136,7 @@ async def snapshot(app_id: str, version: int, principal: PrincipalDep, svc: Serv
 async def upload_photo(
     app_id: str, request: Request, principal: PrincipalDep, svc: ServiceDep, filename: str = "photo.jpg"
 ) -> dict[str, Any]:
-    refuse_declared_oversize(request, 100 * 1024 * 1024)
+    refuse_declared_oversize(request)
     return await svc.upload(
         applicant(principal), app_id, kind="photo", material=None, filename=filename, stream=request.stream()
     )
@@ -146,7 +146,7 @@ async def upload_photo(
 async def upload_material(
     app_id: str, request: Request, principal: PrincipalDep, svc: ServiceDep, material: str, filename: str
 ) -> dict[str, Any]:
-    refuse_declared_oversize(request, 100 * 1024 * 1024)
+    refuse_declared_oversize(request)
     return await svc.upload(
         applicant(principal), app_id, kind="material", material=material, filename=filename, stream=request.stream()
     )
@@ -156,7 +156,7 @@ async def upload_material(
 async def upload_entrustment_letter(
     app_id: str, request: Request, principal: PrincipalDep, svc: ServiceDep, filename: str = "委托评审函.pdf"
 ) -> dict[str, Any]:
-    refuse_declared_oversize(request, 100 * 1024 * 1024)
+    refuse_declared_oversize(request)
     return await svc.upload(
         applicant(principal),
         app_id,

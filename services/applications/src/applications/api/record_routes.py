@@ -102,7 +102,7 @@ async def submit(kind: str, rec_id: str, principal: PrincipalDep, svc: ServiceDe
 async def upload_photo(
     kind: str, rec_id: str, request: Request, principal: PrincipalDep, svc: ServiceDep, filename: str = "photo.jpg"
 ) -> dict[str, Any]:
-    refuse_declared_oversize(request, 100 * 1024 * 1024)
+    refuse_declared_oversize(request)
     return await svc.upload(
         principal.subject, _kind(kind), rec_id, file_kind="photo", filename=filename, stream=request.stream()
     )
@@ -112,7 +112,7 @@ async def upload_photo(
 async def upload_proof(
     kind: str, rec_id: str, request: Request, principal: PrincipalDep, svc: ServiceDep, filename: str
 ) -> dict[str, Any]:
-    refuse_declared_oversize(request, 100 * 1024 * 1024)
+    refuse_declared_oversize(request)
     return await svc.upload(
         principal.subject, _kind(kind), rec_id, file_kind="proof", filename=filename, stream=request.stream()
     )

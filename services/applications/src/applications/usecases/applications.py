@@ -482,8 +482,8 @@ class ApplicationService:
         snapshot); only files frozen into a submitted snapshot, and every download is recorded."""
         async with self._sessions() as s, s.begin():
             store = self._store(s)
-            row = await self._readable(store, app_id, may)
-            frozen = await self._frozen_ids(store, app_id, int(row["snapshot_version"]))
+            await self._readable(store, app_id, may)
+            frozen = await store.frozen_attachment_ids(app_id)
             att = await store.attachment(app_id, att_id, include_deleted=True) if att_id in frozen else None
             if att is None:
                 raise ApplicationNotFoundError("附件不存在")
@@ -548,7 +548,7 @@ class ApplicationService:
                 row = await self._own(store, applicant, app_id, lock=True)
                 check_editable(row["status"])
                 if single:
-                    frozen = await self._frozen_ids(store, app_id, int(row["snapshot_version"]))
+                    frozen = await store.frozen_attachment_ids(app_id)
                     for old in existing:
                         await store.delete_attachment(str(old["id"]), now=self._clock())
                         if str(old["id"]) not in frozen:
@@ -616,18 +616,9 @@ class ApplicationService:
             if att is None:
                 raise ApplicationNotFoundError("附件不存在")
             await store.delete_attachment(att_id, now=self._clock())
-            frozen = await self._frozen_ids(store, app_id, int(row["snapshot_version"]))
+            frozen = await store.frozen_attachment_ids(app_id)
         # the bytes go once the row is gone, unless a submitted snapshot still shows the file
         await delete_after_commit(self._storage, [] if att_id in frozen else [att["storage_key"]])
-
-    @staticmethod
-    async def _frozen_ids(store: ApplicationStore, app_id: str, versions: int) -> set[str]:
-        """Ids of the files some submitted snapshot of this application shows (reviewers may still read them)."""
-        return {
-            f["id"]
-            for version in range(1, versions + 1)
-            for f in ((await store.snapshot(app_id, version)) or {}).get("attachments", [])
-        }
 
 
 def _status_name(row: dict[str, Any]) -> str:

@@ -165,7 +165,7 @@ async def sync_social_insurance(
 async def upload_verification_file(
     verification_id: UUID, request: Request, principal: PrincipalDep, svc: VerificationsDep, filename: str
 ) -> dict[str, Any]:
-    refuse_declared_oversize(request, 100 * 1024 * 1024)
+    refuse_declared_oversize(request)
     return await svc.upload(principal.subject, verification_id, filename=filename, stream=request.stream())
 
 

@@ -314,20 +314,7 @@ class IdentityService:
     # --- holder lookups by other services ----------------------------------------------------------
     async def holder(self, *, user_id: str, requester: str, purpose: str) -> dict[str, str] | None:
         """The name and masked ID number for a certificate (the full ID number never leaves); audited."""
-        try:
-            uid = UUID(user_id)
-        except ValueError:
-            return None
-        async with self._sessions() as s, s.begin():
-            store = self._store(s)
-            user = await store.user_by_id(uid)
-            await store.audit(
-                actor=f"service:{requester}",
-                action="holder_lookup",
-                outcome="success" if user else "not_found",
-                target=f"user:{user_id}",
-                details={"purpose": purpose},
-            )
+        user, _ = await self._audited_lookup("holder_lookup", user_id, requester, purpose)
         if user is None:
             return None
         return {
@@ -341,22 +328,12 @@ class IdentityService:
     ) -> dict[str, str] | None:
         """The full ID number, for a service that must ask a government source about the person (社保, 学信网):
         only for the services in `allowed`, only with a purpose, and every answer or refusal is audited."""
-        try:
-            uid = UUID(user_id)
-        except ValueError:
-            return None
-        async with self._sessions() as s, s.begin():
-            store = self._store(s)
-            user = await store.user_by_id(uid)
-            refused = requester not in allowed or not purpose
-            await store.audit(
-                actor=f"service:{requester}",
-                action="person_lookup",
-                outcome="refused" if refused else ("success" if user else "not_found"),
-                target=f"user:{user_id}",
-                details={"purpose": purpose},
-            )
-            blob = await store.id_number_enc(uid) if user and not refused else None
+        refused = requester not in allowed or not purpose
+        if refused and not _is_uuid(user_id):
+            return None  # nobody to refuse about: answered as not found, unaudited, like the holder lookup
+        user, blob = await self._audited_lookup(
+            "person_lookup", user_id, requester, purpose, refused=refused, id_number=True
+        )
         if refused:  # raised after the commit, so the refusal stays in the audit log
             raise PermissionError(requester)
         if user is None or blob is None:
@@ -366,6 +343,35 @@ class IdentityService:
             "id_type": user.id_type,
             "id_number": self._cipher.decrypt(blob, context="user.id_number"),
         }
+
+    async def _audited_lookup(
+        self,
+        action: str,
+        user_id: str,
+        requester: str,
+        purpose: str,
+        *,
+        refused: bool = False,
+        id_number: bool = False,
+    ) -> tuple[UserRecord | None, bytes | None]:
+        """Another service asks about a user: the answer (or the refusal) is in the audit log when this returns;
+        the encrypted ID number only when asked for and not refused."""
+        try:
+            uid = UUID(user_id)
+        except ValueError:
+            return None, None
+        async with self._sessions() as s, s.begin():
+            store = self._store(s)
+            user = None if refused else await store.user_by_id(uid)
+            await store.audit(
+                actor=f"service:{requester}",
+                action=action,
+                outcome="refused" if refused else ("success" if user else "not_found"),
+                target=f"user:{user_id}",
+                details={"purpose": purpose},
+            )
+            blob = await store.id_number_enc(uid) if user and id_number else None
+        return user, blob
 
     # --- role grants -------------------------------------------------------------------------------
     async def change_grant(self, *, actor: UUID, user_id: UUID, grant: Grant, revoke: bool) -> bool:
@@ -423,3 +429,11 @@ class IdentityService:
             for grant in grants:
                 await store.add_grant(view.user.id, grant, by="dev-login", now=now)
         return token
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        UUID(value)
+    except ValueError:
+        return False
+    return True

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -62,6 +62,17 @@ class SqlApplicationStore:
         await self._s.execute(
             insert(application_snapshots).values(application_id=uuid.UUID(app_id), version=version, content=content)
         )
+
+    async def frozen_attachment_ids(self, app_id: str) -> set[str]:
+        """Ids of the files some submitted snapshot shows: read from the snapshots' attachment lists only."""
+        rows = await self._s.execute(
+            text(
+                "SELECT DISTINCT f->>'id' FROM application_snapshots,"
+                " jsonb_array_elements(content->'attachments') AS f WHERE application_id = :app"
+            ),
+            {"app": uuid.UUID(app_id)},
+        )
+        return {str(r[0]) for r in rows}
 
     async def snapshot(self, app_id: str, version: int) -> dict[str, Any] | None:
         row = (
