@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 
@@ -70,6 +72,30 @@ def test_the_state_holds_no_spec_and_loops_do_not_grow_it() -> None:
     assert [t.name for t in state.open_tasks] == ["unit_review"]
     assert max(sizes[20:]) == max(sizes[-20:]) < 40
     assert state.data["resubmission"] == {"round": 999}
+
+
+def test_a_loaded_instance_links_its_tasks_by_the_very_ids_it_is_keyed_by_and_dumps_back_unchanged() -> None:
+    engine = SpiffEngine(CALENDAR)
+    definition = engine.parse("host_test", SOURCE)
+    now = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+    started = engine.start(definition, {"unit_id": "u1"}, now=now)
+    waiting = engine.complete_task(
+        definition, started.state, started.open_tasks[0].task_id, {"decision": "approve"}, now=now
+    )
+    assert [w.kind for w in waiting.waiting] == ["timer"]
+    workflow = engine._load(definition, waiting.state)
+    keys = {id(k) for k in workflow.tasks}
+    for task in workflow.tasks.values():
+        assert id(task.id) in keys
+        assert task._parent is None or id(task._parent) in keys
+        assert all(id(child) in keys for child in task._children)
+    assert engine._dump(workflow) == waiting.state
+    # the interned ids are UUIDs in every way that matters to the library
+    some = next(iter(workflow.tasks))
+    plain = UUID(str(some))
+    assert some == plain and plain == some and hash(some) == hash(plain)
+    assert workflow.tasks[plain] is workflow.tasks[some]
+    assert copy.deepcopy(some) == some and type(copy.deepcopy(some)) is UUID
 
 
 @pytest.mark.parametrize(

@@ -9,21 +9,26 @@ What this adapter adds to the library (see ../shared/notes/spiffworkflow-3.2.md)
 - "now" is injected per call, so timers follow the host's clock, not the wall clock;
 - compaction keeps the task tree flat: finished history above the point where every unfinished task
   hangs is cut out after each step (our history table keeps it), so a return loop costs the same
-  the 1,000th time as the first (P8, §5.2).
+  the 1,000th time as the first (P8, §5.2);
+- a flat per-step cost that is also small: loading links tasks through one interned id object each (the
+  library resolves parents and children through a dict hundreds of times per step), expressions are
+  compiled once, and the checks after a step scan the tasks dict instead of walking the tree.
 """
 
 from __future__ import annotations
 
 import builtins
 import contextvars
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from datetime import datetime as _datetime
+from itertools import chain
 from typing import Any
-from uuid import UUID
+from uuid import UUID, SafeUUID
 
 import SpiffWorkflow.bpmn.specs.event_definitions.timer as spiff_timer
 from lxml import etree
@@ -31,15 +36,22 @@ from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnSubWorkflowConverter,
+    BpmnWorkflowConverter,
+    TaskConverter,
+    WorkflowConverter,
+)
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, diff_workflow, migrate_workflow
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
 from review.adapters.workflow.lint import hardened_parse, lint_all
@@ -105,6 +117,23 @@ def meets_ratio(yes: int, total: int, ratio: str | list[int] | tuple[int, int]) 
     return total > 0 and yes * denominator >= numerator * total
 
 
+@functools.lru_cache(maxsize=4096)
+def _compiled_expression(expression: str) -> Any:
+    return compile(expression, "<string>", "eval")  # the name eval(text) would give, for the same tracebacks
+
+
+class _CompilingEnvironment(TaskDataEnvironment):  # type: ignore[misc]
+    """The library's task-data environment, except that an expression is compiled once, not on every
+    evaluation (gateway conditions and timer expressions are evaluated on every step)."""
+
+    def evaluate(self, expression: str, context: dict[str, Any], external_context: Any = None) -> Any:
+        scope = dict(self.globals)  # a fresh one each time, else evaluations pollute each other
+        self._prepare_context(context)
+        scope.update(external_context or {})
+        scope.update(context)
+        return eval(_compiled_expression(expression), scope)
+
+
 class ReviewScriptEngine(PythonScriptEngine):  # type: ignore[misc]
     """Expressions and scripts see the whitelisted builtins and our helpers, nothing else.
 
@@ -123,7 +152,7 @@ class ReviewScriptEngine(PythonScriptEngine):  # type: ignore[misc]
             "working_days_later": working_days_later,
             "meets_ratio": meets_ratio,
         }
-        super().__init__(environment=TaskDataEnvironment(helpers))
+        super().__init__(environment=_CompilingEnvironment(helpers))
 
     def call_service(self, task: Any, operation_name: str, operation_params: Any) -> str:
         # Service tasks do no I/O inside the engine: the call becomes an outbound event (the host's outbox).
@@ -137,6 +166,88 @@ class ReviewScriptEngine(PythonScriptEngine):  # type: ignore[misc]
 # -- serialization: state without the spec ------------------------------------------------------------
 
 _LOADING: contextvars.ContextVar[ProcessDefinition | None] = contextvars.ContextVar("zc_loading_spec", default=None)
+
+
+class _TaskId(UUID):
+    """A task id that hashes and prints without recomputing: the library resolves every parent and child
+    through a dict keyed by ids, hundreds of times per step, and prints every id on each save. Equal to
+    (and hashing like) the plain UUID of the same value, so the ids the library makes itself (uuid4) mix
+    freely with these."""
+
+    __slots__ = ("_hash", "_text")
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __str__(self) -> str:
+        return self._text
+
+    def __reduce__(self) -> Any:  # a copy is a plain UUID
+        return (UUID, (self._text,))
+
+
+def _task_id(text: str) -> _TaskId:
+    value = int(text.replace("-", ""), 16)
+    task_id = object.__new__(_TaskId)
+    set_slot = object.__setattr__  # UUID forbids setattr; this is what its own __init__ does
+    set_slot(task_id, "int", value)
+    set_slot(task_id, "is_safe", SafeUUID.unknown)
+    set_slot(task_id, "_hash", hash(value))
+    set_slot(task_id, "_text", str(UUID(int=value)) if len(text) != 36 else text.lower())
+    return task_id
+
+
+class _InterningTaskConverter(TaskConverter):  # type: ignore[misc]
+    """The library's task converter (same dictionary format, same data restoration), except that a task's
+    parent and children links are the very id objects the tasks dict is keyed by (`ids`, one per task per
+    load): a lookup then matches by identity instead of calling UUID.__eq__."""
+
+    def from_dict(self, dct: dict[str, Any], workflow: Any, ids: dict[str, _TaskId] | None = None) -> Task:
+        ids = ids if ids is not None else {}
+
+        def interned(text: str) -> _TaskId:
+            task_id = ids.get(text)
+            if task_id is None:
+                task_id = ids[text] = _task_id(text)
+            return task_id
+
+        task_spec = workflow.spec.task_specs.get(dct["task_spec"])
+        task = self.target_class(workflow, task_spec, state=dct["state"], id=interned(dct["id"]))
+        task._parent = interned(dct["parent"]) if dct["parent"] is not None else None
+        task._children = [interned(child) for child in dct["children"]]
+        task.last_state_change = dct["last_state_change"]
+        task.triggered = dct["triggered"]
+        task.internal_data = self.registry.restore(dct["internal_data"])
+        if isinstance(task_spec, CatchingEvent) and task.has_state(TaskState.WAITING):
+            task.workflow.top_workflow.event_manager.add_task(task)
+        delta = dct.get("delta")
+        if delta and task.parent is not None:
+            data = DeepMerge.merge({}, task.parent.data)
+            data.update(self.registry.restore(delta.get("updates", {})))
+            for key in delta.get("deletions", {}):
+                data.pop(key, None)
+        else:
+            data = self.registry.restore(dct["data"])
+        task.data = data
+        return task
+
+
+def _restore_tasks(converter: Any, tasks: dict[str, Any], workflow: Any) -> None:
+    # each restored Task registers itself in workflow.tasks under its (interned) id
+    workflow.tasks = {}
+    ids = {text: _task_id(text) for text in tasks}
+    for task in tasks.values():
+        converter.registry.restore(task, workflow=workflow, ids=ids)
+
+
+class _InterningSubWorkflowConverter(BpmnSubWorkflowConverter):  # type: ignore[misc]
+    def from_dict(self, dct: dict[str, Any], task: Task, top_workflow: BpmnWorkflow) -> Any:
+        spec = top_workflow.subprocess_specs.get(task.task_spec.spec)
+        subprocess = self.target_class(spec, task.id, top_workflow, deserializing=True)
+        _restore_tasks(self, dct["tasks"], subprocess)
+        subprocess.task_tree = subprocess.tasks.get(_task_id(dct["root"]))
+        self.set_default_attributes(subprocess, dct)
+        return subprocess
 
 
 class _SpecFreeWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
@@ -154,8 +265,8 @@ class _SpecFreeWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
             raise RuntimeError("load an instance through SpiffEngine, which supplies its definition")
         spec, subprocess_specs = definition.spec
         workflow = self.target_class(spec, subprocess_specs, deserializing=True)
-        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
-        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        _restore_tasks(self, dct["tasks"], workflow)
+        workflow.task_tree = workflow.tasks.get(_task_id(dct["root"]))
         self.set_default_attributes(workflow, dct)
         self.subprocesses_from_dict(dct["subprocesses"], workflow)
         workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
@@ -165,6 +276,8 @@ class _SpecFreeWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
 def _serializer() -> BpmnWorkflowSerializer:
     config = dict(SPIFF_CONFIG)
     config[BpmnWorkflow] = _SpecFreeWorkflowConverter
+    config[BpmnSubWorkflow] = _InterningSubWorkflowConverter
+    config[Task] = _InterningTaskConverter
     return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
 
 
@@ -439,10 +552,10 @@ class SpiffEngine:
         error: str | None = None
         try:
             act()
-            workflow.do_engine_steps()
-            # a timer that came due during the steps is only READY now (P12)
-            workflow.refresh_timers()
-            workflow.do_engine_steps()
+            workflow.do_engine_steps()  # ends with refresh_timers()
+            # a timer that came due during the steps became READY only in that closing refresh (P12)
+            if any(t.state == TaskState.READY and not t.task_spec.manual for t in _all_tasks(workflow)):
+                workflow.do_engine_steps()
         except NotWaitingError:
             raise
         except Exception as exc:  # a process fault (script, condition, timer, helper): recorded on the instance
@@ -453,9 +566,10 @@ class SpiffEngine:
         return self._describe(workflow, error)
 
     def _describe(self, workflow: BpmnWorkflow, error: str | None) -> EngineState:
-        errored = workflow.get_tasks(state=TaskState.ERROR)
-        if errored and error is None:
-            error = f"任务 {errored[0].task_spec.bpmn_name or errored[0].task_spec.name} 出错"
+        if error is None:
+            errored = next((t for t in _all_tasks(workflow) if t.state == TaskState.ERROR), None)
+            if errored is not None:
+                error = f"任务 {errored.task_spec.bpmn_name or errored.task_spec.name} 出错"
         status: InstanceStatus = "error" if error else ("completed" if workflow.completed else "running")
         outbound = tuple(
             OutboundEvent(name=event.event_definition.name, payload=dict(event.payload or {}))
@@ -463,7 +577,10 @@ class SpiffEngine:
         )
         latest = workflow.last_task or workflow.task_tree
         data = dict(latest.data) if latest is not None else {}
-        open_tasks = tuple(self._open_task(t, data) for t in workflow.get_tasks(state=TaskState.READY, manual=True))
+        ready = [t for t in _all_tasks(workflow) if t.state == TaskState.READY and t.task_spec.manual]
+        if len(ready) > 1:  # several at once (parallel branches, votes): in the tree's order, as the library lists them
+            ready = workflow.get_tasks(state=TaskState.READY, manual=True)
+        open_tasks = tuple(self._open_task(t, data) for t in ready)
         waiting: list[WaitingEvent] = []
         for task in workflow.event_manager.tasks.values():
             spec = task.task_spec
@@ -511,6 +628,12 @@ class SpiffEngine:
             due_in_working_days=int(due) if due and due.isdigit() else None,
             candidate_user=str(task.data[props["assignee"]]) if task.data.get(props.get("assignee", "")) else None,
         )
+
+
+def _all_tasks(workflow: BpmnWorkflow) -> Iterator[Task]:
+    """Every task of an instance, in no particular order: each sits in the top workflow's dict or in one of
+    its subprocesses' (kept flat on the top workflow). Far cheaper than walking the tree."""
+    return chain(workflow.tasks.values(), *(sub.tasks.values() for sub in workflow.subprocesses.values()))
 
 
 def _domain_cause(exc: BaseException) -> DomainError | None:
