@@ -8,7 +8,7 @@ import hmac
 import json
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -27,6 +27,7 @@ from zc_auth import (
     TokenVerifier,
     parse_jwks,
 )
+from zc_auth.revocation import RevokedSessions
 from zc_auth.testing import TokenFactory
 from zc_http.problems import ServiceUnavailableProblem, UnauthorizedProblem
 
@@ -524,3 +525,72 @@ def test_scopes_for_lists_each_scope_when_role_held_in_several() -> None:
     assert principal.scopes_for(Role.UNIT_REVIEWER) == {(ScopeType.UNIT, "u-1"), (ScopeType.UNIT, "u-2")}
     assert principal.scopes_for(Role.EXPERT) == {(ScopeType.GLOBAL, None)}
     assert principal.scopes_for(Role.ADMIN) == set()
+
+
+# --- TokenVerifier: remembering verified tokens ---
+
+
+class CountingJwks:
+    """A JWKS whose keys can be withdrawn, counting the lookups a full verification makes."""
+
+    def __init__(self, factory: TokenFactory) -> None:
+        self.source = StaticJwks(factory.jwks)
+        self.lookups = 0
+        self.withdrawn = False
+
+    async def get_key(self, kid: str) -> Any:
+        self.lookups += 1
+        return None if self.withdrawn else await self.source.get_key(kid)
+
+
+def remembering_verifier(factory: TokenFactory, clock: FakeClock, **kwargs: Any) -> tuple[TokenVerifier, CountingJwks]:
+    jwks = CountingJwks(factory)
+    verifier = TokenVerifier(issuer=factory.issuer, audience=factory.audience, jwks=jwks, clock=clock, **kwargs)
+    return verifier, jwks
+
+
+async def test_verify_remembers_a_verified_token_for_a_minute_at_most(factory: TokenFactory) -> None:
+    clock = FakeClock()
+    verifier, jwks = remembering_verifier(factory, clock)
+    token = factory.mint("u-1", roles=[Role.APPLICANT], ttl=3600)
+    first = await verifier.verify(token)
+    jwks.withdrawn = True  # the key leaves the JWKS: the remembered verification still holds ...
+    clock.now += 59
+    assert await verifier.verify(token) == first
+    assert jwks.lookups == 1
+    clock.now += 2  # ... for a minute at most; then the token is verified again, and fails
+    await assert_rejected(verifier, token)
+    assert jwks.lookups == 2
+
+
+async def test_verify_forgets_a_remembered_token_when_it_expires(factory: TokenFactory) -> None:
+    clock = FakeClock()
+    clock.now = time.time()
+    verifier, jwks = remembering_verifier(factory, clock, leeway_seconds=0)
+    token = factory.mint("u-1", ttl=20)
+    await verifier.verify(token)
+    clock.now += 19
+    await verifier.verify(token)
+    assert jwks.lookups == 1
+    clock.now += 2  # past exp: not answered from memory (the full check runs again)
+    await verifier.verify(token)
+    assert jwks.lookups == 2
+
+
+async def test_verify_rejects_a_remembered_token_once_its_session_has_ended(factory: TokenFactory) -> None:
+    clock = FakeClock()
+    revoked = RevokedSessions(clock=time.time)
+    verifier, _ = remembering_verifier(factory, clock, revoked=revoked)
+    token = factory.mint("u-1", sid="s-1", ttl=3600)
+    await verifier.verify(token)
+    revoked.revoke("s-1", datetime.now(UTC) + timedelta(hours=1))
+    await assert_rejected(verifier, token)
+
+
+async def test_verify_never_remembers_a_rejected_token(factory: TokenFactory) -> None:
+    clock = FakeClock()
+    verifier, jwks = remembering_verifier(factory, clock)
+    tampered = factory.mint("u-1", ttl=3600)[:-4] + "AAAA"
+    await assert_rejected(verifier, tampered)
+    await assert_rejected(verifier, tampered)
+    assert jwks.lookups == 2

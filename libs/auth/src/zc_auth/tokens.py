@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final, Protocol
@@ -22,6 +24,11 @@ DEFAULT_ALGORITHMS: Final = ("ES256", "EdDSA", "RS256")
 ACCESS_TOKEN_TYPES: Final = frozenset({"at+jwt", "application/at+jwt"})  # RFC 9068 §4 allows both spellings
 # Real access tokens are a few hundred bytes; refuse huge inputs before doing any parsing work.
 MAX_TOKEN_LENGTH: Final = 16 * 1024
+# A verified token is remembered this long at most (and never past its expiry): repeat requests skip the
+# signature check (a few hundred microseconds each), while a key withdrawn from the JWKS stops working
+# within this time. Revocation is still checked on every request.
+VERIFIED_TOKEN_SECONDS: Final = 60.0
+VERIFIED_TOKEN_ENTRIES: Final = 4096
 
 
 class InvalidTokenError(UnauthorizedProblem):
@@ -182,6 +189,7 @@ class TokenVerifier:
         algorithms: Sequence[str] = DEFAULT_ALGORITHMS,
         leeway_seconds: float = 30,
         revoked: RevokedSessions | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if not issuer or not audience:
             raise ValueError("issuer and audience must be set")
@@ -198,6 +206,9 @@ class TokenVerifier:
         self._algorithms = algs
         self._leeway = leeway_seconds
         self._revoked = revoked
+        self._clock = clock
+        # sha256(token) -> (principal, remembered until); oldest first
+        self._verified: OrderedDict[bytes, tuple[Principal, float]] = OrderedDict()
 
     async def verify(self, token: str) -> Principal:
         """The Principal the token describes; raises InvalidTokenError (or JwksUnavailableError)."""
@@ -205,6 +216,14 @@ class TokenVerifier:
         try:
             if len(token) > MAX_TOKEN_LENGTH:
                 raise _Rejected("token too long")
+            digest = hashlib.sha256(token.encode()).digest()
+            known = self._verified.get(digest)
+            if known is not None:
+                principal, until = known
+                if self._clock() < until:
+                    self._check_session(principal.session_id)
+                    return principal
+                del self._verified[digest]
             kid, alg = self._check_header(jwt.get_unverified_header(token))
             key = await self._jwks.get_key(kid)
             if key is None:
@@ -221,10 +240,22 @@ class TokenVerifier:
                 leeway=self._leeway,
                 options={"require": ["exp", "iat", "iss", "aud", "sub"], "strict_aud": False},
             )
-            return self._principal(claims)
+            principal = self._principal(claims)
+            self._remember(digest, principal)
+            return principal
         except (jwt.PyJWTError, _Rejected, ValueError) as exc:
             log.info("access token rejected: %s: %s", type(exc).__name__, exc, extra={"kid": kid})
             raise InvalidTokenError() from exc
+
+    def _remember(self, digest: bytes, principal: Principal) -> None:
+        until = min(self._clock() + VERIFIED_TOKEN_SECONDS, principal.expires_at.timestamp() + self._leeway)
+        self._verified[digest] = (principal, until)
+        if len(self._verified) > VERIFIED_TOKEN_ENTRIES:
+            self._verified.popitem(last=False)
+
+    def _check_session(self, session_id: str | None) -> None:
+        if session_id is not None and self._revoked is not None and self._revoked.is_revoked(session_id):
+            raise _Rejected("the session of this token has ended")
 
     def _check_header(self, header: Mapping[str, Any]) -> tuple[str, str]:
         """The (kid, alg) of an acceptable header; rejects anything else before a key is looked up."""
@@ -246,8 +277,7 @@ class TokenVerifier:
         session_id = claims.get("sid")
         if session_id is not None and not isinstance(session_id, str):
             raise _Rejected("sid is not a string")
-        if session_id is not None and self._revoked is not None and self._revoked.is_revoked(session_id):
-            raise _Rejected("the session of this token has ended")
+        self._check_session(session_id)
         exp = claims["exp"]
         # PyJWT coerces with int(); insist on a real number so "exp": "9999999999" is not accepted.
         if isinstance(exp, bool) or not isinstance(exp, int | float):
