@@ -6,12 +6,14 @@ import asyncio
 import json
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 
 from integration.review.conftest import NOW, Api, review_settings
 from review.adapters.db.tables import history
 from review.bootstrap import build_reviews
+from review.scheduler import run_scheduler
 from zc_db import create_engine, create_session_factory
 
 NOTICE_ENDS = NOW.replace(day=4, month=12, hour=16)  # end of Friday 2026-12-04 in Beijing
@@ -74,13 +76,23 @@ async def test_two_schedulers_fire_every_timer_exactly_once(api: Api, nats_url: 
             for e in engines
         ]
 
-        async def drain(i: int) -> int:
-            total = 0
-            while fired := await schedulers[i].fire_due(limit=7):
-                total += fired
-            return total
+        # each replica runs the worker's scheduler loop
+        counts = [0, 0]
+        stop = asyncio.Event()
+        for i, scheduler in enumerate(schedulers):
+            fire = scheduler.fire_due
 
-        counts = await asyncio.gather(drain(0), drain(1))
+            async def counting(*, limit: int, i: int = i, fire: Any = fire) -> int:
+                fired = await fire(limit=limit)
+                counts[i] += fired
+                if sum(counts) >= 60:
+                    stop.set()
+                return fired
+
+            scheduler.fire_due = counting  # type: ignore[method-assign]
+
+        loops = [run_scheduler(s, stop, poll_seconds=0.05, batch=7) for s in schedulers]
+        await asyncio.wait_for(asyncio.gather(*loops), timeout=120)
     finally:
         for e in engines:
             await e.dispose()

@@ -98,6 +98,17 @@ def test_a_loaded_instance_links_its_tasks_by_the_very_ids_it_is_keyed_by_and_du
     assert copy.deepcopy(some) == some and type(copy.deepcopy(some)) is UUID
 
 
+def test_task_data_keep_their_types_through_a_save_and_a_load() -> None:
+    engine = SpiffEngine(CALENDAR)
+    definition = engine.parse("host_test", SOURCE)
+    now = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+    data = {"unit_id": "u1", "申报人": "张三", "at": now, "tags": {"a"}, "n": 2**70, "ratio": 0.1, "pair": (1, 2)}
+    state = engine.start(definition, data, now=now)
+    loaded = engine._load(definition, state.state).task_tree.data
+    assert loaded == {**data, "tags": ["a"], "pair": [1, 2]}
+    assert type(loaded["at"]) is datetime
+
+
 @pytest.mark.parametrize(
     ("education", "years", "level"),
     [

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import builtins
 import contextvars
+import copy
 import functools
 import hashlib
 import json
@@ -30,6 +31,7 @@ from itertools import chain
 from typing import Any
 from uuid import UUID, SafeUUID
 
+import orjson
 import SpiffWorkflow.bpmn.specs.event_definitions.timer as spiff_timer
 from lxml import etree
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
@@ -51,7 +53,6 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.task import Task
-from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
 from review.adapters.workflow.lint import hardened_parse, lint_all
@@ -217,14 +218,18 @@ class _InterningTaskConverter(TaskConverter):  # type: ignore[misc]
         task._children = [interned(child) for child in dct["children"]]
         task.last_state_change = dct["last_state_change"]
         task.triggered = dct["triggered"]
-        task.internal_data = self.registry.restore(dct["internal_data"])
+        internal = dct["internal_data"]
+        task.internal_data = self.registry.restore(internal) if internal else {}
         if isinstance(task_spec, CatchingEvent) and task.has_state(TaskState.WAITING):
             task.workflow.top_workflow.event_manager.add_task(task)
         delta = dct.get("delta")
-        if delta and task.parent is not None:
-            data = DeepMerge.merge({}, task.parent.data)
-            data.update(self.registry.restore(delta.get("updates", {})))
-            for key in delta.get("deletions", {}):
+        parent = workflow.tasks.get(task._parent) if delta else None  # parents are saved before their children
+        if parent is not None:
+            # what DeepMerge.merge({}, parent.data) gives: each value, mutable ones shallow-copied
+            data = {k: copy.copy(v) if isinstance(v, dict | list | set) else v for k, v in parent.data.items()}
+            if updates := delta.get("updates"):
+                data.update(self.registry.restore(updates))
+            for key in delta.get("deletions", ()):
                 data.pop(key, None)
         else:
             data = self.registry.restore(dct["data"])
@@ -314,6 +319,7 @@ class SpiffEngine:
         self._calendar = calendar
         self._script_engine = ReviewScriptEngine(calendar)
         self._serializer = _serializer()
+        self._encode_default = self._serializer._encoder_cls().default  # the library's json encoder hook
         self._parsed: dict[tuple[str, str], ProcessDefinition] = {}
         self._compact_depth = compact_depth  # compact once the active point is this deep
 
@@ -527,7 +533,10 @@ class SpiffEngine:
             raise EngineError(f"unknown state format {state.get('format')!r}")
         token = _LOADING.set(definition)
         try:
-            workflow = self._serializer.deserialize_json(state["workflow"])  # migrates older library versions
+            # what deserialize_json does, with orjson parsing the text (several times faster than json)
+            dct = _json_loads(state["workflow"])
+            self._serializer.migrate(dct)  # older library versions
+            workflow = self._serializer.from_dict(dct)
         finally:
             _LOADING.reset(token)
         workflow.script_engine = self._script_engine  # not serialized; the default one has full builtins (P14)
@@ -535,9 +544,23 @@ class SpiffEngine:
 
     def _dump(self, workflow: BpmnWorkflow) -> dict[str, Any]:
         # JSON text, not a nested object: JSONB reorders keys, and the library restores task data (stored
-        # as deltas) in the order the tasks were written, parents first. serialize_json uses the
-        # library's encoder mode, several times faster than converting the dict first.
-        return {"format": STATE_FORMAT, "workflow": self._serializer.serialize_json(workflow)}
+        # as deltas) in the order the tasks were written, parents first. This is serialize_json with
+        # orjson writing the text (several times faster than json): the library's encoder hook still
+        # converts what it knows (datetimes are passed to it too), sets and callables. The one difference:
+        # orjson writes a UUID as plain text, where the library would tag it — task data are JSON values
+        # (scripts cannot import uuid), so none reaches it.
+        serializer = self._serializer
+        serializer.registry._encoder_mode = True  # as serialize_json: converters emit encoder-ready dicts
+        try:
+            dct = serializer.to_dict(workflow)
+            dct[serializer.VERSION_KEY] = serializer.VERSION
+            try:
+                text = orjson.dumps(dct, default=self._encode_default, option=_ORJSON_OPTIONS).decode()
+            except TypeError:  # what orjson refuses (an integer beyond 64 bits) json writes
+                text = json.dumps(dct, cls=serializer._encoder_cls)
+        finally:
+            serializer.registry._encoder_mode = False
+        return {"format": STATE_FORMAT, "workflow": text}
 
     def _ready_user_task(self, workflow: BpmnWorkflow, task_id: str) -> Task:
         try:
@@ -628,6 +651,16 @@ class SpiffEngine:
             due_in_working_days=int(due) if due and due.isdigit() else None,
             candidate_user=str(task.data[props["assignee"]]) if task.data.get(props.get("assignee", "")) else None,
         )
+
+
+_ORJSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME  # keys and datetimes as json does
+
+
+def _json_loads(text: str) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:  # e.g. an integer beyond 64 bits, which json reads
+        return json.loads(text)
 
 
 def _all_tasks(workflow: BpmnWorkflow) -> Iterator[Task]:
