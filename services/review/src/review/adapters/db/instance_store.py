@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import orjson
 from sqlalchemy import Select, and_, bindparam, false, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -71,8 +72,13 @@ _SAVE_TRANSITIONS = text(
 
 
 def _json(rows: Sequence[Mapping[str, Any]]) -> str:
-    """Rows as a JSON array for jsonb_to_recordset (datetimes as ISO text with their offset)."""
-    return json.dumps(rows, default=_json_default)
+    """Rows as a JSON array for jsonb_to_recordset (datetimes as ISO text with their offset, UUIDs as text).
+    orjson writes them the way json with _json_default would, several times faster (each row carries a
+    workflow state of several KB); json remains for what orjson refuses (integers beyond 64 bits)."""
+    try:
+        return orjson.dumps(rows).decode()
+    except TypeError:
+        return json.dumps(rows, default=_json_default)
 
 
 def _json_default(value: Any) -> str:
