@@ -241,8 +241,13 @@ def _restore_tasks(converter: Any, tasks: dict[str, Any], workflow: Any) -> None
     # each restored Task registers itself in workflow.tasks under its (interned) id
     workflow.tasks = {}
     ids = {text: _task_id(text) for text in tasks}
+    registry = converter.registry
+    task_from_dict = registry.convert_from_dict["Task"].args[0]  # _InterningTaskConverter.from_dict
     for task in tasks.values():
-        converter.registry.restore(task, workflow=workflow, ids=ids)
+        if task.get("typename") == "Task":  # straight to it: the registry's dispatch would copy each dict first
+            task_from_dict(task, workflow, ids)
+        else:
+            registry.restore(task, workflow=workflow, ids=ids)
 
 
 class _InterningSubWorkflowConverter(BpmnSubWorkflowConverter):  # type: ignore[misc]
