@@ -406,13 +406,15 @@ def socket_port() -> Any:
 # -- 3. 10,000 timers due in the same second, two scheduler processes ----------------------------------
 
 
-def scheduler_process(url: str, t0_wall: float, poll_seconds: float, out: Any) -> None:
+def scheduler_process(url: str, due_at: Any, ready: Any, go: Any, poll_seconds: float, out: Any) -> None:
     """One replica running the worker's scheduler loop with the service's default batch; it stops once it
     has fired something and then found nothing due for a second."""
 
     async def run() -> None:
-        # the host's clock: DUE at t0_wall, then real time passes
-        reviews, engine = service(url, clock=lambda: DUE + timedelta(seconds=time.time() - t0_wall))
+        # the host's clock: DUE at the wall time the bench sets once both replicas are up, then real time
+        reviews, engine = service(url, clock=lambda: DUE + timedelta(seconds=time.time() - due_at.value))
+        ready.put(True)
+        await asyncio.to_thread(go.wait)
         defaults = api_settings(url)
         fire, fired, last = reviews.fire_due, [0], [0.0]
 
@@ -479,11 +481,15 @@ async def bench_timers(pg: EmbeddedPostgres, n: int = 10_000, poll_seconds: floa
     await engine.dispose()
     assert due == n, due
     ctx = multiprocessing.get_context("spawn")
-    out = ctx.Queue()
-    t0_wall = time.time() + 3  # both replicas are up before the timers come due
-    procs = [ctx.Process(target=scheduler_process, args=(url, t0_wall, poll_seconds, out)) for _ in range(2)]
+    out, ready, go = ctx.Queue(), ctx.Queue(), ctx.Event()
+    due_at = ctx.Value("d", 0.0)
+    procs = [ctx.Process(target=scheduler_process, args=(url, due_at, ready, go, poll_seconds, out)) for _ in range(2)]
     for p in procs:
         p.start()
+    for _ in procs:  # both replicas are up (imports done, connected) before the timers come due
+        await asyncio.to_thread(ready.get, timeout=120)
+    due_at.value = time.time() + 0.5
+    go.set()
     for p in procs:
         p.join()
     per_replica = [out.get() for _ in procs]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID
@@ -138,3 +139,20 @@ def test_initial_determination_eligibility_table(education: str | None, years: i
     state = engine.start(definition, {**data, "resubmit_deadline": None}, now=datetime(2026, 11, 27, tzinfo=UTC))
     assert state.error is None
     assert state.data["recommended_level"] == level
+
+
+def test_transition_rows_are_written_as_json_whatever_the_driver_handed_back() -> None:
+    from asyncpg.pgproto.pgproto import UUID as DriverUUID
+
+    from review.adapters.db.instance_store import _json
+
+    at = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+    row = {"id": DriverUUID("6ad126d2-8298-4309-a4b6-9a4e0e3a69c3"), "task": UUID(int=1), "at": at, "名": "张三"}
+    expected = {
+        "id": "6ad126d2-8298-4309-a4b6-9a4e0e3a69c3",
+        "task": str(UUID(int=1)),
+        "at": at.isoformat(),
+        "名": "张三",
+    }
+    assert json.loads(_json([row])) == [expected]
+    assert json.loads(_json([{**row, "n": 2**70}])) == [{**expected, "n": 2**70}]  # beyond orjson: json writes it

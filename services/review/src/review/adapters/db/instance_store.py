@@ -76,7 +76,7 @@ def _json(rows: Sequence[Mapping[str, Any]]) -> str:
     orjson writes them the way json with _json_default would, several times faster (each row carries a
     workflow state of several KB); json remains for what orjson refuses (integers beyond 64 bits)."""
     try:
-        return orjson.dumps(rows).decode()
+        return orjson.dumps(rows, default=_json_default).decode()  # the default: asyncpg's own UUID type
     except TypeError:
         return json.dumps(rows, default=_json_default)
 
