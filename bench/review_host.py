@@ -36,6 +36,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 from review.adapters.workflow.spiff import SpiffEngine  # noqa: E402
+from review.api.routes import CompleteTask, ReviewerDep  # noqa: E402
 from review.bootstrap import build_reviews  # noqa: E402
 from review.domain.calendar import BusinessCalendar  # noqa: E402
 from review.main import create_app  # noqa: E402
@@ -279,6 +280,16 @@ async def bare_rate(url: str, n: int, concurrency: int, processes: int) -> float
     return len(ids) / (max(ends) - t0)
 
 
+async def do_nothing_completion(task_id: uuid.UUID, body: CompleteTask, principal: ReviewerDep) -> dict[str, Any]:
+    return {"task_id": str(task_id), "decision": body.decision, "status": "running", "current_stage": "unit"}
+
+
+def add_floor_route(app: Any) -> None:
+    """The completion route's twin that does nothing: same middleware, token check, path parameter and body
+    model, no database and no engine. Its rate is the ceiling the web stack alone allows."""
+    app.add_api_route("/api/review/bench/tasks/{task_id}/complete", do_nothing_completion, methods=["POST"])
+
+
 def api_process(url: str, port: int, jwks: Any, ready: Any) -> None:
     """One API replica as serve_api runs it (uvicorn, its defaults: uvloop + httptools), with the bench's
     fixed clock and token keys. Every replica binds the same port (SO_REUSEPORT: the kernel spreads the
@@ -290,6 +301,7 @@ def api_process(url: str, port: int, jwks: Any, ready: Any) -> None:
 
     async def run() -> None:
         app = create_app(api_settings(url), clock=lambda: NOW)
+        add_floor_route(app)
         async with app.router.lifespan_context(app):
             app.state.token_verifier = verifier(jwks)
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -377,9 +389,18 @@ async def bench_throughput(pg: EmbeddedPostgres, n: int = 1500, concurrency: int
             finally:
                 conns.put_nowait(conn)
 
+        async def floor_tcp(task_id: str) -> None:
+            conn = await conns.get()
+            try:
+                status, text_ = await conn.post(f"/api/review/bench/tasks/{task_id}/complete", body)
+                assert status == 200, text_
+            finally:
+                conns.put_nowait(conn)
+
         try:
             rate, _ = await drive(await prepare(reviews, n), concurrency, complete_tcp)
             half, lat = await drive(await prepare(reviews, n // 2), concurrency, complete_tcp, rate=rate / 2)
+            floor, _ = await drive([str(uuid.uuid4()) for _ in range(4 * n)], concurrency, floor_tcp)
         finally:
             while not conns.empty():
                 await conns.get_nowait().close()
@@ -403,6 +424,8 @@ async def bench_throughput(pg: EmbeddedPostgres, n: int = 1500, concurrency: int
             f"{half:.0f}/s: {pct(lat, 50) * 1000:.1f} ms / {pct(lat, 99) * 1000:.1f} ms |"
         )
     print(
+        f"\nThe same {workers} processes answering the completion route's do-nothing twin (same middleware, token"
+        f" check and body model; no database, no engine): {floor:.0f}/s — the web stack's own ceiling here."
         "\nA real deployment runs several API replicas; on this 2-core machine the replicas, PostgreSQL and"
         " the load generator share the same 2 cores."
     )
