@@ -8,8 +8,9 @@ throughput runs two configurations, each against its own bare rate (the same UPD
 outbox INSERT straight through asyncpg, 16 connections in all): (a) one process, the app in-process
 behind httpx's ASGI transport (client and server share one core); (b) two API processes under uvicorn
 as serve_api runs it (uvloop + httptools) sharing one port, driven over TCP by a minimal keep-alive
-client, with the bare rate from two client processes. Replicas, PostgreSQL and the load generator all
-share this machine's 2 cores. The bench connects to no NATS (NO_NATS).
+client, with the bare rate from two client processes. Each measured run follows a warm-up that is not
+counted (the bare run's pool is opened before it starts, too). Replicas, PostgreSQL and the load
+generator all share this machine's 2 cores. The bench connects to no NATS (NO_NATS).
 """
 
 from __future__ import annotations
@@ -205,6 +206,9 @@ async def drive(tasks: list[str], concurrency: int, act: Any, rate: float | None
 
 
 ISSUER = "http://127.0.0.1:8000/api/identity"
+# completions before each measured run, so that it sees a warm process (its pool's connections opened, the
+# statements prepared, the diagram parsed), as a long-running replica is
+WARM_UP = 300
 
 
 def verifier(jwks: Any) -> TokenVerifier:
@@ -342,7 +346,7 @@ class HttpConnection:
             self.writer.close()
 
 
-async def bench_throughput(pg: EmbeddedPostgres, n: int = 1500, concurrency: int = 16, workers: int = 2) -> None:
+async def bench_throughput(pg: EmbeddedPostgres, n: int = 3000, concurrency: int = 16, workers: int = 2) -> None:
     url = await fresh_db(pg, "bench_tp")
     tokens = TokenFactory(issuer=ISSUER, audience="review")
     token = tokens.mint("usr_unit", roles=[RoleGrant(Role.UNIT_REVIEWER, ScopeType.UNIT, UNIT)], ttl=3600)
@@ -363,6 +367,7 @@ async def bench_throughput(pg: EmbeddedPostgres, n: int = 1500, concurrency: int
                 r = await client.post(f"/api/review/tasks/{task_id}/complete", content=body)
                 assert r.status_code == 200, r.text
 
+            await drive(await prepare(reviews, WARM_UP), concurrency, complete)  # not counted
             rate, _ = await drive(await prepare(reviews, n), concurrency, complete)
             half, lat = await drive(await prepare(reviews, n // 2), concurrency, complete, rate=rate / 2)
     results.append(("1 process, in-process ASGI (httpx)", rate, await bare_rate(url, n, concurrency, 1), half, lat))
@@ -398,6 +403,7 @@ async def bench_throughput(pg: EmbeddedPostgres, n: int = 1500, concurrency: int
                 conns.put_nowait(conn)
 
         try:
+            await drive(await prepare(reviews, WARM_UP), concurrency, complete_tcp)  # not counted
             rate, _ = await drive(await prepare(reviews, n), concurrency, complete_tcp)
             half, lat = await drive(await prepare(reviews, n // 2), concurrency, complete_tcp, rate=rate / 2)
             floor, _ = await drive([str(uuid.uuid4()) for _ in range(4 * n)], concurrency, floor_tcp)
