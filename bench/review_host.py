@@ -386,21 +386,18 @@ async def bench_throughput(pg: EmbeddedPostgres, n: int = 3000, concurrency: int
         for _ in range(concurrency):
             conns.put_nowait(HttpConnection(port, token))
 
-        async def complete_tcp(task_id: str) -> None:
-            conn = await conns.get()
-            try:
-                status, text_ = await conn.post(f"/api/review/tasks/{task_id}/complete", body)
-                assert status == 200, text_
-            finally:
-                conns.put_nowait(conn)
+        def poster(prefix: str) -> Callable[[str], Awaitable[None]]:
+            async def post(task_id: str) -> None:
+                conn = await conns.get()
+                try:
+                    status, text_ = await conn.post(f"{prefix}/tasks/{task_id}/complete", body)
+                    assert status == 200, text_
+                finally:
+                    conns.put_nowait(conn)
 
-        async def floor_tcp(task_id: str) -> None:
-            conn = await conns.get()
-            try:
-                status, text_ = await conn.post(f"/api/review/bench/tasks/{task_id}/complete", body)
-                assert status == 200, text_
-            finally:
-                conns.put_nowait(conn)
+            return post
+
+        complete_tcp, floor_tcp = poster("/api/review"), poster("/api/review/bench")
 
         try:
             await drive(await prepare(reviews, WARM_UP), concurrency, complete_tcp)  # not counted
