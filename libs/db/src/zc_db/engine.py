@@ -24,13 +24,14 @@ def create_engine(url: str, *, pool_size: int = 5, max_overflow: int = 5, echo: 
         pool_recycle=1800,
         echo=echo,
         connect_args={"timeout": 5, "command_timeout": 30},
-        json_deserializer=_json_loads,
+        json_deserializer=json_loads,
     )
 
 
-def _json_loads(text: str | bytes) -> Any:
-    """JSON/JSONB columns are read with orjson (several times faster than json on large documents, such as
-    workflow states); json remains the fallback for what orjson refuses (integers beyond 64 bits)."""
+def json_loads(text: str | bytes) -> Any:
+    """How JSON/JSONB columns (and JSON text kept in them, such as workflow states) are read: with orjson,
+    several times faster than json on large documents; json remains the fallback for what orjson refuses
+    (integers beyond 64 bits)."""
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:

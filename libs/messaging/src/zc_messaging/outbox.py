@@ -31,13 +31,7 @@ MSG_ID = "Nats-Msg-Id"
 
 async def add_to_outbox(session: AsyncSession, tables: MessagingTables, envelope: Envelope) -> None:
     """Stage an event in the caller's transaction; it leaves only if that transaction commits."""
-    headers: dict[str, str] = {}
-    inject_context(headers)  # the relay continues the trace of the request that made the change
-    await session.execute(
-        insert(tables.outbox).values(
-            id=envelope.id, subject=envelope.subject, payload=envelope.to_bytes(), headers=headers
-        )
-    )
+    await add_all_to_outbox(session, tables, [envelope])
 
 
 async def add_all_to_outbox(session: AsyncSession, tables: MessagingTables, envelopes: Sequence[Envelope]) -> None:
@@ -45,7 +39,7 @@ async def add_all_to_outbox(session: AsyncSession, tables: MessagingTables, enve
     if not envelopes:
         return
     headers: dict[str, str] = {}
-    inject_context(headers)
+    inject_context(headers)  # the relay continues the trace of the request that made the change
     rows = [{"id": e.id, "subject": e.subject, "payload": e.to_bytes(), "headers": headers} for e in envelopes]
     await session.execute(insert(tables.outbox), rows)  # executemany: compiled once, one round trip
 

@@ -636,7 +636,6 @@ class ReviewService:
 
     async def fire_due(self, *, limit: int = 50) -> int:
         """One scheduler pass: claim due instances (SKIP LOCKED), fire their timers, save. Any replica may run it."""
-        fired = 0
         now = self.now()
         async with self._sessions() as s, s.begin():
             store = self._store(s)
@@ -649,8 +648,7 @@ class ReviewService:
                 batch.append(_Pending(instance, version, result, step))
             # the claimed rows stay locked until commit: the whole pass is saved with one statement
             await self._transitions(s, store, batch)
-            fired = len(batch)
-        return fired
+        return len(batch)
 
     # -- operators ----------------------------------------------------------------------------------------
 
@@ -738,30 +736,26 @@ class ReviewService:
 
     async def _transitions(self, session: AsyncSession, store: InstanceStore, batch: Sequence[_Pending]) -> list[Row]:
         """Save each engine outcome (all or none: any version that moved on raises), then stage its events."""
-        writes, staged = [], []
-        for p in batch:
-            write, values, now = self._write(p)
-            writes.append(write)
-            staged.append((values, now))
+        writes = [self._write(p) for p in batch]
         # the version-checked saves, the open-task syncs and the history: one statement, one round trip
         created_per_write = await store.save_transitions(writes)
         if any(created is None for created in created_per_write):
             raise TaskConflictError("流程实例已被并发修改，请重试")
         envelopes: list[Envelope] = []
         saved = []
-        for p, (values, now), created in zip(batch, staged, created_per_write, strict=True):
-            instance, result = p.instance, p.result
+        for p, write, created in zip(batch, writes, created_per_write, strict=True):
+            instance, result, values = p.instance, p.result, write.values
             if result.error:
                 log.warning(
                     "process instance errored", extra={"instance_id": str(instance["id"]), "error": result.error}
                 )
             new_tasks = [t for t in result.open_tasks if UUID(t.task_id) in (created or ())]
-            envelopes += self._envelopes(instance, result, new_tasks, now)
+            envelopes += self._envelopes(instance, result, new_tasks, values["updated_at"])
             saved.append({**instance, **values, "version": instance["version"] + 1})
         await add_all_to_outbox(session, self._outbox, envelopes)  # one statement for all of them, in order
         return saved
 
-    def _write(self, p: _Pending) -> tuple[TransitionWrite, dict[str, Any], datetime]:
+    def _write(self, p: _Pending) -> TransitionWrite:
         now = self.now()
         instance, result, step, version = p.instance, p.result, p.step, p.version
         routing = instance["routing"]
@@ -814,8 +808,7 @@ class ReviewService:
         history = [self._history(instance, step, now, version)]
         if result.error:
             history.append(self._history(instance, _Step("error", step.actor, comment=result.error), now, version))
-        write = TransitionWrite(instance["id"], instance["version"], values, set(open_now), new_rows, history)
-        return write, values, now
+        return TransitionWrite(instance["id"], instance["version"], values, set(open_now), new_rows, history)
 
     def _due(self, now: datetime, working_days: int | None) -> datetime | None:
         if not working_days:

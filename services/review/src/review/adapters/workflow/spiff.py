@@ -70,6 +70,7 @@ from review.usecases.ports import (
     ProcessDefinition,
     WaitingEvent,
 )
+from zc_db import json_loads
 
 STATE_FORMAT = "zc-spiff-1"  # our state layout on top of the library's serializer version
 
@@ -539,7 +540,7 @@ class SpiffEngine:
         token = _LOADING.set(definition)
         try:
             # what deserialize_json does, with orjson parsing the text (several times faster than json)
-            dct = _json_loads(state["workflow"])
+            dct = json_loads(state["workflow"])
             self._serializer.migrate(dct)  # older library versions
             workflow = self._serializer.from_dict(dct)
         finally:
@@ -659,13 +660,6 @@ class SpiffEngine:
 
 
 _ORJSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME  # keys and datetimes as json does
-
-
-def _json_loads(text: str) -> Any:
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:  # e.g. an integer beyond 64 bits, which json reads
-        return json.loads(text)
 
 
 def _all_tasks(workflow: BpmnWorkflow) -> Iterator[Task]:
