@@ -295,16 +295,19 @@ def add_floor_route(app: Any) -> None:
 
 
 def api_process(url: str, port: int, jwks: Any, ready: Any) -> None:
-    """One API replica as serve_api runs it (uvicorn, its defaults: uvloop + httptools), with the bench's
-    fixed clock and token keys. Every replica binds the same port (SO_REUSEPORT: the kernel spreads the
-    connections)."""
+    """One API replica as serve_api runs it (telemetry as the environment configures it; uvicorn with its
+    defaults: uvloop + httptools), with the bench's fixed clock and token keys. Every replica binds the same
+    port (SO_REUSEPORT: the kernel spreads the connections)."""
     import socket
 
     import uvicorn
     from uvicorn._compat import asyncio_run
 
+    from zc_telemetry import setup_telemetry
+
     async def run() -> None:
         app = create_app(api_settings(url), clock=lambda: NOW)
+        setup_telemetry("review")  # as serve_api does, before the lifespan creates the engine
         add_floor_route(app)
         async with app.router.lifespan_context(app):
             app.state.token_verifier = verifier(jwks)
