@@ -303,11 +303,12 @@ def api_process(url: str, port: int, jwks: Any, ready: Any) -> None:
     import uvicorn
     from uvicorn._compat import asyncio_run
 
-    from zc_telemetry import setup_telemetry
+    from zc_telemetry import configure_logging, setup_telemetry
 
     async def run() -> None:
         app = create_app(api_settings(url), clock=lambda: NOW)
         setup_telemetry("review")  # as serve_api does, before the lifespan creates the engine
+        configure_logging("review")  # JSON lines; uvicorn's access log only for its warnings
         add_floor_route(app)
         async with app.router.lifespan_context(app):
             app.state.token_verifier = verifier(jwks)
@@ -453,7 +454,12 @@ def socket_port() -> Any:
 
 def scheduler_process(url: str, due_at: Any, ready: Any, go: Any, poll_seconds: float, out: Any) -> None:
     """One replica running the worker's scheduler loop with the service's default batch; it stops once it
-    has fired something and then found nothing due for a second."""
+    has fired something and then found nothing due for a second. Telemetry and logs as worker_main sets
+    them up."""
+    from zc_telemetry import configure_logging, setup_telemetry
+
+    setup_telemetry("review")
+    configure_logging("review")
 
     async def run() -> None:
         # the host's clock: DUE at the wall time the bench sets once both replicas are up, then real time

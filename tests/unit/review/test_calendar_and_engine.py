@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID
@@ -108,6 +109,18 @@ def test_task_data_keep_their_types_through_a_save_and_a_load() -> None:
     loaded = engine._load(definition, state.state).task_tree.data
     assert loaded == {**data, "tags": ["a"], "pair": [1, 2]}
     assert type(loaded["at"]) is datetime
+
+
+def test_the_engine_does_not_log_each_task_state_change(caplog: pytest.LogCaptureFixture) -> None:
+    # the library logs every state change at INFO (about ten lines a completion); the history table has them
+    caplog.set_level(logging.INFO)
+    engine = SpiffEngine(CALENDAR)
+    definition = engine.parse("host_test", SOURCE)
+    now = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+    state = engine.start(definition, {"unit_id": "u1"}, now=now)
+    engine.complete_task(definition, state.state, state.open_tasks[0].task_id, {"decision": "approve"}, now=now)
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("spiff")] == []
+    assert logging.getLogger("spiff.task").isEnabledFor(logging.WARNING)  # its warnings still pass
 
 
 @pytest.mark.parametrize(

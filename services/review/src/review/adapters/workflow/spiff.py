@@ -23,6 +23,7 @@ import copy
 import functools
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -163,6 +164,12 @@ class ReviewScriptEngine(PythonScriptEngine):  # type: ignore[misc]
             BpmnEvent(MessageEventDefinition(f"service:{operation_name}"), params)
         )
         return json.dumps({"requested": True})
+
+
+# SpiffWorkflow logs every task state change at INFO (loggers "spiff.task" and "spiff.workflow"): about ten
+# lines per completion, which the host's history table already records. Its warnings and errors still pass;
+# to watch the engine step by step, lower this level.
+logging.getLogger("spiff").setLevel(logging.WARNING)
 
 
 # -- serialization: state without the spec ------------------------------------------------------------
