@@ -295,7 +295,7 @@ def add_floor_route(app: Any) -> None:
 
 
 def api_process(url: str, port: int, jwks: Any, ready: Any) -> None:
-    """One API replica as serve_api runs it (telemetry as the environment configures it; uvicorn with its
+    """One API replica as serve_api runs it (telemetry and JSON logs set up as it does; uvicorn with its
     defaults: uvloop + httptools), with the bench's fixed clock and token keys. Every replica binds the same
     port (SO_REUSEPORT: the kernel spreads the connections)."""
     import socket
