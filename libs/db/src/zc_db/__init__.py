@@ -1,7 +1,7 @@
 """Shared DB layer: async SQLAlchemy 2 engine/session factory, declarative base, outbox/inbox tables, Alembic."""
 
 from zc_db.base import NAMING_CONVENTION, Base, new_metadata
-from zc_db.engine import create_engine, create_session_factory, database_ready, json_loads
+from zc_db.engine import create_engine, create_session_factory, database_ready, json_dumps, json_loads
 from zc_db.messaging_tables import MessagingTables, messaging_tables
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "create_engine",
     "create_session_factory",
     "database_ready",
+    "json_dumps",
     "json_loads",
     "messaging_tables",
     "new_metadata",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -64,6 +65,20 @@ def _check_on_checkout(engine: AsyncEngine, idle_ping_seconds: float) -> None:
                 dbapi_connection.run_async(lambda conn: conn.execute("SELECT 1"))
             except Exception as exc:
                 raise DisconnectionError("the connection did not answer a ping") from exc
+
+
+# keys of any type and datetimes (handed to `default`) as json.dumps treats them
+_ORJSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+
+
+def json_dumps(value: Any, *, default: Callable[[Any], Any] | None = None) -> str:
+    """JSON text as json.dumps(value, default=default) writes it, by orjson (several times faster on large
+    documents such as workflow states); json remains the fallback for what orjson refuses (integers beyond
+    64 bits). One difference: orjson writes a uuid.UUID itself, as its text, without asking `default`."""
+    try:
+        return orjson.dumps(value, default=default, option=_ORJSON_OPTIONS).decode()
+    except TypeError:
+        return json.dumps(value, default=default)
 
 
 def json_loads(text: str | bytes) -> Any:

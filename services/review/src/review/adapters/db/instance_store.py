@@ -5,19 +5,18 @@ Every method runs in the caller's session (its transaction); the use cases decid
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-import orjson
 from sqlalchemy import Select, and_, bindparam, false, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from review.adapters.db.tables import command_results, history, open_tasks, process_definitions, process_instances
 from review.usecases.reviews import TransitionWrite
+from zc_db import json_dumps
 
 Row = dict[str, Any]
 
@@ -72,13 +71,9 @@ _SAVE_TRANSITIONS = text(
 
 
 def _json(rows: Sequence[Mapping[str, Any]]) -> str:
-    """Rows as a JSON array for jsonb_to_recordset (datetimes as ISO text with their offset, UUIDs as text).
-    orjson writes them the way json with _json_default would, several times faster (each row carries a
-    workflow state of several KB); json remains for what orjson refuses (integers beyond 64 bits)."""
-    try:
-        return orjson.dumps(rows, default=_json_default).decode()  # the default: asyncpg's own UUID type
-    except TypeError:
-        return json.dumps(rows, default=_json_default)
+    """Rows as a JSON array for jsonb_to_recordset (datetimes as ISO text with their offset, UUIDs as text;
+    the default is needed for asyncpg's own UUID type)."""
+    return json_dumps(rows, default=_json_default)
 
 
 def _json_default(value: Any) -> str:

@@ -32,7 +32,6 @@ from itertools import chain
 from typing import Any
 from uuid import UUID, SafeUUID
 
-import orjson
 import SpiffWorkflow.bpmn.specs.event_definitions.timer as spiff_timer
 from lxml import etree
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
@@ -71,7 +70,7 @@ from review.usecases.ports import (
     ProcessDefinition,
     WaitingEvent,
 )
-from zc_db import json_loads
+from zc_db import json_dumps, json_loads
 
 STATE_FORMAT = "zc-spiff-1"  # our state layout on top of the library's serializer version
 
@@ -561,19 +560,16 @@ class SpiffEngine:
     def _dump(self, workflow: BpmnWorkflow) -> dict[str, Any]:
         # JSON text, not a nested object: JSONB reorders keys, and the library restores task data (stored
         # as deltas) in the order the tasks were written, parents first. This is serialize_json with
-        # orjson writing the text (several times faster than json): the library's encoder hook still
-        # converts what it knows (datetimes are passed to it too), sets and callables. The one difference:
-        # orjson writes a UUID as plain text, where the library would tag it — task data are JSON values
-        # (scripts cannot import uuid), so none reaches it.
+        # orjson writing the text (zc_db.json_dumps): the library's encoder hook still converts what it
+        # knows (datetimes are passed to it too), sets and callables. The one difference: orjson writes a
+        # UUID as plain text, where the library would tag it — task data are JSON values (scripts cannot
+        # import uuid), so none reaches it.
         serializer = self._serializer
         serializer.registry._encoder_mode = True  # as serialize_json: converters emit encoder-ready dicts
         try:
             dct = serializer.to_dict(workflow)
             dct[serializer.VERSION_KEY] = serializer.VERSION
-            try:
-                text = orjson.dumps(dct, default=self._encode_default, option=_ORJSON_OPTIONS).decode()
-            except TypeError:  # what orjson refuses (an integer beyond 64 bits) json writes
-                text = json.dumps(dct, cls=serializer._encoder_cls)
+            text = json_dumps(dct, default=self._encode_default)
         finally:
             serializer.registry._encoder_mode = False
         return {"format": STATE_FORMAT, "workflow": text}
@@ -667,9 +663,6 @@ class SpiffEngine:
             due_in_working_days=int(due) if due and due.isdigit() else None,
             candidate_user=str(task.data[props["assignee"]]) if task.data.get(props.get("assignee", "")) else None,
         )
-
-
-_ORJSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME  # keys and datetimes as json does
 
 
 def _all_tasks(workflow: BpmnWorkflow) -> Iterator[Task]:
