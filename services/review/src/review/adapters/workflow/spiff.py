@@ -3,29 +3,31 @@
 What this adapter adds to the library (see ../shared/notes/spiffworkflow-3.2.md):
 - specs are parsed once per (process key, content hash) with the XSD validator and never serialized:
   the instance state holds no spec, and loading takes the cached parsed spec (the fast "V3" variant);
-- the script engine is ours (a builtins whitelist and our helpers; `call_service` does no I/O) and is
-  re-attached after every load (P14);
+- every expression and script of a diagram is evaluated by our sandbox (an allowlisted AST walked by
+  simpleeval, sandbox.py; decision 0016), never by the library's eval/exec; the script engine carrying it is
+  re-attached after every load (P14), and `call_service` does no I/O;
 - task data are set with `set_data` (P1);
 - "now" is injected per call, so timers follow the host's clock, not the wall clock;
 - compaction keeps the task tree flat: finished history above the point where every unfinished task
   hangs is cut out after each step (our history table keeps it), so a return loop costs the same
   the 1,000th time as the first (P8, §5.2);
 - a flat per-step cost that is also small: loading links tasks through one interned id object each (the
-  library resolves parents and children through a dict hundreds of times per step), expressions are
-  compiled once, and the checks after a step scan the tasks dict instead of walking the tree.
+  library resolves parents and children through a dict hundreds of times per step), a text's checked tree
+  is cached, and the checks after a step scan the tasks dict instead of walking the tree.
 """
 
 from __future__ import annotations
 
-import builtins
+import ast
 import contextvars
 import copy
-import functools
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from datetime import datetime as _datetime
 from itertools import chain
@@ -36,7 +38,8 @@ import SpiffWorkflow.bpmn.specs.event_definitions.timer as spiff_timer
 from lxml import etree
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
     BpmnSubWorkflowConverter,
@@ -44,8 +47,10 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
     TaskConverter,
     WorkflowConverter,
 )
+from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_VERSION
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask, MultiInstanceTask
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, diff_workflow, migrate_workflow
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
@@ -56,6 +61,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from review.adapters.workflow.lint import hardened_parse, lint_all
+from review.adapters.workflow.sandbox import ExpressionError, Sandbox, check
 from review.domain.calendar import BusinessCalendar
 from review.domain.errors import DomainError
 from review.usecases.ports import (
@@ -73,6 +79,7 @@ from review.usecases.ports import (
 from zc_db import json_dumps, json_loads
 
 STATE_FORMAT = "zc-spiff-1"  # our state layout on top of the library's serializer version
+_MIGRATABLE_VERSIONS = frozenset({"1.2", "1.3", "1.4", SERIALIZER_VERSION})
 
 # -- the clock the engine sees -------------------------------------------------------------------------
 
@@ -102,15 +109,9 @@ def _engine_now(now: datetime) -> Iterator[None]:
         _NOW.reset(token)
 
 
-# -- scripts are code: a whitelist and our helpers -----------------------------------------------------
+# -- diagram text is data: one sandboxed evaluator for every expression and script ----------------------
 
-SAFE_BUILTINS = {
-    name: getattr(builtins, name)
-    for name in (
-        "len sum min max abs round sorted range enumerate zip any all str int float bool list dict set tuple "
-        "isinstance True False None"
-    ).split()
-}
+MAX_INSTANCES = 1_000  # children a multi-instance task may create from its cardinality expression
 
 
 def meets_ratio(yes: int, total: int, ratio: str | list[int] | tuple[int, int]) -> bool:
@@ -119,29 +120,29 @@ def meets_ratio(yes: int, total: int, ratio: str | list[int] | tuple[int, int]) 
     return total > 0 and yes * denominator >= numerator * total
 
 
-@functools.lru_cache(maxsize=4096)
-def _compiled_expression(expression: str) -> Any:
-    return compile(expression, "<string>", "eval")  # the name eval(text) would give, for the same tracebacks
+class _SandboxEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[misc]
+    """Every evaluation the library makes goes through here — `script_engine.evaluate/execute` and the direct
+    `script_engine.environment.evaluate` calls (process completion conditions, correlation retrieval) — and
+    so through our sandbox: an allowlisted AST walked by simpleeval, never the library's eval/exec."""
 
+    def __init__(self, sandbox: Sandbox) -> None:
+        super().__init__({})
+        self._sandbox = sandbox
 
-class _CompilingEnvironment(TaskDataEnvironment):  # type: ignore[misc]
-    """The library's task-data environment, except that an expression is compiled once, not on every
-    evaluation (gateway conditions and timer expressions are evaluated on every step)."""
+    def evaluate(self, expression: str, context: Any, external_context: Any = None) -> Any:
+        names = {**external_context, **context} if external_context else context
+        return self._sandbox.evaluate(expression, names)
 
-    def evaluate(self, expression: str, context: dict[str, Any], external_context: Any = None) -> Any:
-        scope = dict(self.globals)  # a fresh one each time, else evaluations pollute each other
-        self._prepare_context(context)
-        scope.update(external_context or {})
-        scope.update(context)
-        return eval(_compiled_expression(expression), scope)
+    def execute(self, script: str, context: Any, external_context: Any = None) -> bool:
+        self._sandbox.execute(script, context, external_context)
+        return True
+
+    def call_service(self, context: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError  # ReviewScriptEngine.call_service handles service tasks
 
 
 class ReviewScriptEngine(PythonScriptEngine):  # type: ignore[misc]
-    """Expressions and scripts see the whitelisted builtins and our helpers, nothing else.
-
-    This is not a sandbox (attribute walks still reach classes); BPMN is trusted code reviewed like code,
-    and issue #7's lint refuses scripts in untrusted definitions.
-    """
+    """Expressions and scripts run in the sandbox (decision 0016) with our helpers, nothing else."""
 
     def __init__(self, calendar: BusinessCalendar) -> None:
         def working_days_later(days: int) -> str:
@@ -149,12 +150,16 @@ class ReviewScriptEngine(PythonScriptEngine):  # type: ignore[misc]
             now = _NOW.get() or datetime.now(UTC)
             return calendar.add_working_days(now, int(days)).isoformat()
 
-        helpers: dict[str, Any] = {
-            "__builtins__": SAFE_BUILTINS,
-            "working_days_later": working_days_later,
-            "meets_ratio": meets_ratio,
-        }
-        super().__init__(environment=_CompilingEnvironment(helpers))
+        helpers = {"working_days_later": working_days_later, "meets_ratio": meets_ratio}
+        super().__init__(environment=_SandboxEnvironment(Sandbox(helpers)))
+
+    def evaluate(self, task: Any, expression: str, external_context: Any = None) -> Any:
+        value = super().evaluate(task, expression, external_context)
+        spec = task.task_spec
+        if isinstance(spec, MultiInstanceTask) and expression == spec.cardinality:
+            if not isinstance(value, int) or not 0 <= value <= MAX_INSTANCES:
+                raise ExpressionError(f"多实例数量必须是 0 到 {MAX_INSTANCES} 之间的整数，实际为 {value!r}")
+        return value
 
     def call_service(self, task: Any, operation_name: str, operation_params: Any) -> str:
         # Service tasks do no I/O inside the engine: the call becomes an outbound event (the host's outbox).
@@ -346,14 +351,17 @@ class SpiffEngine:
         cached = self._parsed.get((process_key, digest))
         if cached is not None:
             return cached
+        trees = []
         for text in (source, *decisions):
-            if problems := hardened_parse(text)[1]:  # never hand hostile XML to the library
+            tree, problems = hardened_parse(text)
+            if tree is None or problems:  # the library only ever sees a tree our hardened parser built
                 raise InvalidProcessError(problems[0].message, line=problems[0].line)
+            trees.append(tree)
         parser = SpiffBpmnParser(validator=VALIDATOR)
         try:
-            parser.add_bpmn_str(source.encode("utf-8"))
-            for table in decisions:
-                parser.add_dmn_str(table.encode("utf-8"))
+            parser.add_bpmn_xml(trees[0])
+            for table in trees[1:]:
+                parser.add_dmn_xml(table)
             spec = parser.get_spec(process_key)
             subprocess_specs = parser.get_subprocess_specs(process_key)
         except ValidationException as exc:
@@ -463,16 +471,17 @@ class SpiffEngine:
     def validate(
         self, process_key: str, source: str, decisions: Sequence[str], *, trusted: bool
     ) -> list[DiagramProblem]:
-        """Our rules on the XML first (hardened parse, lanes, forms, timers, messages, expressions), then
-        the library's XSD and semantic checks. Nothing is executed."""
-        problems = lint_all(source, decisions, trusted=trusted)
+        """Our rules on the XML first (hardened parse, lanes, forms, timers, messages), then the library's XSD
+        and semantic checks, then every expression and script the parsed specs hold, by the sandbox's
+        allowlist (scripts only in trusted diagrams). Nothing is executed."""
+        problems = lint_all(source, decisions)
         if problems:
             return problems
         try:
-            self.parse(process_key, source, decisions)
+            definition = self.parse(process_key, source, decisions)
         except InvalidProcessError as exc:
             return [DiagramProblem(exc.element_id, exc.line, exc.message)]
-        return []
+        return expression_problems(definition, trusted=trusted)
 
     def diff(self, old: ProcessDefinition, new: ProcessDefinition) -> dict[str, Any]:
         spec_diff = SpecDiff(self._serializer.registry, old.spec[0], new.spec[0])
@@ -550,7 +559,10 @@ class SpiffEngine:
         try:
             # what deserialize_json does, with orjson parsing the text (several times faster than json)
             dct = json_loads(state["workflow"])
-            self._serializer.migrate(dct)  # older library versions
+            # older library versions are migrated, except those before 1.2: that migration eval()s timer text
+            if dct.get(self._serializer.VERSION_KEY) not in _MIGRATABLE_VERSIONS:
+                raise EngineError(f"unsupported state version {dct.get(self._serializer.VERSION_KEY)!r}")
+            self._serializer.migrate(dct)
             workflow = self._serializer.from_dict(dct)
         finally:
             _LOADING.reset(token)
@@ -663,6 +675,140 @@ class SpiffEngine:
             due_in_working_days=int(due) if due and due.isdigit() else None,
             candidate_user=str(task.data[props["assignee"]]) if task.data.get(props.get("assignee", "")) else None,
         )
+
+
+# -- every piece of text the engine evaluates, from the parsed specs ------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExpressionSite:
+    element_id: str | None  # the spec's BPMN id (the document's element is found by the text)
+    text: str  # what the engine evaluates
+    shown: str  # what the document holds (a DMN cell is evaluated joined with its input expression)
+    script: bool
+    what: str  # the kind of site, in Chinese
+
+
+# The library's DMN engine replaces "?" outside quotes by the input's value (dmn/engine/DMNEngine.py).
+_DMN_PLACEHOLDER = re.compile(r"""(\?)(?=(?:[^'"]|['"][^'"]*['"])*$)""")
+
+
+def expression_sites(definition: ProcessDefinition) -> Iterator[ExpressionSite]:
+    """Every site SpiffWorkflow 3.2 evaluates (decision 0016 lists them with the library code that does)."""
+    spec, subprocess_specs = definition.spec
+    for process in (spec, *subprocess_specs.values()):
+        if isinstance(text := getattr(process, "completion_condition", None), str):
+            yield ExpressionSite(process.name, text, text, False, "流程完成条件")
+        for task_spec in process.task_specs.values():
+            yield from _task_sites(task_spec)
+
+
+def _task_sites(task_spec: Any) -> Iterator[ExpressionSite]:
+    element = getattr(task_spec, "bpmn_id", None)
+
+    def site(text: Any, what: str, *, script: bool = False, shown: str | None = None) -> Iterator[ExpressionSite]:
+        if isinstance(text, str) and text.strip():
+            yield ExpressionSite(element, text, shown if shown is not None else text, script, what)
+
+    yield from site(getattr(task_spec, "prescript", None), "前置脚本", script=True)
+    yield from site(getattr(task_spec, "postscript", None), "后置脚本", script=True)
+    yield from site(getattr(task_spec, "script", None), "脚本任务", script=True)
+    for condition, _target in getattr(task_spec, "cond_task_specs", ()):
+        if condition is not None:
+            yield from site(condition.args[0], "流转条件")
+    if isinstance(task_spec, LoopTask):
+        yield from site(getattr(task_spec, "cardinality", None), "多实例数量")
+        yield from site(getattr(task_spec, "condition", None), "循环或完成条件")
+    for parameter in (getattr(task_spec, "operation_params", None) or {}).values():
+        yield from site(parameter.get("value"), "服务任务参数")
+    event = getattr(task_spec, "event_definition", None)
+    for definition in getattr(event, "event_definitions", None) or ([event] if event is not None else []):
+        yield from site(getattr(definition, "expression", None), "事件表达式（定时器、消息内容、条件）")
+        for prop in (
+            *getattr(definition, "correlation_properties", ()),
+            *getattr(definition, "process_correlations", ()),
+        ):
+            yield from site(prop.retrieval_expression, "消息关联表达式")
+    engine = getattr(task_spec, "dmnEngine", None)
+    if engine is not None:
+        table = engine.decision_table
+        for column in table.inputs:
+            yield from site(column.expression, "决策表输入表达式")
+        for rule in table.rules:
+            for entry in rule.inputEntries:
+                for cell in entry.lhs:
+                    if isinstance(cell, str) and cell.strip():
+                        for text in _dmn_cell_texts(entry.input.expression or "", cell):
+                            yield from site(text, "决策表输入条件", shown=cell)
+            for output in rule.outputEntries:
+                yield from site(output.text, "决策表输出")
+
+
+def _dmn_cell_texts(input_expression: str, cell: str) -> list[str]:
+    """What the DMN engine evaluates for one input cell: `? < 3` with `?` as the input's value, `"x"` as
+    `(input) == ("x")`, and `>= 5` appended to the input expression."""
+    replaced = _DMN_PLACEHOLDER.sub("dmninputexpr", cell)
+    if "dmninputexpr" in replaced:
+        return [replaced]
+    try:
+        ast.parse(cell)
+    except SyntaxError:
+        return [input_expression + cell]
+    return [f"({input_expression}) == ({cell})"]
+
+
+def expression_problems(definition: ProcessDefinition, *, trusted: bool) -> list[DiagramProblem]:
+    """Every site checked by the sandbox, each refusal named by element and line of the document."""
+    roots = [
+        root for text in (definition.source, *definition.decisions) if (root := hardened_parse(text)[0]) is not None
+    ]
+    problems: list[DiagramProblem] = []
+    seen: set[tuple[str | None, str, bool]] = set()
+    for site in expression_sites(definition):
+        if (site.element_id, site.text, site.script) in seen:
+            continue
+        seen.add((site.element_id, site.text, site.script))
+        element_id, line, leading = _locate(roots, site)
+        if site.script and not trusted:
+            problems.append(DiagramProblem(element_id, line, f"{site.what}需要管理员将流程标记为可信后才能部署"))
+        for refusal in check(site.text, script=site.script):
+            at = line + leading + (refusal.line - 1 if refusal.line and site.script else 0) if line else None
+            problems.append(DiagramProblem(element_id, at, f"{site.what}不被允许：{refusal.message}"))
+    return problems
+
+
+def _locate(roots: Sequence[etree._Element], site: ExpressionSite) -> tuple[str | None, int | None, int]:
+    """The element holding the text (its nearest ancestor with an id), its line, and the blank lines the text
+    starts with. The text is looked for in element text and attribute values."""
+    wanted = site.shown.strip()
+    fallback: tuple[str | None, int | None, int] = (site.element_id, None, 0)
+    for root in roots:
+        for node in root.iter():
+            if not isinstance(node.tag, str):
+                continue
+            raw = node.text or ""
+            if raw.strip() == wanted:
+                found = (_owner_id(node), node.sourceline, raw[: len(raw) - len(raw.lstrip())].count("\n"))
+            elif any(value.strip() == wanted for value in node.attrib.values()):
+                found = (_owner_id(node), node.sourceline, 0)
+            else:
+                continue
+            if site.element_id is None or found[0] == site.element_id:
+                return found
+            if _inside(node, site.element_id):  # e.g. a service task's parameter (which has an id of its own)
+                return (site.element_id, found[1], found[2])
+            fallback = found if fallback[1] is None else fallback
+    return fallback
+
+
+def _owner_id(node: etree._Element) -> str | None:
+    while node is not None and node.get("id") is None:
+        node = node.getparent()
+    return node.get("id") if node is not None else None
+
+
+def _inside(node: etree._Element, element_id: str) -> bool:
+    return any(ancestor.get("id") == element_id for ancestor in node.iterancestors())
 
 
 def _all_tasks(workflow: BpmnWorkflow) -> Iterator[Task]:
