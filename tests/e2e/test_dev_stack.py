@@ -72,6 +72,7 @@ def check_dev_login_and_logout(client: httpx.Client) -> None:
     assert page.status_code == 200 and "仅限开发环境使用" in page.text
     login = client.post("/api/identity/dev/login/unit_reviewer?return_to=/")
     assert login.status_code == 303 and "zc_session" in client.cookies
+    check_a_second_visitor_stays_anonymous(str(client.base_url))
     profile = client.get("/api/identity/session").json()
     assert profile["id_number"].startswith("*****") and len(profile["id_number"]) == 9
     for prefix in ("applications", "review", "certificates"):
@@ -94,6 +95,18 @@ def check_dev_login_and_logout(client: httpx.Client) -> None:
             break
         time.sleep(0.2)
     assert held.status_code == 401, "a token of an ended session must stop working"
+
+
+def check_a_second_visitor_stays_anonymous(base_url: str) -> None:
+    """The gateway shares one upstream client among all visitors: it must never hand one visitor's session
+    (a cookie it saw in a Set-Cookie) to another (issue 17, item 1)."""
+    with httpx.Client(base_url=base_url, timeout=30) as stranger:
+        assert stranger.get("/api/identity/session").status_code == 401
+        csrf = {"X-Requested-With": "zhicheng"}
+        assert stranger.post("/api/identity/session/token", headers=csrf).status_code == 401
+        for prefix in ("applications", "review", "certificates"):
+            assert stranger.get(f"/api/{prefix}/me").status_code == 401, prefix
+        assert not stranger.cookies
 
 
 def check_demo_committee_query(client: httpx.Client) -> None:

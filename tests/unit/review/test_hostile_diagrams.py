@@ -70,6 +70,8 @@ SCRIPT_ATTACKS: dict[str, str] = {
     "function_def": f"def f():\n    return __import__('os').system('touch {M}')\nf()",
     "loop_bomb": "n = 0\nfor i in range(9999):\n    for j in range(9999):\n        n += 1",
     "growing_bomb": "x = ['a' * 99999]\nfor i in range(60):\n    x = x + x",
+    "store_function": "f = len",
+    "store_iterator": "z = zip([1], [2])",
 }
 # Bombs the allowlist admits (they are ordinary arithmetic): refused only when evaluated.
 RUNTIME_ONLY = {
@@ -82,6 +84,8 @@ RUNTIME_ONLY = {
     "printf_bomb",
     "loop_bomb",
     "growing_bomb",
+    "store_function",
+    "store_iterator",
 }
 
 # -- one small diagram per expression site; the site's element ids are what a refusal must name -------------
@@ -401,6 +405,9 @@ ENCODING_TRICKS = {
     ),
     "utf7_condition": None,  # filled below: a whole diagram in UTF-7
     "utf16_declared": '<?xml version="1.0" encoding="UTF-16"?><d>x</d>',
+    # UTF-16 without a BOM, as a client that sends the raw bytes as characters would; then declaring UTF-8
+    "utf16_without_bom": '<?xml version="1.0" encoding="UTF-16"?><d>x</d>'.encode("utf-16-le").decode("latin-1"),
+    "utf16_declared_utf8": '<?xml version="1.0" encoding="UTF-8"?><d>x</d>'.encode("utf-16-le").decode("latin-1"),
     "latin1_declared": '<?xml version="1.0" encoding="ISO-8859-1"?><d>é</d>',
     "doctype_no_entities": '<?xml version="1.0"?><!DOCTYPE d><d>x</d>',
     "billion_laughs": ('<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]><l>&b;</l>'),

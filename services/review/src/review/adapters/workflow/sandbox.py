@@ -26,7 +26,10 @@ import time
 from collections import ChainMap
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import simpleeval
 
@@ -393,18 +396,26 @@ def _check_size(value: Any, limit: int, what: str) -> None:
             raise ExpressionError(f"{what}过大（超过 {limit} 的上限）")
 
 
+# What task data may hold: JSON values, and the types the library's serializer restores (dates, UUIDs).
+DATA_TYPES: frozenset[type] = frozenset(
+    {type(None), bool, int, float, str, list, tuple, dict, set, frozenset, datetime, date, timedelta, Decimal, UUID}
+)
+
+
 def _check_data(value: Any) -> None:
-    """What a script stores or an expression returns: plain data of a bounded size."""
+    """What a script stores or an expression returns: plain data of a bounded size (no function, iterator or
+    other object)."""
     _check_size(value, MAX_VALUE_SIZE, "计算结果")
     stack = [value]
     while stack:
         item = stack.pop()
+        if type(item) not in DATA_TYPES and not isinstance(item, UUID):  # the engine's ids subclass UUID
+            raise ExpressionError(f"计算结果只能是数据，不能是 {type(item).__name__}")
         if isinstance(item, dict):
+            stack.extend(item.keys())
             stack.extend(item.values())
         elif isinstance(item, list | tuple | set | frozenset):
             stack.extend(item)
-        elif callable(item):
-            raise ExpressionError("函数不能作为数据保存或返回")
 
 
 # -- evaluation ------------------------------------------------------------------------------------------------

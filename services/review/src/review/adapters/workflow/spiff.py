@@ -768,10 +768,13 @@ def expression_problems(definition: ProcessDefinition, *, trusted: bool) -> list
         if (site.element_id, site.text, site.script) in seen:
             continue
         seen.add((site.element_id, site.text, site.script))
-        element_id, line, leading = _locate(roots, site)
+        refusals = check(site.text, script=site.script)
+        if not refusals and (trusted or not site.script):
+            continue
+        element_id, line, leading = _locate(roots, site)  # only for a problem: it scans the document
         if site.script and not trusted:
             problems.append(DiagramProblem(element_id, line, f"{site.what}需要管理员将流程标记为可信后才能部署"))
-        for refusal in check(site.text, script=site.script):
+        for refusal in refusals:
             at = line + leading + (refusal.line - 1 if refusal.line and site.script else 0) if line else None
             problems.append(DiagramProblem(element_id, at, f"{site.what}不被允许：{refusal.message}"))
     return problems
