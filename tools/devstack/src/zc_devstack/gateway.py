@@ -43,11 +43,12 @@ def create_gateway(upstreams: Mapping[str, str], web_dir: Path | None) -> Starle
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         # One client serves every visitor, so it must keep no cookies: a jar whose policy accepts none (an
-        # httpx client stores every Set-Cookie it sees and sends it with later requests of anyone else).
+        # httpx client stores every Set-Cookie it sees and sends it with later requests of anyone else). The jar
+        # itself is passed: httpx copies an httpx.Cookies into a fresh default jar.
         # Only the browser's own Cookie header, forwarded per request, reaches the identity bridge.
         no_cookies = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
         client_holder["c"] = httpx.AsyncClient(
-            timeout=httpx.Timeout(60.0, connect=5.0), follow_redirects=False, cookies=httpx.Cookies(no_cookies)
+            timeout=httpx.Timeout(60.0, connect=5.0), follow_redirects=False, cookies=no_cookies
         )
         yield
         await client_holder["c"].aclose()
