@@ -45,6 +45,7 @@ class Api:
     service: CertificateService
     database_url: str
     verifications: VerificationService
+    app: Any = None  # the ASGI app, for a client connecting from another address
 
     def as_(self, *grants: RoleGrant | Role, subject: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens.mint(subject, roles=grants, audience=['certificates'])}"}
@@ -150,4 +151,4 @@ async def api(
         container = app.state.container
         await container.runtime.nats.wait_connected(timeout=10)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc") as client:
-            yield Api(client, tokens, clock, container.certificates, certificates_db, container.verifications)
+            yield Api(client, tokens, clock, container.certificates, certificates_db, container.verifications, app)

@@ -8,6 +8,7 @@ import io
 import uuid
 from typing import Any
 
+import httpx
 import pypdf
 import pytest
 from sqlalchemy import text
@@ -103,6 +104,25 @@ async def test_the_public_check_is_rate_limited_per_client(api: Api) -> None:
     assert other_client.status_code == 200
     api.clock.now = api.clock.now.replace(minute=api.clock.now.minute + 1)
     assert (await api.get("/public/check", params=params)).status_code == 200
+
+
+async def test_the_rate_limit_trusts_x_forwarded_for_only_from_a_configured_proxy(api: Api) -> None:
+    """An untrusted peer cannot escape the limit by inventing a new X-Forwarded-For on every request (issue 17,
+    item 7); the trusted proxy (127.0.0.1 here, the dev gateway) still tells its visitors apart."""
+    params = {"number": "512026GC000001", "name": "张三"}
+    transport = httpx.ASGITransport(app=api.app, client=("203.0.113.7", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://svc") as stranger:
+        codes = [
+            (
+                await stranger.get(
+                    "/api/certificates/public/check", params=params, headers={"X-Forwarded-For": f"10.9.0.{i}"}
+                )
+            ).status_code
+            for i in range(6)
+        ]
+    assert codes == [200] * 5 + [429]
+    via_gateway = await api.get("/public/check", params=params, headers={"X-Forwarded-For": "198.51.100.4"})
+    assert via_gateway.status_code == 200
 
 
 SIGNED_CHANGES = {

@@ -3,6 +3,8 @@ and migrating running instances with a dry run first."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -215,3 +217,29 @@ async def test_migration_dry_run_then_move_the_safe_instances(api: Api) -> None:
     moved = [h for h in await api.history(at_unit) if h["kind"] == "migrated"]
     assert moved[0]["details"] == {"from_version": 1, "to_version": 2} and moved[0]["definition_version"] == 2
     assert moved[0]["actor_id"] == "usr_designer" and moved[0]["comment"] == "删除主管部门环节"
+
+
+async def test_validation_runs_off_the_event_loop(api: Api) -> None:
+    """A big diagram's validation must not stop the service answering others (issue 17, item 8): the engine's
+    validation is held in its thread until a health check has been answered."""
+    engine = api.reviews._engine
+    started, release = threading.Event(), threading.Event()
+    original = engine.validate
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        started.set()
+        release.wait(10)
+        return original(*args, **kwargs)
+
+    engine.validate = held  # type: ignore[method-assign]
+    try:
+        validating = asyncio.create_task(validate(api, HOST_TEST_BPMN))
+        assert await asyncio.to_thread(started.wait, 10)
+        health = await api.client.get("/api/review/healthz")
+        assert health.status_code == 200
+        assert not validating.done()  # answered while the validation still runs
+        release.set()
+        assert (await validating)["valid"] is True
+    finally:
+        release.set()
+        engine.validate = original  # type: ignore[method-assign]

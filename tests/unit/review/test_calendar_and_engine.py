@@ -169,3 +169,13 @@ def test_transition_rows_are_written_as_json_whatever_the_driver_handed_back() -
     }
     assert json.loads(_json([row])) == [expected]
     assert json.loads(_json([{**row, "n": 2**70}])) == [{**expected, "n": 2**70}]  # beyond orjson: json writes it
+
+
+def test_the_parsed_spec_cache_is_bounded_by_the_size_of_the_texts() -> None:
+    """Designers may deploy any number of versions and validate any number of uploads (issue 17, item 8)."""
+    engine = SpiffEngine(CALENDAR, parsed_cache_chars=2 * len(SOURCE) + 100)
+    versions = [SOURCE.replace("单位审核", f"单位审核{i}") for i in range(4)]
+    parsed = [engine.parse("host_test", text) for text in versions]
+    assert len(engine._parsed) == 2
+    assert engine.parse("host_test", versions[3]) is parsed[3]  # the newest stay
+    assert engine.parse("host_test", versions[0]) is not parsed[0]  # the oldest was dropped and parsed again

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
@@ -12,6 +13,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from zc_http.problems import ProblemMapper, install_problem_handlers
 from zc_telemetry import request_id_var
@@ -123,6 +125,10 @@ def create_service_app(
         openapi_url=f"{prefix}/openapi.json",
     )
     app.add_middleware(RequestIdMiddleware)
+    # The client address is the peer's, unless the peer is a proxy we trust (uvicorn's own middleware and its
+    # FORWARDED_ALLOW_IPS setting: addresses or networks; the dev gateway is 127.0.0.1, in Kubernetes the
+    # ingress controller's pods). A spoofed X-Forwarded-For from anyone else changes nothing.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"))
     install_problem_handlers(app, problem_mappers)
     app.include_router(health_router(prefix, readiness))
     for router in routers:
@@ -155,4 +161,5 @@ def serve_api(service: str, create_app: Callable[[], FastAPI], *, host: str = "0
     app = create_app()  # exits with one line if a setting is missing or invalid
     setup_telemetry(service)
     configure_logging(service)
-    uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=True, forwarded_allow_ips="*")
+    # proxy headers are read by the app itself (create_service_app), from trusted proxies only
+    uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=False)

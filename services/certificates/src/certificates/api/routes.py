@@ -34,9 +34,9 @@ AuthorityDep = Annotated[Principal, Depends(require_role(Role.AUTHORITY))]
 
 
 def client_of(request: Request) -> str:
-    """The caller as the gateway saw it (the first X-Forwarded-For hop it set), else the peer address."""
-    forwarded = request.headers.get("x-forwarded-for", "")
-    return (forwarded.split(",")[0].strip() or (request.client.host if request.client else "unknown"))[:64]
+    """The caller's address: the peer's, or the one a trusted proxy forwarded (zc_http reads X-Forwarded-For
+    only from FORWARDED_ALLOW_IPS)."""
+    return (request.client.host if request.client else "unknown")[:64]
 
 
 @router.get("/certificates/mine", tags=["certificates"], summary="我的证书")

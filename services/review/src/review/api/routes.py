@@ -186,7 +186,7 @@ def _trusted(body: DiagramUpload, principal: Principal) -> bool:
 
 @router.post("/definitions/validate", tags=["definitions"], summary="校验流程文件（不部署、不执行）")
 async def validate(body: DiagramUpload, principal: DesignerDep, svc: ServiceDep) -> dict[str, Any]:
-    return svc.validate(body.process_key, body.source, body.decisions, trusted=_trusted(body, principal))
+    return await svc.validate(body.process_key, body.source, body.decisions, trusted=_trusted(body, principal))
 
 
 @router.post("/definitions", tags=["definitions"], status_code=201, summary="部署新版本（内容不变则不产生新版本）")

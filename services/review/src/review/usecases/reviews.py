@@ -8,6 +8,7 @@ the outbound events in the outbox. A state change is committed before anyone is 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from uuid import UUID
 
+from cachetools import LRUCache
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -31,7 +33,14 @@ from review.domain.errors import (
 )
 from review.usecases.forms import validate_form
 from review.usecases.outbound import outbound_payload, stage_reached
-from review.usecases.ports import EngineState, NotWaitingError, OpenTask, ProcessDefinition, WorkflowEngine
+from review.usecases.ports import (
+    DiagramProblem,
+    EngineState,
+    NotWaitingError,
+    OpenTask,
+    ProcessDefinition,
+    WorkflowEngine,
+)
 from zc_auth import Principal, Role, ScopeType
 from zc_contracts import Envelope, EventPayload, make_envelope, review_v1
 from zc_db import MessagingTables
@@ -43,6 +52,14 @@ SOURCE = "review"
 Row = dict[str, Any]
 OPERATOR_ROLES = (Role.OPERATOR, Role.ADMIN)
 WITHDRAW_REFUSED = "工作单位已审核，不能撤回"
+
+
+VALIDATION_SECONDS = 10.0  # one diagram's validation (2 MB at most) in its thread
+DEFINITIONS_CACHE_CHARS = 32 * 1024 * 1024  # characters of diagram text whose parsed definitions are kept
+
+
+def _text_size(definition: ProcessDefinition) -> int:
+    return len(definition.source) + sum(len(table) for table in definition.decisions)
 
 
 class InvalidDiagramError(DomainError):
@@ -192,7 +209,10 @@ class ReviewService:
         self._calendar = calendar
         self._outbox = outbox
         self._clock = clock or (lambda: datetime.now(UTC))
-        self._definitions: dict[UUID, tuple[int, ProcessDefinition]] = {}
+        # definition id -> (version, parsed): bounded like the engine's own cache (by the size of the texts)
+        self._definitions: LRUCache[UUID, tuple[int, ProcessDefinition]] = LRUCache(
+            maxsize=DEFINITIONS_CACHE_CHARS, getsizeof=lambda entry: _text_size(entry[1])
+        )
 
     def now(self) -> datetime:
         return self._clock()
@@ -209,7 +229,7 @@ class ReviewService:
         trusted: bool = False,
     ) -> Row:
         """Validate; store a new version only when the text changed (same text = same version)."""
-        problems = self._engine.validate(process_key, source, decisions, trusted=trusted)
+        problems = await self._problems(process_key, source, decisions, trusted=trusted)
         if problems:
             first = problems[0]
             where = f"（元素 {first.element_id}，第 {first.line} 行）" if first.element_id or first.line else ""
@@ -271,8 +291,24 @@ class ReviewService:
             self._definitions[definition_id] = cached
         return cached
 
-    def validate(self, process_key: str, source: str, decisions: Sequence[str], *, trusted: bool) -> dict[str, Any]:
-        problems = self._engine.validate(process_key, source, decisions, trusted=trusted)
+    async def _problems(
+        self, process_key: str, source: str, decisions: Sequence[str], *, trusted: bool
+    ) -> list[DiagramProblem]:
+        """Validation parses and checks up to 2 MB of XML: it runs in a thread so the event loop keeps serving,
+        and it has a time limit (the thread cannot be stopped, but the caller gets an answer and the diagram is
+        not deployed)."""
+        validate = functools.partial(self._engine.validate, process_key, source, decisions, trusted=trusted)
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(validate), VALIDATION_SECONDS)
+        except TimeoutError:
+            raise InvalidDiagramError(
+                f"流程文件过于复杂，未能在 {VALIDATION_SECONDS:g} 秒内完成校验", field="source"
+            ) from None
+
+    async def validate(
+        self, process_key: str, source: str, decisions: Sequence[str], *, trusted: bool
+    ) -> dict[str, Any]:
+        problems = await self._problems(process_key, source, decisions, trusted=trusted)
         summary: dict[str, Any] = {}
         if not problems:
             parsed = self._engine.parse(process_key, source, decisions)

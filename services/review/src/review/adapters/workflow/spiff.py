@@ -25,6 +25,7 @@ import hashlib
 import json
 import logging
 import re
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from typing import Any
 from uuid import UUID, SafeUUID
 
 import SpiffWorkflow.bpmn.specs.event_definitions.timer as spiff_timer
+from cachetools import LRUCache
 from lxml import etree
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -320,6 +322,13 @@ class InvalidProcessError(DomainError):
         self.element_id, self.line = element_id, line
 
 
+PARSED_CACHE_CHARS = 32 * 1024 * 1024  # characters of BPMN and DMN text whose parsed specs stay in memory
+
+
+def definition_size(definition: ProcessDefinition) -> int:
+    return len(definition.source) + sum(len(table) for table in definition.decisions)
+
+
 def content_hash(source: str, decisions: Sequence[str] = ()) -> str:
     digest = hashlib.sha256(source.encode("utf-8"))
     for table in decisions:
@@ -335,12 +344,20 @@ def _properties(task_spec: Any) -> dict[str, str]:
 class SpiffEngine:
     """WorkflowEngine on SpiffWorkflow. Thread-safe for distinct instances; holds only caches."""
 
-    def __init__(self, calendar: BusinessCalendar, *, compact_depth: int = 12) -> None:
+    def __init__(
+        self, calendar: BusinessCalendar, *, compact_depth: int = 12, parsed_cache_chars: int = PARSED_CACHE_CHARS
+    ) -> None:
         self._calendar = calendar
         self._script_engine = ReviewScriptEngine(calendar)
         self._serializer = _serializer()
         self._encode_default = self._serializer._encoder_cls().default  # the library's json encoder hook
-        self._parsed: dict[tuple[str, str], ProcessDefinition] = {}
+        # parsed specs by (process key, content hash), bounded by the size of their sources (a parsed spec
+        # holds several times its text): designers may deploy any number of versions, and validation parses
+        # each upload. Validation runs in threads, hence the lock.
+        self._parsed: LRUCache[tuple[str, str], ProcessDefinition] = LRUCache(
+            maxsize=parsed_cache_chars, getsizeof=definition_size
+        )
+        self._parsed_lock = threading.Lock()
         self._compact_depth = compact_depth  # compact once the active point is this deep
 
     # definitions
@@ -348,7 +365,8 @@ class SpiffEngine:
     def parse(self, process_key: str, source: str, decisions: Sequence[str] = ()) -> ProcessDefinition:
         """`decisions`: the DMN tables its business rule tasks call, deployed with it."""
         digest = content_hash(source, decisions)
-        cached = self._parsed.get((process_key, digest))
+        with self._parsed_lock:
+            cached = self._parsed.get((process_key, digest))
         if cached is not None:
             return cached
         trees = []
@@ -384,7 +402,9 @@ class SpiffEngine:
             user_tasks=user_tasks,
             messages=messages,
         )
-        self._parsed[(process_key, digest)] = definition
+        if definition_size(definition) <= self._parsed.maxsize:
+            with self._parsed_lock:
+                self._parsed[(process_key, digest)] = definition
         return definition
 
     # transitions
