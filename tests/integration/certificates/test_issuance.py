@@ -125,6 +125,22 @@ async def test_the_rate_limit_trusts_x_forwarded_for_only_from_a_configured_prox
     assert via_gateway.status_code == 200
 
 
+async def test_a_nul_character_or_an_oversized_version_is_a_4xx_not_a_500(api: Api) -> None:
+    """PostgreSQL text cannot hold NUL; a version header may be any text (issue 17, item 9)."""
+    by_number = await api.get("/public/check", params={"number": "5120\x0026GC000001", "name": "张\x00三"})
+    by_token = await api.get("/public/check/abc%00def")
+    for refused in (by_number, by_token):
+        assert refused.status_code in (404, 422), refused.text
+        assert refused.headers["content-type"].startswith("application/problem+json")
+    assert by_number.status_code == 422 and "空字符" in by_number.json()["detail"]
+    huge = await api.client.put(
+        "/api/certificates/verifications/0193a1f0-0000-7000-8000-000000000001",
+        headers={**api.holder(), "If-Match": "9" * 5000},
+        json={},
+    )
+    assert huge.status_code == 428, huge.text
+
+
 SIGNED_CHANGES = {
     "holder_name": "'王五'",
     "holder_id_masked": "'**************9999'",

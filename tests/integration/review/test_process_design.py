@@ -243,3 +243,9 @@ async def test_validation_runs_off_the_event_loop(api: Api) -> None:
     finally:
         release.set()
         engine.validate = original  # type: ignore[method-assign]
+
+
+async def test_a_version_beyond_the_integer_column_is_a_422_not_a_500(api: Api) -> None:
+    r = await api.get("/definitions/host_test/3000000000/source", headers=designer(api))
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")

@@ -25,6 +25,7 @@ from zc_http.problems import (
     problem_response,
 )
 from zc_http.settings import SettingsError, load_settings
+from zc_http.versions import if_match_version
 
 __all__ = [
     "ConflictProblem",
@@ -45,6 +46,7 @@ __all__ = [
     "create_service_app",
     "file_download",
     "health_router",
+    "if_match_version",
     "install_problem_handlers",
     "load_settings",
     "problem_from_domain_error",

@@ -185,6 +185,22 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=dict(headers or {}))
 
 
+def _is_data_exception(exc: BaseException) -> bool:
+    """A database "data exception" (SQLSTATE class 22) or a driver refusing a parameter's value (asyncpg's
+    DataError, e.g. "value out of int32 range"), found through the wrappers (SQLAlchemy's `orig`, causes)."""
+    seen: BaseException | None = exc
+    for _ in range(6):
+        if seen is None:
+            return False
+        sqlstate = getattr(seen, "sqlstate", None) or getattr(seen, "pgcode", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith("22"):
+            return True
+        if type(seen).__name__ == "DataError" and type(seen).__module__.startswith("asyncpg"):
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
+
+
 def install_problem_handlers(app: FastAPI, mappers: Mapping[type[Exception], ProblemMapper] | None = None) -> None:
     """Render every error as problem+json. `mappers` turn a service's domain errors into problems."""
     registry = dict(mappers or {})
@@ -244,3 +260,23 @@ def install_problem_handlers(app: FastAPI, mappers: Mapping[type[Exception], Pro
     for exc_type in registry:
         app.add_exception_handler(exc_type, on_unexpected)
     app.add_exception_handler(Exception, on_unexpected)
+
+    async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
+        if not _is_data_exception(exc):
+            return await on_unexpected(request, exc)
+        # what a route's model let through but PostgreSQL refused: a NUL character in text or JSON, a number
+        # beyond its column's range. The client's input, so a 422; the transaction was rolled back.
+        log.warning("input refused by the database", extra={"path": request.url.path, "error": str(exc)[:200]})
+        return problem_response(
+            request,
+            status=422,
+            code="invalid_input",
+            detail="提交的内容含有无法保存的字符（如空字符 \\u0000）或超出范围的数值",
+        )
+
+    try:  # services that use a database (all of ours) have SQLAlchemy; the HTTP layer does not require it
+        from sqlalchemy.exc import DBAPIError
+    except ImportError:  # pragma: no cover
+        return
+    if DBAPIError not in registry:
+        app.add_exception_handler(DBAPIError, on_database_error)

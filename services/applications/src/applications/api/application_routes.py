@@ -14,7 +14,14 @@ from applications.api.sections import SECTION_ADAPTERS
 from applications.usecases.applications import ApplicationService
 from applications.usecases.reference import SettingsChoice
 from zc_auth import Principal, PrincipalDep, Role, ScopeType
-from zc_http import ForbiddenProblem, NotFoundProblem, ProblemError, file_download, refuse_declared_oversize
+from zc_http import (
+    ForbiddenProblem,
+    NotFoundProblem,
+    ProblemError,
+    file_download,
+    if_match_version,
+    refuse_declared_oversize,
+)
 
 router = APIRouter(tags=["applications"])
 
@@ -78,7 +85,8 @@ def _validated(name: str, content: Any, if_match: str | None) -> tuple[Any, int]
     adapter = SECTION_ADAPTERS.get(name)
     if adapter is None:
         raise NotFoundProblem("信息项不存在", code="application.unknown_section")
-    if if_match is None or not if_match.strip('"').isdigit():
+    version = if_match_version(if_match)
+    if version is None:
         raise ProblemError(
             "请求须带 If-Match（该信息项的当前版本号），以免覆盖他人的修改",
             status=428,
@@ -89,7 +97,7 @@ def _validated(name: str, content: Any, if_match: str | None) -> tuple[Any, int]
         validated = adapter.validate_python(content)
     except ValidationError as exc:
         raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
-    return adapter.dump_python(validated, mode="json", exclude_none=True), int(if_match.strip('"'))
+    return adapter.dump_python(validated, mode="json", exclude_none=True), version
 
 
 @router.get("/profile", summary="个人信息")

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from applications.api.record_schemas import RECORD_KINDS
 from applications.usecases.records import RecordService
 from zc_auth import Principal, PrincipalDep, Role, ScopeType
-from zc_http import NotFoundProblem, ProblemError, file_download, refuse_declared_oversize
+from zc_http import NotFoundProblem, ProblemError, file_download, if_match_version, refuse_declared_oversize
 
 router = APIRouter(tags=["records"])
 
@@ -71,7 +71,8 @@ async def save(
     if_match: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
     _, adapter = RECORD_KINDS[_kind(kind)]
-    if if_match is None or not if_match.strip('"').isdigit():
+    version = if_match_version(if_match)
+    if version is None:
         raise ProblemError(
             "请求须带 If-Match（当前版本号）", status=428, code="record.version_required", field="If-Match"
         )
@@ -82,7 +83,7 @@ async def save(
         present = [e for e in exc.errors() if e["type"] != "missing"]
         if present:
             raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in present]) from None
-    return await svc.save(principal.subject, kind, rec_id, content, expected_version=int(if_match.strip('"')))
+    return await svc.save(principal.subject, kind, rec_id, content, expected_version=version)
 
 
 @router.post("/records/{kind}/{rec_id}/submit", summary="提交审核")

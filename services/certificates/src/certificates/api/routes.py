@@ -14,7 +14,7 @@ from certificates.usecases.certificates import CertificateService
 from certificates.usecases.verifications import VerificationService
 from zc_auth import Principal, PrincipalDep, Role, ScopeType, require_role
 from zc_auth.routes import whoami_router
-from zc_http import ProblemError, file_download, refuse_declared_oversize
+from zc_http import ProblemError, file_download, if_match_version, refuse_declared_oversize
 
 router = APIRouter()
 router.include_router(whoami_router())
@@ -130,11 +130,12 @@ async def save_verification(
     content: Annotated[dict[str, Any], Body()],
     if_match: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
-    if if_match is None or not if_match.strip('"').isdigit():
+    version = if_match_version(if_match)
+    if version is None:
         raise ProblemError(
             "请求须带 If-Match（当前版本号）", status=428, code="verification.version_required", field="If-Match"
         )
-    return await svc.save(principal.subject, verification_id, content, int(if_match.strip('"')))
+    return await svc.save(principal.subject, verification_id, content, version)
 
 
 @router.post("/verifications/{verification_id}/submit", tags=["verifications"], summary="证书核验：提交审核")
