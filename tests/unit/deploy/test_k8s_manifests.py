@@ -259,7 +259,9 @@ def test_ingress_routes_four_api_prefixes_and_web():
     auth = services["metadata"]["annotations"]
     assert auth["nginx.ingress.kubernetes.io/auth-url"].endswith("/api/identity/session/authz")
     assert auth["nginx.ingress.kubernetes.io/auth-response-headers"] == "Authorization"
-    assert "annotations" not in ingresses["zhicheng"]["metadata"]
+    # bodies: the largest route limit of the services behind each Ingress (issue 17, item 3)
+    assert auth["nginx.ingress.kubernetes.io/proxy-body-size"] == "16m"
+    assert ingresses["zhicheng"]["metadata"]["annotations"] == {"nginx.ingress.kubernetes.io/proxy-body-size": "1m"}
 
 
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl (with built-in kustomize) not installed")

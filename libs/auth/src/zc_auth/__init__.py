@@ -1,6 +1,7 @@
 """Auth library: verify identity-bridge access tokens and hand FastAPI services the calling Principal."""
 
 from zc_auth.deps import MissingTokenError, PrincipalDep, RoleForbiddenError, current_principal, require_role
+from zc_auth.middleware import AuthenticateBeforeBody
 from zc_auth.principal import Principal, Role, RoleGrant, ScopeType
 from zc_auth.revocation import RevokedSessions
 from zc_auth.tokens import (
@@ -16,6 +17,7 @@ from zc_auth.tokens import (
 
 __all__ = [
     "DEFAULT_ALGORITHMS",
+    "AuthenticateBeforeBody",
     "HttpJwks",
     "InvalidTokenError",
     "JwksSource",

@@ -16,6 +16,7 @@ from zc_http.problems import ForbiddenProblem, UnauthorizedProblem
 log = logging.getLogger("zc_auth.deps")
 
 # RFC 6750 §2.1: the scheme is case-insensitive and the token is a b64token.
+VERIFIED_PRINCIPAL = "zc_auth.principal"  # where AuthenticateBeforeBody leaves the caller in the request scope
 _BEARER = re.compile(r"^Bearer +([A-Za-z0-9\-._~+/]+=*) *$", re.IGNORECASE)
 
 
@@ -47,6 +48,9 @@ def _verifier(request: Request) -> TokenVerifier:
 
 async def current_principal(request: Request) -> Principal:
     """The verified caller. Identity comes only from the signed token, never from headers like X-User-Id."""
+    verified = request.scope.get("state", {}).get(VERIFIED_PRINCIPAL)  # AuthenticateBeforeBody verified it
+    if isinstance(verified, Principal):
+        return verified
     match = _BEARER.match(request.headers.get("authorization", ""))
     if match is None:
         raise MissingTokenError()

@@ -12,7 +12,8 @@ from zc_http.app import (
     serve_api,
 )
 from zc_http.clock import configured_clock
-from zc_http.files import content_disposition, file_download, refuse_declared_oversize
+from zc_http.files import UPLOAD_CEILING_BYTES, content_disposition, file_download, refuse_declared_oversize
+from zc_http.limits import JSON_BODY_LIMIT, BodyLimitMiddleware
 from zc_http.problems import (
     ConflictProblem,
     ForbiddenProblem,
@@ -28,6 +29,9 @@ from zc_http.settings import SettingsError, load_settings
 from zc_http.versions import if_match_version
 
 __all__ = [
+    "JSON_BODY_LIMIT",
+    "UPLOAD_CEILING_BYTES",
+    "BodyLimitMiddleware",
     "ConflictProblem",
     "ForbiddenProblem",
     "NotFoundProblem",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol
 
@@ -15,6 +15,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from zc_http.limits import BodyLimitMiddleware
 from zc_http.problems import ProblemMapper, install_problem_handlers
 from zc_telemetry import request_id_var
 
@@ -114,8 +115,11 @@ def create_service_app(
     routers: Iterable[APIRouter] = (),
     problem_mappers: Mapping[type[Exception], ProblemMapper] | None = None,
     version: str = "0.1.0",
+    body_limits: Sequence[tuple[str, int]] = (),
 ) -> FastAPI:
-    """Everything under `prefix` (the gateway and the Ingress pass paths through unchanged)."""
+    """Everything under `prefix` (the gateway and the Ingress pass paths through unchanged).
+
+    `body_limits`: (path regex, bytes) for routes whose bodies may exceed the JSON limit (uploads, diagrams)."""
     app = FastAPI(
         title=title,
         version=version,
@@ -124,6 +128,7 @@ def create_service_app(
         redoc_url=None,
         openapi_url=f"{prefix}/openapi.json",
     )
+    app.add_middleware(BodyLimitMiddleware, limits=body_limits)
     app.add_middleware(RequestIdMiddleware)
     # The client address is the peer's, unless the peer is a proxy we trust (uvicorn's own middleware and its
     # FORWARDED_ALLOW_IPS setting: addresses or networks; the dev gateway is 127.0.0.1, in Kubernetes the

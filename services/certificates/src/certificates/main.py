@@ -11,7 +11,9 @@ from certificates.api.routes import router
 from certificates.bootstrap import SERVICE, build_container
 from certificates.domain.errors import DomainError
 from certificates.settings import Settings
+from zc_auth import AuthenticateBeforeBody
 from zc_http import (
+    UPLOAD_CEILING_BYTES,
     configured_clock,
     container_lifespan,
     create_service_app,
@@ -27,13 +29,16 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     """`clock` lets tests fix "now" (issue dates, the rate-limit window)."""
     loaded = settings or load_settings(Settings)  # a bad setting stops start-up here, in one line
     clock = clock or configured_clock()  # the dev stack's adjustable clock, else the real one
-    return create_service_app(
+    app = create_service_app(
         title="职称证书服务",
         prefix=PREFIX,
         lifespan=container_lifespan(lambda: build_container(loaded, clock=clock)),
         routers=[router],
         problem_mappers={DomainError: problem_from_domain_error},
+        body_limits=[(r"/api/certificates/verifications/[^/]+/attachments", UPLOAD_CEILING_BYTES)],
     )
+    app.add_middleware(AuthenticateBeforeBody)  # a body is read only once its sender is known
+    return app
 
 
 def main() -> None:
