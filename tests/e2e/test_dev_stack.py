@@ -84,6 +84,7 @@ def check_dev_login_and_logout(client: httpx.Client) -> None:
             ("unit_reviewer", "unit"),
         }
     csrf = {"X-Requested-With": "zhicheng"}
+    check_cross_site_requests_are_refused(client)
     token = client.post("/api/identity/session/token", headers=csrf).json()["access_token"]
     assert client.post("/api/identity/logout", headers=csrf).status_code == 200
     assert client.get("/api/identity/session").status_code == 401
@@ -95,6 +96,21 @@ def check_dev_login_and_logout(client: httpx.Client) -> None:
             break
         time.sleep(0.2)
     assert held.status_code == 401, "a token of an ended session must stop working"
+
+
+def check_cross_site_requests_are_refused(client: httpx.Client) -> None:
+    """CSRF through the gateway (issue 17, item 4): with the victim's cookie, a cross-site text/plain form and a
+    script without our header are refused before any service acts; the real web client's request goes through."""
+    form = client.post(
+        "/api/applications/applications",
+        content=b'{"x": 1}',
+        headers={"Content-Type": "text/plain", "Origin": "http://evil.example", "Sec-Fetch-Site": "cross-site"},
+    )
+    assert form.status_code == 403, form.text
+    bare = client.post("/api/applications/applications", json={})
+    assert bare.status_code == 403, bare.text
+    ours = client.post("/api/applications/applications", json={}, headers={"X-Requested-With": "zhicheng"})
+    assert ours.status_code == 422, ours.text  # it reached the service, which checked the (empty) body
 
 
 def check_a_second_visitor_stays_anonymous(base_url: str) -> None:
@@ -142,6 +158,10 @@ def test_stack_serves_all_services_on_one_port_and_stops_cleanly_then_reuses_dat
             assert home.status_code == 200 and "四川省职称评审系统" in home.text
             missing = client.get("/api/nothing/here")
             assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
+            # malformed but deliverable input reaches the service as sent, never a gateway 500 (issue 17, item 9)
+            latin1 = client.get("/api/applications/me", headers={"X-Note": "é".encode("latin-1")})
+            assert latin1.status_code == 401, latin1.text
+            assert client.get("/api/applications/%0a%00").status_code in (404, 422)
             # A token signed with the identity bridge's key is accepted by another service via its JWKS.
             anonymous = client.get("/api/applications/me")
             assert anonymous.status_code == 401 and anonymous.json()["code"] == "auth.missing_token"

@@ -315,3 +315,33 @@ async def test_second_account_with_same_id_number_is_refused(
     r = await full_login(browser, "citizen-1")
     assert r.status_code == 409 and r.json()["code"] == "identity.id_number_bound_elsewhere"
     assert await count(identity_db, "SELECT count(*) FROM users") == 1
+
+
+async def test_the_session_acts_for_a_state_change_only_when_our_own_pages_sent_it(
+    op: OpenIdProvider, running_bridge: Callable[..., Any]
+) -> None:
+    """CSRF (issue 17, item 4): the gateway / Ingress asks for a token with the original method, URL and the
+    browser's origin headers; a state change without same-origin evidence gets no token but a 403."""
+    browser = await running_bridge(**op_settings(op))
+    await full_login(browser)
+    original = {"X-Original-Method": "POST", "X-Original-URL": "https://zc.example/api/applications/records"}
+    refused = [
+        {},  # a fetch without our header, no browser evidence
+        {"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},  # a cross-site form
+        {"Origin": "https://zc.example.evil.example", "Sec-Fetch-Site": "cross-site"},
+        {"X-Requested-With": "XMLHttpRequest"},
+    ]
+    for extra in refused:
+        r = await browser.get("/api/identity/session/authz", headers={**original, **extra})
+        assert r.status_code == 403, extra
+        assert "authorization" not in r.headers and r.json()["code"] == "identity.cross_site_request"
+    allowed = [
+        {"X-Requested-With": "zhicheng"},  # the web client
+        {"Sec-Fetch-Site": "same-origin"},
+        {"Origin": "https://zc.example"},
+    ]
+    for extra in allowed:
+        r = await browser.get("/api/identity/session/authz", headers={**original, **extra})
+        assert r.status_code == 200 and r.headers["authorization"].startswith("Bearer "), extra
+    read = await browser.get("/api/identity/session/authz", headers={**original, "X-Original-Method": "GET"})
+    assert read.status_code == 200 and "authorization" in read.headers

@@ -20,6 +20,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 SESSION_COOKIE = "zc_session"
+# what the identity bridge needs to judge whether our own pages sent a state-changing request (CSRF)
+_ORIGIN_EVIDENCE = {"origin", "sec-fetch-site", "x-requested-with"}
 
 # Hop-by-hop headers (RFC 9110 §7.6.1) are not forwarded.
 _HOP = {
@@ -34,6 +36,14 @@ _HOP = {
     "host",
     "content-length",
 }
+
+
+def _problem(request: Request, status: int, detail: str, code: str) -> JSONResponse:
+    title = {400: "请求有误", 404: "资源不存在", 503: "服务暂不可用"}.get(status, "请求失败")
+    body: dict[str, object] = {"type": "about:blank", "title": title, "status": status, "detail": detail, "code": code}
+    return JSONResponse(
+        {**body, "instance": request.url.path}, status_code=status, media_type="application/problem+json"
+    )
 
 
 def create_gateway(upstreams: Mapping[str, str], web_dir: Path | None) -> Starlette:
@@ -57,46 +67,31 @@ def create_gateway(upstreams: Mapping[str, str], web_dir: Path | None) -> Starle
         prefix = request.path_params["service"]
         base = upstreams.get(prefix)
         if base is None:
-            return JSONResponse(
-                {
-                    "type": "about:blank",
-                    "title": "资源不存在",
-                    "status": 404,
-                    "detail": "请求的地址不存在",
-                    "code": "http_404",
-                    "instance": request.url.path,
-                },
-                status_code=404,
-                media_type="application/problem+json",
-            )
+            return _problem(request, 404, "请求的地址不存在", "http_404")
         headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _HOP]
         if prefix != "identity":
-            headers = await _session_to_token(request, headers)
+            exchanged = await _session_to_token(request, headers)
+            if isinstance(exchanged, Response):  # the bridge refused (a cross-site state change): pass it on
+                return exchanged
+            headers = exchanged
         client_host = request.client.host if request.client else ""
         headers.append(("x-forwarded-for", client_host))
         headers.append(("x-forwarded-proto", request.url.scheme))
-        upstream = client_holder["c"].build_request(
-            request.method,
-            base + request.url.path,
-            params=request.query_params.multi_items(),
-            headers=headers,
-            content=request.stream(),
-        )
+        try:
+            upstream = client_holder["c"].build_request(
+                request.method,
+                base + request.url.path,
+                params=request.query_params.multi_items(),
+                # the bytes as they came (Starlette decoded them as Latin-1; httpx would encode str as ASCII)
+                headers=[(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers],
+                content=request.stream(),
+            )
+        except (httpx.InvalidURL, UnicodeError, ValueError):
+            return _problem(request, 400, "请求地址或请求头含有非法字符", "gateway.bad_request")
         try:
             resp = await client_holder["c"].send(upstream, stream=True)
         except httpx.TransportError:
-            return JSONResponse(
-                {
-                    "type": "about:blank",
-                    "title": "服务暂不可用",
-                    "status": 503,
-                    "detail": "服务正在启动或暂不可用，请稍后再试",
-                    "code": "gateway.upstream_unavailable",
-                    "instance": request.url.path,
-                },
-                status_code=503,
-                media_type="application/problem+json",
-            )
+            return _problem(request, 503, "服务正在启动或暂不可用，请稍后再试", "gateway.upstream_unavailable")
         out_headers = {k: v for k, v in resp.headers.items() if k.lower() not in _HOP}
         return StreamingResponse(
             resp.aiter_raw(),
@@ -105,19 +100,29 @@ def create_gateway(upstreams: Mapping[str, str], web_dir: Path | None) -> Starle
             background=BackgroundTask(resp.aclose),
         )
 
-    async def _session_to_token(request: Request, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    async def _session_to_token(request: Request, headers: list[tuple[str, str]]) -> list[tuple[str, str]] | Response:
         """What the Ingress does with `auth-url`: the session cookie becomes a short-lived bearer token for
-        the service, and the cookie itself stays between the browser and the identity bridge."""
+        the service, and the cookie itself stays between the browser and the identity bridge. Like
+        ingress-nginx, the subrequest carries the original method and URL and the headers that show where the
+        request came from, so the bridge can refuse a cross-site state change (its 403 is returned as is)."""
         out = [(k, v) for k, v in headers if k.lower() != "cookie"]
         session = request.cookies.get(SESSION_COOKIE)
         if not session or any(k.lower() == "authorization" for k, _ in headers) or "identity" not in upstreams:
             return out
+        subrequest = [
+            ("cookie", f"{SESSION_COOKIE}={session}"),
+            ("x-original-method", request.method),
+            ("x-original-url", str(request.url)),
+            *((k, v) for k, v in request.headers.items() if k.lower() in _ORIGIN_EVIDENCE),
+        ]
         try:
-            resp = await client_holder["c"].get(
-                upstreams["identity"] + "/api/identity/session/authz", headers={"cookie": f"{SESSION_COOKIE}={session}"}
-            )
-        except httpx.TransportError:
+            authz = upstreams["identity"] + "/api/identity/session/authz"
+            as_sent = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in subrequest]  # the bytes as they came
+            resp = await client_holder["c"].get(authz, headers=as_sent)
+        except (httpx.TransportError, UnicodeError):
             return out
+        if resp.status_code == 403:
+            return Response(resp.content, status_code=403, media_type=resp.headers.get("content-type"))
         if resp.status_code == 200 and resp.headers.get("authorization"):
             out.append(("authorization", resp.headers["authorization"]))
         return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from typing import Annotated, Any, Protocol
+from urllib.parse import urlsplit
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Request, Response
@@ -149,16 +150,41 @@ async def session_token(
     }
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _same_origin_or_safe(request: Request) -> bool:
+    """CSRF: the cookie becomes a token for a state-changing request only with evidence that our own pages sent
+    it. The gateway and ingress-nginx pass the original method (`X-Original-Method`) and URL (`X-Original-URL`)
+    with the browser's headers. Evidence, any of: the web client's header `X-Requested-With: zhicheng` (a form
+    cannot send it, and no CORS preflight is allowed), `Sec-Fetch-Site: same-origin` (set by the browser), or an
+    `Origin` equal to the original URL's origin."""
+    method = request.headers.get("x-original-method", request.method).upper()
+    if method in SAFE_METHODS:
+        return True
+    if request.headers.get("x-requested-with") == "zhicheng":
+        return True
+    if request.headers.get("sec-fetch-site") == "same-origin":
+        return True
+    origin = request.headers.get("origin")
+    original = urlsplit(request.headers.get("x-original-url", ""))
+    return bool(origin and original.scheme and origin == f"{original.scheme}://{original.netloc}")
+
+
 @router.get("/session/authz", summary="网关鉴权子请求", include_in_schema=False)
 async def session_authz(
     request: Request, c: ContainerDep, authorization: Annotated[str | None, Header()] = None
 ) -> Response:
-    """For the gateway / Ingress `auth-url`: always 200, so public routes stay reachable. A valid session cookie
-    becomes `Authorization: Bearer …` on the forwarded request (the browser never holds a token); a bearer
-    token the caller sent itself is echoed back; otherwise no Authorization and the service decides."""
+    """For the gateway / Ingress `auth-url`: 200, so public routes stay reachable. A valid session cookie
+    becomes `Authorization: Bearer …` on the forwarded request (the browser never holds a token), except for a
+    state-changing request without same-origin evidence (403: CSRF); a bearer token the caller sent itself is
+    echoed back; otherwise no Authorization and the service decides."""
     headers = {"Cache-Control": "no-store"}
     view = await c.identity.resolve_session(request.cookies.get(SESSION_COOKIE))
     if view is not None:
+        if not _same_origin_or_safe(request):
+            # the cookie would act for a page of another site (a cross-site form, or a script without our header)
+            raise ForbiddenProblem("请求来源不明，已拒绝（跨站请求）", code="identity.cross_site_request")
         headers["Authorization"] = f"Bearer {c.identity.access_token(view, list(c.settings.audiences))}"
     elif authorization and authorization.startswith("Bearer "):
         headers["Authorization"] = authorization
