@@ -216,3 +216,14 @@ async def test_talent_statistics_take_no_files(demo: Api) -> None:
     rec = (await api.post("/records/talent_stats", headers=api.applicant, json={"unit_id": UNIT})).json()
     r = await api.post(f"/records/talent_stats/{rec['id']}/photo", content=JPEG, headers=api.applicant)
     assert r.status_code == 422 and r.json()["field"] == "kind"
+
+
+async def test_creating_a_record_or_an_application_needs_the_applicant_role(demo: Api) -> None:
+    """Segregation of duties (issue 17, item 5): a reviewer acts as a reviewer; only the applicant role applies."""
+    api = demo
+    reviewer = api.as_(RoleGrant(Role.UNIT_REVIEWER, ScopeType.UNIT, UNIT), subject="usr_unit")
+    for kind in ("out_of_province", "talent_stats"):
+        refused = await api.post(f"/records/{kind}", headers=reviewer, json={"unit_id": UNIT})
+        assert refused.status_code == 403, refused.text
+    assert (await api.post("/applications", headers=reviewer, json={})).status_code == 403
+    assert (await api.post("/records/talent_stats", headers=api.applicant, json={"unit_id": UNIT})).status_code == 201

@@ -211,3 +211,18 @@ async def test_a_batch_save_writes_nothing_for_an_instance_whose_version_moved_o
     assert [t["business_key"] for t in await api.tasks(api.unit_reviewer())] == [stale_key]
     assert (await api.instance(fresh_key))["version"] == fresh["version"] + 1
     assert [h["kind"] for h in await api.history(fresh_key)] == ["started", "batch_test"]
+
+
+async def test_nobody_decides_on_their_own_application(api: Api) -> None:
+    """Segregation of duties (issue 17, item 5): a unit reviewer who is also the applicant cannot claim or decide
+    their own application's task; a colleague of the same unit can."""
+    key = await api.start(applicant_id="usr_unit")
+    own = api.unit_reviewer(subject="usr_unit")
+    task = await api.task_of(key, own)
+    claimed = await api.post(f"/tasks/{task['task_id']}/claim", headers=own)
+    assert claimed.status_code == 403 and "本人" in claimed.json()["detail"]
+    decided = await api.complete(task["task_id"], own, decision="approve", comment="自己通过")
+    assert decided.status_code == 403, decided.text
+    assert (await api.instance(key))["current_stage"] == "unit"
+    colleague = api.unit_reviewer(subject="usr_colleague")
+    assert (await api.complete(task["task_id"], colleague, decision="approve", comment="同意")).status_code == 200

@@ -13,7 +13,7 @@ from applications.api.schemas import SettingsCheck
 from applications.api.sections import SECTION_ADAPTERS
 from applications.usecases.applications import ApplicationService
 from applications.usecases.reference import SettingsChoice
-from zc_auth import Principal, PrincipalDep, Role, ScopeType
+from zc_auth import Principal, PrincipalDep, Role, ScopeType, require_role
 from zc_http import (
     ForbiddenProblem,
     NotFoundProblem,
@@ -44,8 +44,12 @@ def applicant(principal: Principal) -> str:
     return principal.subject
 
 
+# creating an application or a record needs the applicant role, checked before the body (a reviewer reviews)
+ApplicantDep = Annotated[Principal, Depends(require_role(Role.APPLICANT))]
+
+
 @router.post("/applications", status_code=201, summary="立即申报（新建申报）")
-async def create(body: SettingsCheck, principal: PrincipalDep, svc: ServiceDep) -> dict[str, Any]:
+async def create(body: SettingsCheck, principal: ApplicantDep, svc: ServiceDep) -> dict[str, Any]:
     return await svc.create(applicant(principal), SettingsChoice(**body.model_dump()))
 
 

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from applications.api.application_routes import ApplicantDep, applicant
 from applications.api.record_schemas import RECORD_KINDS
 from applications.usecases.records import RecordService
 from zc_auth import Principal, PrincipalDep, Role, ScopeType
@@ -47,8 +48,8 @@ def _invalid(exc: ValidationError) -> RequestValidationError:
 
 
 @router.post("/records/{kind}", status_code=201, summary="新增（外省职称确认 / 专技人才统计）")
-async def create(kind: str, body: RecordCreate, principal: PrincipalDep, svc: ServiceDep) -> dict[str, Any]:
-    return await svc.create(principal.subject, _kind(kind), body.unit_id)
+async def create(kind: str, body: RecordCreate, principal: ApplicantDep, svc: ServiceDep) -> dict[str, Any]:
+    return await svc.create(applicant(principal), _kind(kind), body.unit_id)
 
 
 @router.get("/records/{kind}", summary="我的记录")

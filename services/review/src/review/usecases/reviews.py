@@ -26,6 +26,7 @@ from review.domain.calendar import BusinessCalendar
 from review.domain.errors import (
     DecisionNotAllowedError,
     DomainError,
+    ForbiddenError,
     InstanceStateError,
     NotFoundError,
     ProcessNotDeployedError,
@@ -190,6 +191,12 @@ def may_act(principal: Principal, task: Row) -> bool:
     except ValueError:
         return False
     return principal.has_role(role, scope, task["scope_id"])
+
+
+def _refuse_own(principal: Principal, instance: Row) -> None:
+    """Segregation of duties: nobody decides on (or claims a task of) their own application or record."""
+    if instance["routing"].get("applicant_id") == principal.subject:
+        raise ForbiddenError("不能审核本人的申报或记录", field="task_id")
 
 
 class ReviewService:
@@ -510,7 +517,11 @@ class ReviewService:
     async def claim(self, principal: Principal, task_id: UUID, *, release: bool = False) -> dict[str, Any]:
         async with self._sessions() as s, s.begin():
             store = self._store(s)
-            task = await self._visible_task(store, principal, task_id)
+            found = await store.task_with_instance(task_id)
+            task = await self._check_visible(store, principal, task_id, found[0] if found else None)
+            assert found is not None
+            if not release:
+                _refuse_own(principal, found[1])
             now = self.now()
             if release:
                 if task["assignee"] != principal.subject:
@@ -552,6 +563,7 @@ class ReviewService:
             task = await self._check_visible(store, principal, task_id, found[0] if found else None)
             assert found is not None
             instance = found[1]
+            _refuse_own(principal, instance)
             if instance["status"] != "running":
                 raise InstanceStateError(f"流程当前状态为 {instance['status']}，不能办理")
             if task["assignee"] and task["assignee"] != principal.subject:
