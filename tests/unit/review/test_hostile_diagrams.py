@@ -225,6 +225,19 @@ def site_correlation_retrieval(x: str) -> tuple[str, str, tuple[str, ...]]:
     return body + flow("site", "end"), roots, ("application_key", "site")
 
 
+def site_signal_payload(x: str) -> tuple[str, str, tuple[str, ...]]:
+    body = (
+        '<bpmn:intermediateThrowEvent id="site"><bpmn:signalEventDefinition signalRef="sig" />'
+        "</bpmn:intermediateThrowEvent>"
+    )
+    roots = (
+        '<bpmn:signal id="sig" name="zc_signal"><bpmn:extensionElements>'
+        f"<spiffworkflow:payloadExpression>{escape(x)}</spiffworkflow:payloadExpression>"
+        "</bpmn:extensionElements></bpmn:signal>"
+    )
+    return body + flow("site", "end"), roots, ("sig", "site")
+
+
 def site_process_correlation(x: str) -> tuple[str, str, tuple[str, ...]]:
     body = (
         '<bpmn:intermediateCatchEvent id="site"><bpmn:messageEventDefinition messageRef="msg_in">'
@@ -267,6 +280,7 @@ SITES = {
     "timer_expression": (site_timer, False),
     "message_payload": (site_message_payload, False),
     "correlation_retrieval": (site_correlation_retrieval, False),
+    "signal_payload": (site_signal_payload, False),
     "process_variable_correlation": (site_process_correlation, False),
     "conditional_event": (site_conditional_event, False),
     "dmn_input_expression": (site_business_rule, False),
@@ -384,6 +398,7 @@ def test_each_site_evaluates_ordinary_text(site: str) -> None:
         "timer_expression": '"PT1H"',
         "message_payload": '{"stage": "unit", "id": application_id}',
         "correlation_retrieval": "stage",
+        "signal_payload": '{"id": application_id}',
         "process_variable_correlation": "application_id",
         "conditional_event": "True",
         "dmn_input_expression": "education",
