@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from zc_auth.deps import VERIFIED_PRINCIPAL, current_principal
-from zc_http.problems import ProblemError, problem_response
+from zc_http.problems import ProblemError, render_problem
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -39,17 +39,7 @@ class AuthenticateBeforeBody:
         try:
             principal = await current_principal(request)
         except ProblemError as exc:
-            extra = {"field": exc.field} if exc.field else None
-            response = problem_response(
-                request,
-                status=exc.status,
-                code=exc.code,
-                title=exc.title,
-                detail=exc.detail,
-                extra=extra,
-                headers=exc.headers,
-            )
-            await response(scope, receive, send)
+            await render_problem(request, exc)(scope, receive, send)
             return
         scope.setdefault("state", {})[VERIFIED_PRINCIPAL] = principal
         await self.app(scope, receive, send)

@@ -201,22 +201,27 @@ def _is_data_exception(exc: BaseException) -> bool:
     return False
 
 
+def render_problem(request: Request, exc: ProblemError) -> JSONResponse:
+    """The response a ProblemError stands for (its field, if any, named in the body)."""
+    extra = {"field": exc.field} if exc.field else None
+    return problem_response(
+        request,
+        status=exc.status,
+        code=exc.code,
+        title=exc.title,
+        detail=exc.detail,
+        extra=extra,
+        headers=exc.headers,
+    )
+
+
 def install_problem_handlers(app: FastAPI, mappers: Mapping[type[Exception], ProblemMapper] | None = None) -> None:
     """Render every error as problem+json. `mappers` turn a service's domain errors into problems."""
     registry = dict(mappers or {})
 
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ProblemError)
-        extra = {"field": exc.field} if exc.field else None
-        return problem_response(
-            request,
-            status=exc.status,
-            code=exc.code,
-            title=exc.title,
-            detail=exc.detail,
-            extra=extra,
-            headers=exc.headers,
-        )
+        return render_problem(request, exc)
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
