@@ -19,6 +19,7 @@ from review.main import create_app
 from review.settings import Settings
 from review.usecases.reviews import ReviewService
 from support.clock import Clock
+from support.engines import ENGINE_MODES, use_engine_mode
 from zc_auth import Principal, Role, RoleGrant, ScopeType, StaticJwks, TokenVerifier
 from zc_auth.testing import TokenFactory
 from zc_contracts import Envelope
@@ -148,3 +149,10 @@ async def api(review_db: str, nats_url: str) -> AsyncIterator[Api]:
         await reviews.deploy("host_test", HOST_TEST_BPMN, deployed_by="tests")
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc") as client:
             yield Api(client, tokens, clock, reviews, review_db)
+
+
+@pytest.fixture(params=ENGINE_MODES)
+def engine_mode(request: pytest.FixtureRequest, api: Api) -> str:
+    """Run a workflow test with one engine, a fresh engine per step, and two engines in turn (issue 18)."""
+    use_engine_mode(api.reviews, request.param)
+    return str(request.param)

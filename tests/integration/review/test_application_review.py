@@ -14,6 +14,9 @@ from review.consumers import _start_data
 from zc_auth import Role, RoleGrant, ScopeType
 from zc_contracts import applications_v1
 
+# every test also runs with a fresh engine per step and with two engines in turn (issue 18)
+pytestmark = pytest.mark.usefixtures("engine_mode")
+
 REPO_BPMN = "bpmn/application_review/application_review.bpmn"
 D1 = "0193a1f0-0000-7000-8000-00000000d001"
 D2 = "0193a1f0-0000-7000-8000-00000000d002"

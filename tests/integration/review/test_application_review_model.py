@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
@@ -22,6 +23,7 @@ from review.consumers import PROCESS_DEFAULTS
 from review.domain.errors import DomainError
 from review.usecases.reviews import Decision, ReviewService
 from support.clock import Clock
+from support.engines import ENGINE_MODES, use_engine_mode
 from zc_auth import Principal, Role, RoleGrant, ScopeType
 from zc_contracts import Envelope
 from zc_db import create_engine, create_session_factory
@@ -243,11 +245,14 @@ class ApplicationReviewMachine(RuleBasedStateMachine):
             )
 
 
-def test_application_review_follows_the_rules(review_db: str, nats_url: str) -> None:
+@pytest.mark.parametrize("mode", ENGINE_MODES)
+def test_application_review_follows_the_rules(review_db: str, nats_url: str, mode: str) -> None:
+    """The rules hold with one engine, a fresh engine per step, and two engines in turn (issue 18)."""
     loop = asyncio.new_event_loop()
     engine = create_engine(review_db)
     clock = Clock(NOW)
     reviews = build_reviews(review_settings(review_db, nats_url), create_session_factory(engine), clock=clock)
+    use_engine_mode(reviews, mode)
     source = (REPO / "bpmn/application_review/application_review.bpmn").read_text(encoding="utf-8")
     try:
         loop.run_until_complete(reviews.deploy("application_review", source, deployed_by="tests", trusted=True))

@@ -13,6 +13,9 @@ from integration.review.conftest import REPO, UNIT, Api
 from review.consumers import PROCESS_DEFAULTS
 from zc_auth import Role, RoleGrant, ScopeType
 
+# every test also runs with a fresh engine per step and with two engines in turn (issue 18)
+pytestmark = pytest.mark.usefixtures("engine_mode")
+
 D1 = "0193a1f0-0000-7000-8000-00000000d001"
 COMMITTEE = "0193a1f0-0000-7000-8000-00000000c001"
 

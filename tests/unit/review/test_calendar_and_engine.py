@@ -7,6 +7,7 @@ import json
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -179,3 +180,55 @@ def test_the_parsed_spec_cache_is_bounded_by_the_size_of_the_texts() -> None:
     assert len(engine._parsed) == 2
     assert engine.parse("host_test", versions[3]) is parsed[3]  # the newest stay
     assert engine.parse("host_test", versions[0]) is not parsed[0]  # the oldest was dropped and parsed again
+
+
+MI_VOTES = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+                  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
+                  id="votes_defs" targetNamespace="https://zhicheng.example/bpmn">
+  <bpmn:process id="votes" isExecutable="true">
+    <bpmn:laneSet id="lanes">
+      <bpmn:lane id="lane_expert" name="expert"><bpmn:flowNodeRef>vote</bpmn:flowNodeRef></bpmn:lane>
+    </bpmn:laneSet>
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="vote" />
+    <bpmn:userTask id="vote" name="专家评议表决">
+      <bpmn:extensionElements>
+        <spiffworkflow:properties>
+          <spiffworkflow:property name="formKey" value="expert_vote_v1" />
+          <spiffworkflow:property name="decisions" value="approve,reject" />
+          <spiffworkflow:property name="decisionVariable" value="vote_value" />
+        </spiffworkflow:properties>
+      </bpmn:extensionElements>
+      <bpmn:multiInstanceLoopCharacteristics>
+        <bpmn:loopDataInputRef>experts</bpmn:loopDataInputRef>
+        <bpmn:loopDataOutputRef>votes</bpmn:loopDataOutputRef>
+        <bpmn:inputDataItem id="expert" name="expert" />
+        <bpmn:outputDataItem id="vote_value" name="vote_value" />
+      </bpmn:multiInstanceLoopCharacteristics>
+    </bpmn:userTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="vote" targetRef="end" />
+    <bpmn:endEvent id="end" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+@pytest.mark.parametrize("mode", ["one engine", "a fresh engine and parse per step"])
+def test_votes_completed_in_another_process_close_the_multi_instance_step(mode: str) -> None:
+    """Issue 18: the process that loads the instance for the votes is often not the one that created them."""
+    now = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+    first = SpiffEngine(CALENDAR)
+
+    def engine() -> tuple[SpiffEngine, Any]:
+        e = first if mode == "one engine" else SpiffEngine(CALENDAR)
+        return e, e.parse("votes", MI_VOTES)
+
+    e, definition = engine()
+    state = e.start(definition, {"experts": ["e1", "e2", "e3"], "votes": []}, now=now)
+    assert len(state.open_tasks) == 3
+    for decision in ("approve", "approve", "reject"):
+        e, definition = engine()
+        state = e.complete_task(definition, state.state, state.open_tasks[0].task_id, {"decision": decision}, now=now)
+    assert state.status == "completed", (state.status, state.open_tasks, state.waiting)
+    assert sorted(state.data["votes"]) == ["approve", "approve", "reject"]

@@ -329,6 +329,20 @@ def definition_size(definition: ProcessDefinition) -> int:
     return len(definition.source) + sum(len(table) for table in definition.decisions)
 
 
+def _wire_loops(process: Any) -> None:
+    """Run-time wiring the parser leaves out (issue 18, decision 0012): a multi-instance or standard-loop task
+    learns that a child finished through its child spec's `completed_event`, which the library connects only in
+    `create_child` (when the children are made) or when it restores a spec from a dict. A spec parsed in another
+    process (a replica, a restart, a redeploy) and given a loaded instance would never merge the children: the
+    votes complete and the step stays open for ever. Connected here, once per parsed spec, as the library's own
+    spec converter does (`is_connected` keeps `create_child` from connecting it twice)."""
+    for task_spec in process.task_specs.values():
+        if isinstance(task_spec, LoopTask):
+            child = process.task_specs[task_spec.task_spec]
+            if not child.completed_event.is_connected(task_spec.merge_child):
+                child.completed_event.connect(task_spec.merge_child)
+
+
 def content_hash(source: str, decisions: Sequence[str] = ()) -> str:
     digest = hashlib.sha256(source.encode("utf-8"))
     for table in decisions:
@@ -382,6 +396,8 @@ class SpiffEngine:
                 parser.add_dmn_xml(table)
             spec = parser.get_spec(process_key)
             subprocess_specs = parser.get_subprocess_specs(process_key)
+            for process in (spec, *subprocess_specs.values()):
+                _wire_loops(process)
         except ValidationException as exc:
             line = exc.line_number if isinstance(exc.line_number, int) else None
             where = f"（第 {line} 行）" if line else ""
