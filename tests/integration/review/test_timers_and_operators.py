@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import timedelta
+import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from integration.review.conftest import NOW, Api, review_settings
 from review.adapters.db.tables import history
 from review.bootstrap import build_reviews
+from review.domain.calendar import BusinessCalendar
 from review.scheduler import run_scheduler
+from review.usecases.reviews import Decision
+from zc_auth import Principal, Role, RoleGrant, ScopeType
 from zc_db import create_engine, create_session_factory
 
 NOTICE_ENDS = NOW.replace(day=4, month=12, hour=16)  # end of Friday 2026-12-04 in Beijing
@@ -185,3 +190,57 @@ async def test_an_errored_instance_is_listed_and_retried_after_the_cause_is_fixe
     assert retried["next_due_at"] == "2027-01-05T16:00:00+00:00"
     kinds = [h["kind"] for h in await api.history(key)]
     assert kinds == ["started", "task_completed", "error", "retry"]
+
+
+async def test_a_stalled_instance_is_flagged_in_one_pass_and_retry_moves_it_on(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 18: an instance with no open task, timer or awaited message is shown to operators as stalled, and a
+    retry runs its step again. Made on purpose: the expert votes are completed by engines without the multi-
+    instance wiring (as before the fix), so the step never closes."""
+    from unit.review.test_calendar_and_engine import MI_VOTES
+
+    from review.adapters.workflow import spiff
+    from support.engines import RestartingEngine
+
+    reviews = api.reviews
+    await reviews.deploy("votes", MI_VOTES, deployed_by="tests", trusted=True)
+    fixed_engine = reviews._engine
+    monkeypatch.setattr(spiff, "_wire_loops", lambda process: None)
+    reviews._engine = RestartingEngine(BusinessCalendar.load(), "fresh")
+    key = str(uuid.uuid4())
+    async with reviews._sessions() as s, s.begin():
+        await reviews.start(s, "votes", key, {"experts": ["e1", "e2", "e3"], "votes": [], "applicant_id": "usr_a"})
+    instance = await api.instance(key)
+    for expert in ("e1", "e2", "e3"):
+        principal = Principal(
+            subject=expert,
+            session_id=None,
+            roles=frozenset({RoleGrant(Role.EXPERT, ScopeType.GLOBAL, None)}),
+            issuer="tests",
+            expires_at=datetime.now(UTC) + timedelta(hours=1),
+        )
+        (task,) = [t for t in await reviews_tasks(api, instance["id"]) if t["candidate_user"] == expert]
+        await reviews.complete(principal, task["task_id"], Decision("approve"), idempotency_key=None)
+    stuck = await api.instance(key)
+    assert stuck["status"] == "running" and stuck["waiting"] == [] and await reviews_tasks(api, stuck["id"]) == []
+
+    assert await reviews.flag_stalled() == 1  # one scheduler pass
+    flagged = (await api.get("/operator/instances", headers=api.operator, params={"status": "stalled"})).json()
+    assert [i["business_key"] for i in flagged["items"]] == [key]
+    assert "停滞" in flagged["items"][0]["error"]
+    assert await reviews.flag_stalled() == 0  # flagged once
+
+    monkeypatch.undo()
+    reviews._engine = fixed_engine
+    retried = await api.post(
+        f"/operator/instances/{stuck['id']}/retry", headers=api.operator, json={"reason": "合并已完成的表决"}
+    )
+    assert retried.status_code == 200, retried.text
+    done = await api.instance(key)
+    assert done["status"] == "completed", done["error"]
+
+
+async def reviews_tasks(api: Api, instance_id: Any) -> list[dict[str, Any]]:
+    async with api.reviews._sessions() as s:
+        return [dict(t) for t in await api.reviews._store(s).tasks_of(instance_id)]

@@ -198,6 +198,7 @@ MI_VOTES = """<?xml version="1.0" encoding="UTF-8"?>
           <spiffworkflow:property name="formKey" value="expert_vote_v1" />
           <spiffworkflow:property name="decisions" value="approve,reject" />
           <spiffworkflow:property name="decisionVariable" value="vote_value" />
+          <spiffworkflow:property name="assignee" value="expert" />
         </spiffworkflow:properties>
       </bpmn:extensionElements>
       <bpmn:multiInstanceLoopCharacteristics>

@@ -1,4 +1,5 @@
-"""The timer scheduler: every replica runs one; SKIP LOCKED shares the due instances, so none is a singleton."""
+"""The timer scheduler: every replica runs one; SKIP LOCKED shares the due instances, so none is a singleton.
+Each pass also flags instances that stalled (nothing left to wait for)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ async def run_scheduler(reviews: ReviewService, stop: asyncio.Event, *, poll_sec
     while not stop.is_set():
         try:
             fired = await reviews.fire_due(limit=batch)
+            await reviews.flag_stalled()
         except Exception:  # a database blip must not end the loop; the next pass retries
             log.exception("timer pass failed")
             fired = 0

@@ -133,7 +133,7 @@ async def trail(
 async def instances(
     _: OperatorDep,
     svc: ServiceDep,
-    status: Literal["running", "completed", "error", "suspended", "cancelled"] | None = None,
+    status: Literal["running", "completed", "error", "stalled", "suspended", "cancelled"] | None = None,
     process: Annotated[str | None, Query(max_length=100)] = None,
     business_key: Annotated[str | None, Query(max_length=100)] = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,

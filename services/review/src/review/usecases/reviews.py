@@ -13,12 +13,13 @@ import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Protocol
 from uuid import UUID
 
 from cachetools import LRUCache
+from opentelemetry import metrics
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -55,6 +56,10 @@ OPERATOR_ROLES = (Role.OPERATOR, Role.ADMIN)
 WITHDRAW_REFUSED = "工作单位已审核，不能撤回"
 
 
+STALLED_INSTANCES = metrics.get_meter("review").create_counter(
+    "review.instances.stalled", description="process instances found with nothing to wait for (need an operator)"
+)
+BEIJING = timezone(timedelta(hours=8))
 VALIDATION_SECONDS = 10.0  # one diagram's validation (2 MB at most) in its thread
 DEFINITIONS_CACHE_CHARS = 32 * 1024 * 1024  # characters of diagram text whose parsed definitions are kept
 
@@ -97,6 +102,7 @@ class InstanceStore(Protocol):
     async def save_instance(self, instance_id: UUID, expected_version: int, values: Mapping[str, Any]) -> bool: ...
     async def save_transitions(self, writes: Sequence[TransitionWrite]) -> list[set[UUID] | None]: ...
     async def claim_due(self, now: datetime, limit: int) -> list[Row]: ...
+    async def claim_stalled(self, limit: int) -> list[Row]: ...
     async def search_instances(
         self, *, status: str | None, process_key: str | None, business_key: str | None, limit: int, offset: int
     ) -> tuple[list[Row], int]: ...
@@ -682,6 +688,29 @@ class ReviewService:
 
     # -- timers -------------------------------------------------------------------------------------------
 
+    async def flag_stalled(self, *, limit: int = 100) -> int:
+        """One scheduler pass: a running instance with no open task, timer or awaited message can never move on
+        by itself; it is marked `stalled` for operators (why and since when, in its error and history), counted
+        in the `review.instances.stalled` metric, and `retry` runs its engine step again."""
+        now = self.now()
+        flagged = 0
+        async with self._sessions() as s, s.begin():
+            store = self._store(s)
+            for instance in await store.claim_stalled(limit):
+                since = instance["updated_at"].astimezone(BEIJING)
+                reason = f"流程停滞：没有待办、定时器或等待的消息（自 {since:%Y-%m-%d %H:%M} 起），请重试或终止"
+                values = {"status": "stalled", "error": reason, "updated_at": now}
+                if not await store.save_instance(instance["id"], instance["version"], values):
+                    continue  # it moved on meanwhile
+                version, _ = await self._definition(store, instance["definition_id"])
+                step = _Step("stalled", Actor("system:scheduler", "system"), comment=reason)
+                await store.append_history([self._history(instance, step, now, version)])
+                log.warning("process instance stalled", extra={"instance_id": str(instance["id"]), "since": str(since)})
+                flagged += 1
+        if flagged:
+            STALLED_INSTANCES.add(flagged)
+        return flagged
+
     async def fire_due(self, *, limit: int = 50) -> int:
         """One scheduler pass: claim due instances (SKIP LOCKED), fire their timers, save. Any replica may run it."""
         now = self.now()
@@ -740,8 +769,8 @@ class ReviewService:
             status = instance["status"]
             now = self.now()
             if action == "retry":
-                if status != "error":
-                    raise InstanceStateError("只有出错的流程实例可以重试")
+                if status not in ("error", "stalled"):
+                    raise InstanceStateError("只有出错或停滞的流程实例可以重试")
                 version, definition = await self._definition(store, instance["definition_id"])
                 result = self._engine.retry(definition, instance["state"], now=now)
                 saved = await self._transition(s, store, instance, version, result, step)

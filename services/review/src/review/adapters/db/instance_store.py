@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, and_, bindparam, false, func, or_, select, text, update
+from sqlalchemy import Select, and_, bindparam, exists, false, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -220,6 +220,21 @@ class SqlInstanceStore:
             .order_by(process_instances.c.next_due_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
+        )
+        return [dict(r._mapping) for r in await self._s.execute(q)]
+
+    async def claim_stalled(self, limit: int) -> list[Row]:
+        """Running instances with nothing to wait for: no open task, no timer, no awaited message (SKIP LOCKED:
+        replicas share the work). Nothing can move such an instance; an operator must."""
+        q = (
+            select(process_instances)
+            .where(
+                process_instances.c.status == "running",
+                process_instances.c.waiting == text("'[]'::jsonb"),
+                ~exists().where(open_tasks.c.instance_id == process_instances.c.id),
+            )
+            .limit(limit)
+            .with_for_update(of=process_instances, skip_locked=True)
         )
         return [dict(r._mapping) for r in await self._s.execute(q)]
 

@@ -499,6 +499,14 @@ class SpiffEngine:
                 for task in workflow.get_tasks(state=TaskState.FUTURE):
                     if task.parent is not None and task.parent.has_state(TaskState.COMPLETED):
                         task.task_spec._update(task)
+                # a loop whose finished children were never merged (they completed in a process whose spec lacked
+                # the wiring, before _wire_loops): merge them now, which closes the step or makes the next child
+                for task in [t for t in _all_tasks(workflow) if t.state == TaskState.STARTED]:
+                    if isinstance(task.task_spec, LoopTask):
+                        merged = set(task.internal_data.get("merged", []))
+                        for child in list(task.children):
+                            if child.has_state(TaskState.COMPLETED) and str(child.id) not in merged:
+                                task.task_spec.merge_child(workflow, child)
 
             return self._step(workflow, act)
 
