@@ -102,7 +102,7 @@ class InstanceStore(Protocol):
     async def save_instance(self, instance_id: UUID, expected_version: int, values: Mapping[str, Any]) -> bool: ...
     async def save_transitions(self, writes: Sequence[TransitionWrite]) -> list[set[UUID] | None]: ...
     async def claim_due(self, now: datetime, limit: int) -> list[Row]: ...
-    async def claim_stalled(self, limit: int) -> list[Row]: ...
+    async def claim_stalled(self, limit: int, changed_since: datetime | None = None) -> list[Row]: ...
     async def search_instances(
         self, *, status: str | None, process_key: str | None, business_key: str | None, limit: int, offset: int
     ) -> tuple[list[Row], int]: ...
@@ -688,15 +688,16 @@ class ReviewService:
 
     # -- timers -------------------------------------------------------------------------------------------
 
-    async def flag_stalled(self, *, limit: int = 100) -> int:
+    async def flag_stalled(self, *, limit: int = 100, changed_since: datetime | None = None) -> int:
         """One scheduler pass: a running instance with no open task, timer or awaited message can never move on
         by itself; it is marked `stalled` for operators (why and since when, in its error and history), counted
-        in the `review.instances.stalled` metric, and `retry` runs its engine step again."""
+        in the `review.instances.stalled` metric, and `retry` runs its engine step again. `changed_since`: only
+        instances changed since then (the scheduler searches everything once at start, then what changed)."""
         now = self.now()
         flagged = 0
         async with self._sessions() as s, s.begin():
             store = self._store(s)
-            for instance in await store.claim_stalled(limit):
+            for instance in await store.claim_stalled(limit, changed_since):
                 since = instance["updated_at"].astimezone(BEIJING)
                 reason = f"流程停滞：没有待办、定时器或等待的消息（自 {since:%Y-%m-%d %H:%M} 起），请重试或终止"
                 values = {"status": "stalled", "error": reason, "updated_at": now}

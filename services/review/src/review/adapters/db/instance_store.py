@@ -223,16 +223,21 @@ class SqlInstanceStore:
         )
         return [dict(r._mapping) for r in await self._s.execute(q)]
 
-    async def claim_stalled(self, limit: int) -> list[Row]:
+    async def claim_stalled(self, limit: int, changed_since: datetime | None = None) -> list[Row]:
         """Running instances with nothing to wait for: no open task, no timer, no awaited message (SKIP LOCKED:
-        replicas share the work). Nothing can move such an instance; an operator must."""
+        replicas share the work). Nothing can move such an instance; an operator must. `changed_since` narrows
+        the search to instances changed since then (the status + updated_at index), as a transition is what
+        leaves an instance stalled."""
+        conditions = [
+            process_instances.c.status == "running",
+            process_instances.c.waiting == text("'[]'::jsonb"),
+            ~exists().where(open_tasks.c.instance_id == process_instances.c.id),
+        ]
+        if changed_since is not None:
+            conditions.append(process_instances.c.updated_at >= changed_since)
         q = (
             select(process_instances)
-            .where(
-                process_instances.c.status == "running",
-                process_instances.c.waiting == text("'[]'::jsonb"),
-                ~exists().where(open_tasks.c.instance_id == process_instances.c.id),
-            )
+            .where(*conditions)
             .limit(limit)
             .with_for_update(of=process_instances, skip_locked=True)
         )
