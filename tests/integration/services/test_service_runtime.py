@@ -166,6 +166,34 @@ async def test_readiness_recovers_when_database_starts_after_the_service(
         assert r.status_code == 503 and r.json()["checks"]["database"] is False
 
 
+# a route of each service that reads its database without a login
+READS_DATABASE = {
+    "applications": ("/api/applications/units", {"keyword": "成都"}, {}),
+    "certificates": ("/api/certificates/public/check", {"number": "512026GC000001", "name": "张三"}, {}),
+    "identity": ("/api/identity/session", {}, {"Cookie": "zc_session=abc"}),
+}
+
+
+WITH_PUBLIC_READS = [s for s in SERVICES if s[2] != "review"]  # every review route needs a login first
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("service", WITH_PUBLIC_READS, ids=[s[0] for s in WITH_PUBLIC_READS], indirect=True)
+async def test_a_request_while_the_database_is_down_is_a_503_with_retry_after(
+    service: tuple[str, str, str], nats_url: str, tmp_path: Path
+) -> None:
+    """Issue 18, item 5: not a 500 while PostgreSQL is stopped or restarting; the client is told to retry."""
+    _, package, prefix = service
+    unreachable = "postgresql+asyncpg://postgres@127.0.0.1:9/postgres"  # the discard port: nothing listens
+    app = importlib.import_module(f"{package}.main").create_app(settings_for(package, unreachable, nats_url, tmp_path))
+    path, params, headers = READS_DATABASE[prefix]
+    async with Running(app) as svc:
+        r = await svc.client.get(path, params=params, headers=headers)
+    assert r.status_code == 503, r.text
+    assert r.headers["retry-after"] == "5" and r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["code"] == "unavailable"
+
+
 @pytest.mark.parametrize("service", [SERVICES[0]], ids=["applications"], indirect=True)
 async def test_worker_relays_outbox_to_stream_and_stops_gracefully(
     service: tuple[str, str, str], migrated_url: str, clean_jetstream: str, tmp_path: Path

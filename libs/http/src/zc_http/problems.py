@@ -185,6 +185,35 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=dict(headers or {}))
 
 
+RETRY_AFTER_SECONDS = 5
+
+
+def _driver_connection_errors() -> tuple[type[Exception], ...]:
+    try:  # the PostgreSQL driver of every service; the HTTP layer does not require it
+        from asyncpg import CannotConnectNowError, PostgresConnectionError  # type: ignore[import-untyped]
+    except ImportError:  # pragma: no cover
+        return ()
+    return (PostgresConnectionError, CannotConnectNowError)
+
+
+def _is_unavailable(exc: BaseException) -> bool:
+    """A dependency that cannot be reached, found through the wrappers: a refused or reset connection, a timeout,
+    the driver's connection errors, or SQLSTATE class 08 (connection) / 57P01-57P03 (shut down, starting up)."""
+    seen: BaseException | None = exc
+    for _ in range(6):
+        if seen is None:
+            return False
+        if isinstance(seen, (ConnectionError, TimeoutError, *_driver_connection_errors())):
+            return True
+        if getattr(seen, "connection_invalidated", False):  # SQLAlchemy: the connection was lost mid-statement
+            return True
+        sqlstate = getattr(seen, "sqlstate", None) or getattr(seen, "pgcode", None)
+        if isinstance(sqlstate, str) and (sqlstate.startswith("08") or sqlstate in {"57P01", "57P02", "57P03"}):
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
+    return False
+
+
 def _is_data_exception(exc: BaseException) -> bool:
     """A database "data exception" (SQLSTATE class 22) or a driver refusing a parameter's value (asyncpg's
     DataError, e.g. "value out of int32 range"), found through the wrappers (SQLAlchemy's `orig`, causes)."""
@@ -266,7 +295,25 @@ def install_problem_handlers(app: FastAPI, mappers: Mapping[type[Exception], Pro
         app.add_exception_handler(exc_type, on_unexpected)
     app.add_exception_handler(Exception, on_unexpected)
 
+    async def on_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        # the database or broker cannot be reached (stopped, restarting, a failover): the client should retry
+        log.warning("a dependency is unavailable", extra={"path": request.url.path, "error": repr(exc)[:200]})
+        return problem_response(
+            request,
+            status=503,
+            code="unavailable",
+            detail="服务依赖的数据库或消息服务暂不可用，请稍后再试",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
+    async def on_connection_error(request: Request, exc: Exception) -> JSONResponse:
+        if _is_unavailable(exc):
+            return await on_unavailable(request, exc)
+        return await on_unexpected(request, exc)
+
     async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
+        if _is_unavailable(exc):
+            return await on_unavailable(request, exc)
         if not _is_data_exception(exc):
             return await on_unexpected(request, exc)
         # what a route's model let through but PostgreSQL refused: a NUL character in text or JSON, a number
@@ -279,6 +326,10 @@ def install_problem_handlers(app: FastAPI, mappers: Mapping[type[Exception], Pro
             detail="提交的内容含有无法保存的字符（如空字符 \\u0000）或超出范围的数值",
         )
 
+    unreachable_types: tuple[type[Exception], ...] = (ConnectionError, TimeoutError, *_driver_connection_errors())
+    for unreachable in unreachable_types:
+        if unreachable not in registry:
+            app.add_exception_handler(unreachable, on_connection_error)
     try:  # services that use a database (all of ours) have SQLAlchemy; the HTTP layer does not require it
         from sqlalchemy.exc import DBAPIError
     except ImportError:  # pragma: no cover
