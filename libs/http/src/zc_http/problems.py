@@ -306,12 +306,8 @@ def install_problem_handlers(app: FastAPI, mappers: Mapping[type[Exception], Pro
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
 
-    async def on_connection_error(request: Request, exc: Exception) -> JSONResponse:
-        if _is_unavailable(exc):
-            return await on_unavailable(request, exc)
-        return await on_unexpected(request, exc)
-
-    async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
+    async def on_dependency_error(request: Request, exc: Exception) -> JSONResponse:
+        """A connection or database error: unavailable (503), the client's input (422), else unexpected."""
         if _is_unavailable(exc):
             return await on_unavailable(request, exc)
         if not _is_data_exception(exc):
@@ -329,10 +325,10 @@ def install_problem_handlers(app: FastAPI, mappers: Mapping[type[Exception], Pro
     unreachable_types: tuple[type[Exception], ...] = (ConnectionError, TimeoutError, *_driver_connection_errors())
     for unreachable in unreachable_types:
         if unreachable not in registry:
-            app.add_exception_handler(unreachable, on_connection_error)
+            app.add_exception_handler(unreachable, on_dependency_error)
     try:  # services that use a database (all of ours) have SQLAlchemy; the HTTP layer does not require it
         from sqlalchemy.exc import DBAPIError
     except ImportError:  # pragma: no cover
         return
     if DBAPIError not in registry:
-        app.add_exception_handler(DBAPIError, on_database_error)
+        app.add_exception_handler(DBAPIError, on_dependency_error)

@@ -26,6 +26,11 @@ class ProcessDefinition:
     user_tasks: tuple[str, ...]
     messages: tuple[str, ...]
 
+    @property
+    def text_size(self) -> int:
+        """Characters of BPMN and DMN text: what caches of parsed definitions are bounded by."""
+        return len(self.source) + sum(len(table) for table in self.decisions)
+
 
 @dataclass(frozen=True)
 class OpenTask:

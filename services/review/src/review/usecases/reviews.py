@@ -64,10 +64,6 @@ VALIDATION_SECONDS = 10.0  # one diagram's validation (2 MB at most) in its thre
 DEFINITIONS_CACHE_CHARS = 32 * 1024 * 1024  # characters of diagram text whose parsed definitions are kept
 
 
-def _text_size(definition: ProcessDefinition) -> int:
-    return len(definition.source) + sum(len(table) for table in definition.decisions)
-
-
 class InvalidDiagramError(DomainError):
     code = "review.invalid_diagram"
     status_hint = 422
@@ -224,7 +220,7 @@ class ReviewService:
         self._clock = clock or (lambda: datetime.now(UTC))
         # definition id -> (version, parsed): bounded like the engine's own cache (by the size of the texts)
         self._definitions: LRUCache[UUID, tuple[int, ProcessDefinition]] = LRUCache(
-            maxsize=DEFINITIONS_CACHE_CHARS, getsizeof=lambda entry: _text_size(entry[1])
+            maxsize=DEFINITIONS_CACHE_CHARS, getsizeof=lambda entry: entry[1].text_size
         )
 
     def now(self) -> datetime:

@@ -117,11 +117,16 @@ def _iso_ok(value: str, kind: str) -> bool:
         return False
 
 
-def _at(element: etree._Element, message: str) -> Problem:
-    target = element
+def owner_id(element: etree._Element) -> str | None:
+    """The id of the element or of its nearest ancestor that has one (what a problem is reported against)."""
+    target: etree._Element | None = element
     while target is not None and target.get("id") is None:
         target = target.getparent()
-    return Problem(target.get("id") if target is not None else None, element.sourceline, message)
+    return target.get("id") if target is not None else None
+
+
+def _at(element: etree._Element, message: str) -> Problem:
+    return Problem(owner_id(element), element.sourceline, message)
 
 
 def lint_all(source: str, decisions: Sequence[str]) -> list[Problem]:

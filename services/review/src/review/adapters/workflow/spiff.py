@@ -62,7 +62,7 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from review.adapters.workflow.lint import hardened_parse, lint_all
+from review.adapters.workflow.lint import hardened_parse, lint_all, owner_id
 from review.adapters.workflow.sandbox import ExpressionError, Sandbox, check
 from review.domain.calendar import BusinessCalendar
 from review.domain.errors import DomainError
@@ -325,10 +325,6 @@ class InvalidProcessError(DomainError):
 PARSED_CACHE_CHARS = 32 * 1024 * 1024  # characters of BPMN and DMN text whose parsed specs stay in memory
 
 
-def definition_size(definition: ProcessDefinition) -> int:
-    return len(definition.source) + sum(len(table) for table in definition.decisions)
-
-
 def _wire_loops(process: Any) -> None:
     """Run-time wiring the parser leaves out (issue 18, decision 0012): a multi-instance or standard-loop task
     learns that a child finished through its child spec's `completed_event`, which the library connects only in
@@ -369,7 +365,7 @@ class SpiffEngine:
         # holds several times its text): designers may deploy any number of versions, and validation parses
         # each upload. Validation runs in threads, hence the lock.
         self._parsed: LRUCache[tuple[str, str], ProcessDefinition] = LRUCache(
-            maxsize=parsed_cache_chars, getsizeof=definition_size
+            maxsize=parsed_cache_chars, getsizeof=lambda definition: definition.text_size
         )
         self._parsed_lock = threading.Lock()
         self._compact_depth = compact_depth  # compact once the active point is this deep
@@ -418,7 +414,7 @@ class SpiffEngine:
             user_tasks=user_tasks,
             messages=messages,
         )
-        if definition_size(definition) <= self._parsed.maxsize:
+        if definition.text_size <= self._parsed.maxsize:
             with self._parsed_lock:
                 self._parsed[(process_key, digest)] = definition
         return definition
@@ -803,9 +799,7 @@ def _dmn_cell_texts(input_expression: str, cell: str) -> list[str]:
 
 def expression_problems(definition: ProcessDefinition, *, trusted: bool) -> list[DiagramProblem]:
     """Every site checked by the sandbox, each refusal named by element and line of the document."""
-    roots = [
-        root for text in (definition.source, *definition.decisions) if (root := hardened_parse(text)[0]) is not None
-    ]
+    roots: list[etree._Element] | None = None  # the documents, parsed only once a problem needs a line
     problems: list[DiagramProblem] = []
     seen: set[tuple[str | None, str, bool]] = set()
     for site in expression_sites(definition):
@@ -815,6 +809,9 @@ def expression_problems(definition: ProcessDefinition, *, trusted: bool) -> list
         refusals = check(site.text, script=site.script)
         if not refusals and (trusted or not site.script):
             continue
+        if roots is None:
+            parsed = (hardened_parse(text)[0] for text in (definition.source, *definition.decisions))
+            roots = [root for root in parsed if root is not None]
         element_id, line, leading = _locate(roots, site)  # only for a problem: it scans the document
         if site.script and not trusted:
             problems.append(DiagramProblem(element_id, line, f"{site.what}需要管理员将流程标记为可信后才能部署"))
@@ -835,9 +832,9 @@ def _locate(roots: Sequence[etree._Element], site: ExpressionSite) -> tuple[str 
                 continue
             raw = node.text or ""
             if raw.strip() == wanted:
-                found = (_owner_id(node), node.sourceline, raw[: len(raw) - len(raw.lstrip())].count("\n"))
+                found = (owner_id(node), node.sourceline, raw[: len(raw) - len(raw.lstrip())].count("\n"))
             elif any(value.strip() == wanted for value in node.attrib.values()):
-                found = (_owner_id(node), node.sourceline, 0)
+                found = (owner_id(node), node.sourceline, 0)
             else:
                 continue
             if site.element_id is None or found[0] == site.element_id:
@@ -846,12 +843,6 @@ def _locate(roots: Sequence[etree._Element], site: ExpressionSite) -> tuple[str 
                 return (site.element_id, found[1], found[2])
             fallback = found if fallback[1] is None else fallback
     return fallback
-
-
-def _owner_id(node: etree._Element) -> str | None:
-    while node is not None and node.get("id") is None:
-        node = node.getparent()
-    return node.get("id") if node is not None else None
 
 
 def _inside(node: etree._Element, element_id: str) -> bool:
