@@ -120,6 +120,9 @@ async def test_review_application_goes_from_empty_to_submitted_with_every_sectio
                 .scalars()
                 .all()
             )
+            region_scope = (
+                await conn.execute(text("SELECT region_scope FROM committees WHERE id = :c"), {"c": committee_id})
+            ).scalar_one()
             with pytest.raises(Exception, match="immutable"):
                 await conn.execute(text("UPDATE application_snapshots SET content = '{}'"))
     finally:
@@ -127,6 +130,7 @@ async def test_review_application_goes_from_empty_to_submitted_with_every_sectio
     data = json.loads(payload)["data"]
     assert data["application_id"] == app["id"] and data["committee_id"] == committee_id
     assert data["method"] == "SHEHUIHUA" and data["department_ids"] and data["unit_id"] == UNIT
+    assert data["authority_region"] == region_scope  # the committee's authority confirms (issue 17 item 2)
 
 
 async def test_initial_determination_has_the_smaller_set_and_no_committee(demo: Api) -> None:

@@ -110,6 +110,7 @@ async def test_record_is_filled_in_then_submitted_to_the_unit(
         await engine.dispose()
     data = json.loads(payload)["data"]
     assert data["kind"] == kind and data["unit_id"] == UNIT and data["department_ids"]
+    assert data["region_code"] == "510100-BJ"  # the unit's region: which authorities may confirm it
 
     await deliver(
         api,
@@ -180,18 +181,27 @@ async def test_out_of_province_files_are_checked_and_read_only_by_its_reviewers(
         RoleGrant(Role.DEPARTMENT_REVIEWER, ScopeType.DEPARTMENT, await unit_department(api)), subject="usr_dept"
     )
     elsewhere = api.as_(RoleGrant(Role.UNIT_REVIEWER, ScopeType.UNIT, "0193a1f0-0000-7000-8000-00000000a999"))
+    # issue 17 item 2: authorities read only records of units in their region (the unit is in 510100-BJ)
+    chengdu = api.as_(RoleGrant(Role.AUTHORITY, ScopeType.REGION, "510100"), subject="usr_cd")
+    province = api.as_(RoleGrant(Role.AUTHORITY, ScopeType.REGION, "510000"), subject="usr_sc")
+    foreign_authorities = [
+        api.as_(RoleGrant(Role.AUTHORITY, ScopeType.REGION, region), subject=f"usr_{region}")
+        for region in ("511100", "510104", "510700-BJ", "520000")  # 乐山, a 成都 district, 绵阳本级, 贵州
+    ]
     review = f"/review/records/{rec['id']}"
     assert (await api.get(review, headers=unit_reviewer)).status_code == 404  # not submitted yet
     assert (await put(api, "out_of_province", rec["id"], OUT_OF_PROVINCE, 0)).status_code == 200
     assert (await api.post(f"{base}/submit", headers=api.applicant)).status_code == 200
     late = await api.post(f"{base}/proofs", params={"filename": "补充.pdf"}, content=PDF, headers=api.applicant)
     assert late.status_code == 409  # frozen while reviewed
-    for reviewer in (unit_reviewer, department):
+    for reviewer in (unit_reviewer, department, chengdu, province):
         seen = await api.get(review, headers=reviewer)
         assert seen.status_code == 200 and seen.json()["content"]["original_title"] == "高级农艺师"
         proof = await api.get(f"{review}/attachments/{files['proof']['id']}", headers=reviewer)
         assert proof.status_code == 200 and proof.content == PDF
-    assert (await api.get(review, headers=elsewhere)).status_code == 404
+    for outsider in (elsewhere, *foreign_authorities):
+        assert (await api.get(review, headers=outsider)).status_code == 404
+        assert (await api.get(f"{review}/attachments/{files['proof']['id']}", headers=outsider)).status_code == 404
     assert (await api.get(review, headers=api.applicant)).status_code == 404
 
     engine = create_engine(api.database_url)
@@ -208,7 +218,7 @@ async def test_out_of_province_files_are_checked_and_read_only_by_its_reviewers(
             )
     finally:
         await engine.dispose()
-    assert sorted(logged) == ["usr_dept", "usr_dept", "usr_unit", "usr_unit"]
+    assert sorted(logged) == ["usr_cd", "usr_cd", "usr_dept", "usr_dept", "usr_sc", "usr_sc", "usr_unit", "usr_unit"]
 
 
 async def test_talent_statistics_take_no_files(demo: Api) -> None:

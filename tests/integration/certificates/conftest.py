@@ -24,7 +24,7 @@ from certificates.settings import Settings
 from certificates.usecases.certificates import CertificateService
 from certificates.usecases.verifications import VerificationService
 from support.clock import Clock
-from zc_auth import Role, RoleGrant, StaticJwks, TokenVerifier
+from zc_auth import Role, RoleGrant, ScopeType, StaticJwks, TokenVerifier
 from zc_auth.testing import TokenFactory
 from zc_contracts import Envelope, make_envelope, review_v1
 from zc_db.migrate import upgrade
@@ -55,7 +55,11 @@ class Api:
 
     @property
     def authority(self) -> dict[str, str]:
-        return self.as_(Role.AUTHORITY, subject="usr_authority")
+        """The province's authority (四川 510000): every certificate of the province is in its scope."""
+        return self.as_(RoleGrant(Role.AUTHORITY, ScopeType.REGION, "510000"), subject="usr_authority")
+
+    def authority_of(self, region: str) -> dict[str, str]:
+        return self.as_(RoleGrant(Role.AUTHORITY, ScopeType.REGION, region), subject=f"usr_authority_{region}")
 
     async def get(self, path: str, **kw: Any) -> httpx.Response:
         return await self.client.get(f"/api/certificates{path}", **kw)

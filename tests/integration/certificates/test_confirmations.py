@@ -24,7 +24,7 @@ TITLE = applications_v1.OutOfProvinceTitle(
 )
 
 
-def submission(record_id: uuid.UUID) -> Envelope:
+def submission(record_id: uuid.UUID, region_code: str | None = None) -> Envelope:
     payload = applications_v1.RecordSubmitted(
         record_id=record_id,
         kind="out_of_province",
@@ -32,6 +32,7 @@ def submission(record_id: uuid.UUID) -> Envelope:
         unit_id=uuid.uuid4(),
         submitted_at=datetime.now(UTC),
         confirmed_title=TITLE,
+        region_code=region_code,
     )
     return make_envelope(payload, source="applications", subject_id=str(record_id))
 

@@ -71,6 +71,13 @@ async def test_admin_grants_and_revokes_scoped_roles_and_every_change_is_audited
         headers=CSRF,
     )
     assert bad.status_code == 422 and bad.json()["field"] == "scope_id"
+    for scope in ({"scope_type": "global"}, {"scope_type": "unit", "scope_id": "unit-42"}):  # issue 17 item 2
+        unscoped = await admin.post(
+            f"/api/identity/admin/users/{target}/roles", json={"role": "authority", **scope}, headers=CSRF
+        )
+        assert unscoped.status_code == 422 and unscoped.json()["field"] == "scope_type", unscoped.text
+    province = {"role": "authority", "scope_type": "region", "scope_id": "510000"}
+    assert (await admin.post(f"/api/identity/admin/users/{target}/roles", json=province, headers=CSRF)).is_success
     unknown = await admin.post(
         f"/api/identity/admin/users/{target}/roles", json={"role": "king", "scope_type": "global"}, headers=CSRF
     )
@@ -84,8 +91,8 @@ async def test_admin_grants_and_revokes_scoped_roles_and_every_change_is_audited
         identity_db,
         "SELECT count(*) FROM audit_log WHERE action IN ('role_grant', 'role_revoke') AND outcome='success'",
     )
-    assert audited == 2
-    assert await count(identity_db, "SELECT count(*) FROM outbox WHERE subject='identity.user.roles_changed.v1'") == 2
+    assert audited == 3
+    assert await count(identity_db, "SELECT count(*) FROM outbox WHERE subject='identity.user.roles_changed.v1'") == 3
 
 
 async def test_audit_log_is_append_only_and_hash_chained(running_bridge: Callable[..., Any], identity_db: str) -> None:

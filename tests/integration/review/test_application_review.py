@@ -40,11 +40,12 @@ class Review:
         return self.api.as_(RoleGrant(Role.COMMITTEE_STAFF, ScopeType.COMMITTEE, COMMITTEE), subject="usr_committee")
 
     def expert(self, who: str) -> dict[str, str]:
-        # experts and the authority hold scoped grants (their committee, their unit); their tasks have none
+        # an expert's vote is a task for that one person (candidate_user), within their committee's grant
         return self.api.as_(RoleGrant(Role.EXPERT, ScopeType.COMMITTEE, COMMITTEE), subject=who)
 
-    def authority(self) -> dict[str, str]:
-        return self.api.as_(RoleGrant(Role.AUTHORITY, ScopeType.UNIT, str(uuid.UUID(int=15))), subject="usr_authority")
+    def authority(self, region: str = "510100") -> dict[str, str]:
+        """The authority over the committee's region (成都市, 510100) by default."""
+        return self.api.as_(RoleGrant(Role.AUTHORITY, ScopeType.REGION, region), subject=f"usr_authority_{region}")
 
     async def act(self, headers: dict[str, str], decision: str = "approve", **body: Any) -> dict[str, Any]:
         task = await self.api.task_of(self.key, headers)
@@ -97,6 +98,7 @@ async def start(api: Api):  # type: ignore[no-untyped-def]
             qualification_code="GC-ZJ-GCS",
             department_ids=[uuid.UUID(d) for d in departments],
             submitted_at=datetime.now(UTC),
+            authority_region="510100",  # the committee's region scope
         )
         async with api.reviews._sessions() as s, s.begin():
             await api.reviews.start(s, "application_review", str(key), _start_data(event))
@@ -116,6 +118,13 @@ async def test_direct_review_from_unit_to_issuance(api: Api, start) -> None:  # 
     await review.through_experts(["approve", "approve", "reject"])  # 2 of 3: passes
     assert await api.tasks(review.authority()) == []  # the result notice is running
     await review.pass_time(8)
+    # issue 17 item 2: only an authority over the committee's region sees and decides the confirmation
+    for region in ("511100", "510104", "510100-BJ"):  # 乐山, a 成都 district, 成都本级
+        outsider = review.authority(region)
+        assert await api.tasks(outsider) == []
+        (task,) = [t for t in await api.tasks(review.authority(), size=100) if t["business_key"] == review.key]
+        assert (await api.complete(task["task_id"], outsider, decision="approve")).status_code == 404
+    assert [t["stage"] for t in await api.tasks(review.authority("510000"))] == ["authority"]  # the province
     await review.act(review.authority())
     await review.act(review.committee(), form={"document_number": "川职改〔2026〕18号", "issue_date": "2026-12-20"})
     assert await review.status() == "completed"
@@ -131,6 +140,7 @@ async def test_direct_review_from_unit_to_issuance(api: Api, start) -> None:  # 
     (approved,) = await review.events("approved")
     assert approved["issued_by"] == "authority" and approved["document_number"] == "川职改〔2026〕18号"
     assert approved["issue_date"] == "2026-12-20" and approved["committee_id"] == COMMITTEE
+    assert approved["authority_region"] == "510100"  # carried to the certificate
 
 
 async def test_each_expert_sees_only_their_own_vote(api: Api, start) -> None:  # type: ignore[no-untyped-def]

@@ -49,7 +49,8 @@ ACTORS = {
     "dept1": principal("usr_d1", RoleGrant(Role.DEPARTMENT_REVIEWER, ScopeType.DEPARTMENT, D1)),
     "dept2": principal("usr_d2", RoleGrant(Role.DEPARTMENT_REVIEWER, ScopeType.DEPARTMENT, D2)),
     "committee": principal("usr_c", RoleGrant(Role.COMMITTEE_STAFF, ScopeType.COMMITTEE, COMMITTEE)),
-    "authority": principal("usr_auth", Role.AUTHORITY),
+    "authority": principal("usr_auth", RoleGrant(Role.AUTHORITY, ScopeType.REGION, "510100")),
+    "other_authority": principal("usr_auth2", RoleGrant(Role.AUTHORITY, ScopeType.REGION, "511100")),
     "applicant": principal("usr_applicant", Role.APPLICANT),
     **{e: principal(e, Role.EXPERT) for e in EXPERTS},
 }
@@ -143,6 +144,7 @@ class ApplicationReviewMachine(RuleBasedStateMachine):
             "department_ids": list(DEPTS),
             "department_id": D1,
             "committee_id": COMMITTEE,
+            "authority_region": "510100",
             "method": method,
             **PROCESS_DEFAULTS,
         }

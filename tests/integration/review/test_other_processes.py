@@ -27,7 +27,13 @@ async def deployed(api: Api) -> list[dict[str, Any]]:
 
 async def start(api: Api, process: str, **data: Any) -> str:
     key = str(uuid.uuid4())
-    base = {"applicant_id": "usr_applicant", "unit_id": UNIT, "department_ids": [D1], "committee_id": COMMITTEE}
+    base = {
+        "applicant_id": "usr_applicant",
+        "unit_id": UNIT,
+        "department_ids": [D1],
+        "committee_id": COMMITTEE,
+        "authority_region": "510100-BJ",  # the unit's region (成都市本级)
+    }
     async with api.reviews._sessions() as s, s.begin():
         await api.reviews.start(s, process, key, {**base, **PROCESS_DEFAULTS, **data})
     return key
@@ -38,6 +44,10 @@ async def act(api: Api, key: str, headers: dict[str, str], decision: str = "appr
     r = await api.complete(task["task_id"], headers, decision=decision, **body)
     assert r.status_code == 200, r.text
     return task
+
+
+def authority(api: Api, region: str = "510100") -> dict[str, str]:
+    return api.as_(RoleGrant(Role.AUTHORITY, ScopeType.REGION, region), subject=f"usr_authority_{region}")
 
 
 def dept(api: Api) -> dict[str, str]:
@@ -72,8 +82,8 @@ async def test_initial_determination_shows_its_recommendation_and_issues(api: Ap
     async with api.reviews._sessions() as s, s.begin():
         assert await api.reviews.deliver(s, key, "resubmitted", {})
     await act(api, key, dept(api))  # back at the department that returned it
-    authority = api.as_(Role.AUTHORITY, subject="usr_authority")
-    await act(api, key, authority, form={"document_number": "川人社初〔2026〕7号", "issue_date": "2026-12-01"})
+    assert await api.tasks(authority(api, "511100")) == []  # issue 17 item 2: another region's authority
+    await act(api, key, authority(api), form={"document_number": "川人社初〔2026〕7号", "issue_date": "2026-12-01"})
     (approved,) = [e.data for e in await api.events(key) if e.type == "review.application.approved"]
     assert approved["issued_by"] == "authority" and approved["document_number"] == "川人社初〔2026〕7号"
 
@@ -82,7 +92,9 @@ async def test_out_of_province_confirmation(api: Api, deployed: Any) -> None:
     key = await start(api, "out_of_province_confirmation", record_id=None, record_kind="out_of_province")
     await act(api, key, api.unit_reviewer())
     await act(api, key, dept(api))
-    await act(api, key, api.as_(Role.AUTHORITY, subject="usr_authority"))
+    for outsider in ("511100", "510104", "520000"):  # 乐山, a 成都 district, 贵州
+        assert await api.tasks(authority(api, outsider)) == []
+    await act(api, key, authority(api, "510000"))  # the province's authority reaches every region
     assert await decided(api, key) == [
         {
             "record_id": key,

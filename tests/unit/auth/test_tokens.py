@@ -594,3 +594,27 @@ async def test_verify_never_remembers_a_rejected_token(factory: TokenFactory) ->
     await assert_rejected(verifier, tampered)
     await assert_rejected(verifier, tampered)
     assert jwks.lookups == 2
+
+
+@pytest.mark.parametrize(
+    ("grant", "region", "covered"),
+    [
+        ("510000", "510000", True),  # the province itself
+        ("510000", "510104", True),  # a county in the province
+        ("510000", "510000-BJ", True),  # 省本级
+        ("510100", "510100-BJ", True),  # 成都市本级
+        ("510100", "510104", True),
+        ("510100", "511100", False),  # a sibling prefecture
+        ("510100", "510000", False),  # above it
+        ("510104", "510104-BJ", True),
+        ("510104", "510105", False),
+        ("510100-BJ", "510100-BJ", True),  # an own-level node reaches only itself
+        ("510100-BJ", "510104", False),
+        ("510000", "520000", False),  # another province
+        ("51", "510104", False),  # not a division code: itself only
+    ],
+)
+def test_a_region_grant_covers_its_region_and_those_below(grant: str, region: str, covered: bool) -> None:
+    principal = make_principal(RoleGrant(Role.AUTHORITY, ScopeType.REGION, grant))
+    assert principal.has_role(Role.AUTHORITY, ScopeType.REGION, region) is covered
+    assert not principal.has_role(Role.AUTHORITY, ScopeType.UNIT, region)

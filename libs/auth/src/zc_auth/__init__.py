@@ -2,7 +2,7 @@
 
 from zc_auth.deps import MissingTokenError, PrincipalDep, RoleForbiddenError, current_principal, require_role
 from zc_auth.middleware import AuthenticateBeforeBody
-from zc_auth.principal import Principal, Role, RoleGrant, ScopeType
+from zc_auth.principal import Principal, Role, RoleGrant, ScopeType, region_covers, region_prefix
 from zc_auth.revocation import RevokedSessions
 from zc_auth.tokens import (
     DEFAULT_ALGORITHMS,
@@ -34,5 +34,7 @@ __all__ = [
     "TokenVerifier",
     "current_principal",
     "parse_jwks",
+    "region_covers",
+    "region_prefix",
     "require_role",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -30,6 +31,31 @@ class ScopeType(StrEnum):
     DEPARTMENT = "department"
     COMMITTEE = "committee"
     REGION = "region"
+
+
+_DIVISION_CODE = re.compile(r"\d{6}")
+
+
+def region_prefix(scope_id: str) -> str | None:
+    """The code prefix a REGION grant covers, by the structure of GB/T 2260 division codes: a province
+    (NN0000) covers every code starting with its 2 digits, a prefecture (NNNN00) every code starting with
+    its 4, a county only itself. None for any other id (e.g. the seed's "510100-BJ" own-level node), which
+    covers exactly itself."""
+    if not _DIVISION_CODE.fullmatch(scope_id):
+        return None
+    if scope_id.endswith("0000"):
+        return scope_id[:2]
+    if scope_id.endswith("00"):
+        return scope_id[:4]
+    return scope_id
+
+
+def region_covers(scope_id: str, region_code: str) -> bool:
+    """Whether a grant in region `scope_id` reaches a resource in region `region_code` (itself or below)."""
+    if scope_id == region_code:
+        return True
+    prefix = region_prefix(scope_id)
+    return prefix is not None and region_code.startswith(prefix)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +88,9 @@ class Principal:
         """Whether the caller holds `role`.
 
         No scope_type: the role in any scope. scope_type only: the role in some scope of that type.
-        scope_type and scope_id: the role in exactly that scope. A GLOBAL grant satisfies every scope.
-        ADMIN is not implied: an admin holds only the roles actually granted.
+        scope_type and scope_id: the role in exactly that scope, or for REGION in that region or one above
+        it (`region_covers`). A GLOBAL grant satisfies every scope. ADMIN is not implied: an admin holds only
+        the roles actually granted.
         """
         if scope_type is None and scope_id is not None:
             raise ValueError("scope_id given without scope_type")
@@ -72,7 +99,11 @@ class Principal:
                 continue
             if scope_type is None or grant.scope_type == ScopeType.GLOBAL:
                 return True
-            if grant.scope_type == scope_type and (scope_id is None or grant.scope_id == scope_id):
+            if grant.scope_type != scope_type:
+                continue
+            if scope_id is None or grant.scope_id == scope_id:
+                return True
+            if scope_type == ScopeType.REGION and grant.scope_id and region_covers(grant.scope_id, scope_id):
                 return True
         return False
 

@@ -17,7 +17,8 @@ DEMO_COMMITTEE = "0193a1f0-0000-7000-8000-00000000c001"  # 成都市农业系列
 DEMO_DEPARTMENT_2 = "0193a1f0-0000-7000-8000-00000000d002"  # the next level of the demo unit's chain
 DEMO_ENTRUSTED_COMMITTEE = "0193a1f0-0000-7000-8000-00000000c011"  # 乐山: 委托评审 for the Chengdu demo unit
 DEMO_ORGANISER = "0193a1f0-0000-7000-8000-00000000e001"  # 评委会组建单位
-DEMO_AUTHORITY = "0193a1f0-0000-7000-8000-00000000f001"  # 授权管理单位
+# 授权管理单位: 成都市人力资源和社会保障局 (f001 in the applications demo data), for all of 成都市
+DEMO_AUTHORITY_REGION = "510100"
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,7 @@ DEMO_USERS: tuple[DemoUser, ...] = (
         "孙伟",
         "510402199006247182",
         "13800000007",
-        (Grant("authority", "unit", DEMO_AUTHORITY),),
+        (Grant("authority", "region", DEMO_AUTHORITY_REGION),),
     ),
     DemoUser(
         "process_designer",

@@ -45,6 +45,9 @@ class ApplicationSubmitted(EventPayload):
     committee_name: str | None = None
     # 委托评审: the competent department that issued the 委托评审函 and will issue the certificate
     entrusting_unit_name: str | None = None
+    # whose authority confirms and issues (added within v1): a GB/T 2260 region code, the committee's region
+    # scope or, without a committee (初定), the unit's region; authority grants are checked against it
+    authority_region: str | None = Field(default=None, max_length=20)
 
 
 @register
@@ -86,3 +89,5 @@ class RecordSubmitted(EventPayload):
     submitted_at: datetime
     # 外省职称确认 only (added within v1): the title to confirm, recorded as a certificate when approved
     confirmed_title: OutOfProvinceTitle | None = None
+    # the unit's region (added within v1): which authorities may read and confirm it
+    region_code: str | None = Field(default=None, max_length=20)

@@ -51,6 +51,7 @@ class ApplicationApproved(EventPayload):
     specialty: str | None = None
     committee_name: str | None = None
     issuer_name: str | None = None  # who issues, when not the authority (委托评审: the entrusting unit)
+    authority_region: str | None = Field(default=None, max_length=20, description="授权管理单位所辖区域")
 
 
 @register

@@ -177,15 +177,23 @@ def reviewer_may_read(
 
 
 def reviewer_may_read_record(
-    kind: str, *, unit_id: str, department_ids: list[str], may: Callable[[str, str, str], bool]
+    kind: str,
+    *,
+    unit_id: str,
+    department_ids: list[str],
+    region_code: str | None,
+    may: Callable[[str, str, str], bool],
 ) -> bool:
     """A submitted personal record is read by its unit's reviewers; a 外省职称确认 also by the competent
-    departments above the unit and by the issuing authority, the levels its review passes through."""
+    departments above the unit and by the authorities whose region holds the unit, the levels its review
+    passes through."""
     if may("unit_reviewer", "unit", unit_id):
         return True
     if kind != "out_of_province":
         return False
-    return any(may("department_reviewer", "department", d) for d in department_ids) or may("authority", "", "")
+    if any(may("department_reviewer", "department", d) for d in department_ids):
+        return True
+    return region_code is not None and may("authority", "region", region_code)
 
 
 EDUCATION_RANK = ["其他", "高中", "中等专科", "大学专科", "大学本科", "硕士研究生", "博士研究生"]

@@ -368,6 +368,7 @@ class ApplicationService:
             ):
                 raise ApplicationError("委托评审须上传主管部门出具的委托评审函", field="entrustment_letter")
             unit = await refs.unit(str(row["unit_id"]))
+            committee = await refs.committee(str(row["committee_id"])) if row["committee_id"] else None
             version = int(row["snapshot_version"]) + 1
             content = {
                 "settings": settings,
@@ -410,6 +411,7 @@ class ApplicationService:
                     if unit and unit.department_chain and row["method"] == "WEITUO"
                     else None
                 ),
+                authority_region=committee.region_scope if committee else unit.region_code if unit else None,
             )
             await store.add_trail(
                 app_id,

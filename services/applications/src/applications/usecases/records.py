@@ -143,6 +143,7 @@ class RecordService:
                 row["kind"],
                 unit_id=str(row["unit_id"]),
                 department_ids=[str(d["id"]) for d in unit.department_chain] if unit else [],
+                region_code=unit.region_code if unit else None,
                 may=may,
             )
         ):
@@ -287,6 +288,7 @@ class RecordService:
                         department_ids=[d["id"] for d in unit.department_chain] if unit else [],
                         submitted_at=now,
                         confirmed_title=confirmed_title(kind, row["content"]),
+                        region_code=unit.region_code if unit else None,
                     ),
                     source="applications",
                     subject_id=rec_id,

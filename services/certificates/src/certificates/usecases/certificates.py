@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from certificates.domain.certificate import METHODS, SOURCES, canonical, certificate_number, mask_name
 from certificates.domain.errors import NotFoundError, StateError, TooManyRequestsError
-from zc_auth import Principal, Role
+from zc_auth import Principal, Role, ScopeType
 from zc_contracts import Envelope, applications_v1, certificates_v1, make_envelope, review_v1
 from zc_db import MessagingTables
 from zc_messaging import PoisonMessageError, TransientError, add_to_outbox
@@ -139,6 +139,7 @@ class CertificateService:
             document_number=event.document_number,
             issue_date=issue_date,
             issuing_authority=authority,
+            region_code=event.authority_region,
         )
         await store.insert(row)
         issued = certificates_v1.CertificateIssued(
@@ -166,6 +167,7 @@ class CertificateService:
                 "record_id": event.record_id,
                 "applicant_id": event.applicant_id,
                 "title": event.confirmed_title.model_dump(mode="json"),
+                "region_code": event.region_code,
                 "received_at": self._clock(),
             }
         )
@@ -203,6 +205,7 @@ class CertificateService:
             committee_name=title.original_committee,
             issue_date=now.date(),
             issuing_authority=self._policy.issuing_authority,
+            region_code=request.get("region_code"),
         )
         await store.insert(row)
         issued = certificates_v1.CertificateIssued(
@@ -228,10 +231,17 @@ class CertificateService:
             if row is None:
                 raise NotFoundError("证书不存在")
             if row["holder_id"] != principal.subject:
-                if not principal.has_role(Role.AUTHORITY):
+                if not self.authority_over(principal, row):
                     raise NotFoundError("证书不存在")  # not 403: do not reveal that it exists
                 await store.audit(f"user:{principal.subject}", "view", row["id"], {})
             return row
+
+    def authority_over(self, principal: Principal, row: Row) -> bool:
+        """An authority acts on the certificates of its region and the regions below it. Certificates without
+        a region (verified historical ones, whose issuer may be anywhere, and rows from before regions were
+        kept) belong to the province's authority."""
+        region = row.get("region_code") or f"{self._policy.province_code}0000"
+        return principal.has_role(Role.AUTHORITY, ScopeType.REGION, region)
 
     async def pdf(self, principal: Principal, certificate_id: UUID) -> tuple[str, bytes]:
         """电子职称证书: rendered on request from the stored (signed) data, so it always shows the status."""
@@ -272,8 +282,8 @@ class CertificateService:
         async with self._sessions() as s, s.begin():
             store = self._store(s)
             row = await store.get(certificate_id, lock=True)
-            if row is None:
-                raise NotFoundError("证书不存在")
+            if row is None or not self.authority_over(principal, row):
+                raise NotFoundError("证书不存在")  # another region's: as if it did not exist
             if row["status"] == "revoked":
                 raise StateError("证书已撤销")
             await store.revoke(certificate_id, by=principal.subject, reason=reason, now=now)

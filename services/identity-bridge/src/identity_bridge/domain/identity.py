@@ -70,6 +70,9 @@ class Grant:
             raise InvalidGrantError(f"未知的授权范围类型：{self.scope_type}", field="scope_type")
         if (self.scope_type == "global") != (self.scope_id is None):
             raise InvalidGrantError("全局授权不能指定范围编号，其他授权必须指定范围编号", field="scope_id")
+        # An authority acts for a territory; province-wide is the province's code, never a global grant.
+        if self.role == "authority" and self.scope_type != "region":
+            raise InvalidGrantError("授权管理单位的授权须限定行政区域（全省即省级区划代码）", field="scope_type")
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,7 @@ def handlers(reviews: ReviewService) -> dict[str, Handler]:
             "department_ids": [str(d) for d in event.department_ids],
             "department_id": str(event.department_ids[0]) if event.department_ids else None,
             "record_kind": event.kind,
+            "authority_region": event.region_code,  # scopes the authority's confirmation
             **PROCESS_DEFAULTS,
         }
         try:
@@ -120,5 +121,6 @@ def _start_data(event: applications_v1.ApplicationSubmitted) -> dict[str, object
         "specialty": event.specialty,
         "committee_name": event.committee_name,
         "entrusting_unit_name": event.entrusting_unit_name,
+        "authority_region": event.authority_region,  # scopes the authority's tasks, carried to the certificate
         **PROCESS_DEFAULTS,
     }

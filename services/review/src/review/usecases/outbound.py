@@ -66,6 +66,7 @@ def outbound_payload(name: str, business_key: str, data: Mapping[str, Any], now:
                 specialty=data.get("specialty"),
                 committee_name=data.get("committee_name"),
                 issuer_name=data.get("entrusting_unit_name") if data.get("issued_by") == "entrusting_unit" else None,
+                authority_region=data.get("authority_region"),
             )
         case "defence_notice":
             return review_v1.DefenceNotified(

@@ -192,6 +192,8 @@ def may_act(principal: Principal, task: Row) -> bool:
         scope = ScopeType(task["scope_type"])
     except ValueError:
         return False
+    if not task["scope_id"]:
+        return False  # the routing did not say whose task it is: nobody's, until an operator mends the data
     return principal.has_role(role, scope, task["scope_id"])
 
 

@@ -151,7 +151,11 @@ class SqlCertificateStore:
         await self._s.execute(
             stmt.on_conflict_do_update(
                 index_elements=["record_id"],
-                set_={"title": stmt.excluded.title, "received_at": stmt.excluded.received_at},
+                set_={
+                    "title": stmt.excluded.title,
+                    "region_code": stmt.excluded.region_code,
+                    "received_at": stmt.excluded.received_at,
+                },
             )
         )
 

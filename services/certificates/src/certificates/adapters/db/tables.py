@@ -32,6 +32,9 @@ certificates = Table(
     Column("issue_date", Date, nullable=False),
     Column("issuing_authority", String(100), nullable=False),
     Column("source", String(20), nullable=False),  # issued | verified | out_of_province
+    # the authority's territory (GB/T 2260 code): which authorities may read and revoke it; NULL (rows from
+    # before it was kept) is the province's
+    Column("region_code", String(20)),
     Column("status", String(20), nullable=False),  # valid | revoked
     Column("revoked_at", DateTime(timezone=True)),
     Column("revoked_by", String(100)),
@@ -85,6 +88,7 @@ confirmations = Table(
     Column("record_id", UUID(as_uuid=True), primary_key=True),
     Column("applicant_id", String(100), nullable=False),
     Column("title", JSONB, nullable=False),
+    Column("region_code", String(20)),  # the unit's region, for the certificate it becomes
     Column("received_at", DateTime(timezone=True), nullable=False),
 )
 

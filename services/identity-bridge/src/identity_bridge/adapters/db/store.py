@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
 from datetime import datetime
 from typing import Any
@@ -16,9 +17,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity_bridge.adapters.db.tables import audit_log, login_states, role_grants, sessions, users
+from identity_bridge.domain.errors import DomainError
 from identity_bridge.domain.identity import Grant, PendingLogin, SessionState, UserRecord
 from zc_telemetry import current_trace_id
 
+log = logging.getLogger("identity_bridge.store")
 _AUDIT_LOCK = 0x2C_1D_0A_17  # advisory lock id: one audit append at a time keeps the hash chain linear
 
 
@@ -160,7 +163,13 @@ class SqlIdentityStore:
             .where(role_grants.c.user_id == user_id, role_grants.c.revoked_at.is_(None))
             .order_by(role_grants.c.role, role_grants.c.scope_type, role_grants.c.scope_id)
         )
-        return [Grant(r.role, r.scope_type, r.scope_id) for r in rows]
+        grants = []
+        for r in rows:
+            try:
+                grants.append(Grant(r.role, r.scope_type, r.scope_id))
+            except DomainError:  # stored before a rule tightened (e.g. an unscoped authority): it grants nothing
+                log.warning("stored grant no longer valid, ignored", extra={"user_id": str(user_id), "role": r.role})
+        return grants
 
     async def add_grant(self, user_id: uuid.UUID, grant: Grant, *, by: str, now: datetime) -> bool:
         """False when the same grant is already active."""

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from review.adapters.db.tables import command_results, history, open_tasks, process_definitions, process_instances
 from review.usecases.reviews import TransitionWrite
+from zc_auth import region_prefix
 from zc_db import json_dumps
 
 Row = dict[str, Any]
@@ -314,11 +315,18 @@ class SqlInstanceStore:
     def _inbox_query(self, groups: Sequence[tuple[str, str, str | None]], filters: Mapping[str, Any]) -> Select[Any]:
         visible = []
         for role, scope_type, scope_id in groups:
+            # a task without a scope is for every holder of the role; a scoped one for that scope only, and a
+            # scoped task whose routing named no scope for nobody (as review.usecases.reviews.may_act)
+            unscoped = open_tasks.c.scope_type.is_(None)
             if scope_type == "global":
-                visible.append(open_tasks.c.role == role)
-            else:  # a task without a scope is for every holder of the role; a scoped one for that scope only
-                in_scope = and_(open_tasks.c.scope_type == scope_type, open_tasks.c.scope_id == scope_id)
-                visible.append(and_(open_tasks.c.role == role, or_(open_tasks.c.scope_type.is_(None), in_scope)))
+                visible.append(and_(open_tasks.c.role == role, or_(unscoped, open_tasks.c.scope_id.is_not(None))))
+                continue
+            same = open_tasks.c.scope_id == scope_id
+            prefix = region_prefix(scope_id) if scope_type == "region" and scope_id else None
+            if prefix is not None:  # a region grant reaches the regions below it (zc_auth.region_covers)
+                same = or_(same, open_tasks.c.scope_id.startswith(prefix, autoescape=True))
+            in_scope = and_(open_tasks.c.scope_type == scope_type, same)
+            visible.append(and_(open_tasks.c.role == role, or_(unscoped, in_scope)))
         # a task the process made for one person is visible to them only
         user = filters.get("user")
         for_me = and_(open_tasks.c.candidate_user == user, or_(*visible)) if visible else false()
