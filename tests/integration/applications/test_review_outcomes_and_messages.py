@@ -310,6 +310,24 @@ async def test_reviewers_read_once_the_application_reached_their_stage(api: Api,
     mine = (await api.get(f"/applications/{app['id']}", headers=api.applicant)).json()
     assert mine["status_name"] == "审核中（主管部门审核）" and mine["trail"][-1]["action"] == "进入主管部门审核"
 
+    # issue 17 item 6: the expert stage names the panel, kept with the stage (the read rule: tests/unit)
+    await deliver(
+        api,
+        clean_jetstream,
+        review_v1.StageReached(
+            application_id=app["id"], stage="expert", experts=["usr_e1", "usr_e2"], reached_at=datetime.now(UTC)
+        ),
+    )
+    engine = create_engine(api.database_url)
+    try:
+        async with engine.connect() as conn:
+            stages = (
+                await conn.execute(text("SELECT stages_reached FROM applications WHERE id = :a"), {"a": app["id"]})
+            ).scalar_one()
+    finally:
+        await engine.dispose()
+    assert stages[-1] == {"stage": "expert", "department_id": None, "experts": ["usr_e1", "usr_e2"]}
+
 
 async def test_rejected_and_certified_reach_my_applications(api: Api, clean_jetstream: str) -> None:
     now = datetime.now(UTC)

@@ -13,7 +13,10 @@ import nats
 import pytest
 from sqlalchemy import text
 
+from identity_bridge.demo_users import DEMO_COMMITTEE
 from integration.identity.test_sessions_roles_privacy import dev_browser, user_id
+from review.adapters.people import NatsPeopleDirectory
+from review.domain.errors import DirectoryUnavailableError
 from zc_db import create_engine
 from zc_messaging.connection import NatsConnection
 from zc_registries import HttpRegistry, NatsPersonResolver, SourceUnavailableError
@@ -125,3 +128,30 @@ async def test_the_http_registry_asks_the_source_with_the_id_number_the_bridge_r
         await connection.close()
     assert records == [{"insurance": "企业职工基本养老保险"}]
     assert len(seen) == 1 and len(seen[0]["id_number"]) == 18
+
+
+async def test_the_bridge_says_which_users_are_experts_of_a_committee(
+    running_bridge: Callable[..., Any], nats_url: str
+) -> None:
+    """What the review asks before a panel is named (issue 17 item 6), through the review's own adapter."""
+    expert = await user_id(await dev_browser(running_bridge, "expert"))
+    applicant = await user_id(await dev_browser(running_bridge, "applicant"))
+    connection = NatsConnection(nats_url, name="review-test")
+    await connection.start()
+    await connection.wait_connected()
+    try:
+        directory = NatsPeopleDirectory(connection, timeout=0.5)
+        users = [expert, applicant, str(uuid.uuid4()), "not-a-user"]
+        for _ in range(50):  # the bridge subscribes once its NATS connection is up
+            try:
+                held = await directory.holding("expert", "committee", DEMO_COMMITTEE, users)
+                break
+            except DirectoryUnavailableError:
+                continue
+        else:
+            raise AssertionError("no answer from the identity bridge")
+        assert held == {expert}
+        assert await directory.holding("expert", "committee", str(uuid.uuid4()), users) == set()
+        assert await directory.holding("expert", "global", None, users) == set()  # type: ignore[arg-type]
+    finally:
+        await connection.close()

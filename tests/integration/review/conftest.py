@@ -20,6 +20,7 @@ from review.settings import Settings
 from review.usecases.reviews import ReviewService
 from support.clock import Clock
 from support.engines import ENGINE_MODES, use_engine_mode
+from support.grants import grants_directory
 from zc_auth import Principal, Role, RoleGrant, ScopeType, StaticJwks, TokenVerifier
 from zc_auth.testing import TokenFactory
 from zc_contracts import Envelope
@@ -138,8 +139,22 @@ def review_settings(database_url: str, nats_url: str, **extra: Any) -> Settings:
     return Settings(database_url=database_url, nats_url=nats_url, jwks_url="http://127.0.0.1:9/unused", **extra)
 
 
+COMMITTEE = "0193a1f0-0000-7000-8000-00000000c001"
+# who the identity bridge says holds which grant (the experts a committee may name)
+DIRECTORY: dict[tuple[str, str, str], set[str]] = {
+    ("expert", "committee", COMMITTEE): {"usr_expert_1", "usr_expert_2", "usr_expert_3", "usr_expert_4"},
+    ("expert", "committee", "0193a1f0-0000-7000-8000-00000000c002"): {"usr_expert_elsewhere"},
+}
+
+
 @pytest.fixture
-async def api(review_db: str, nats_url: str) -> AsyncIterator[Api]:
+async def directory(nats_url: str) -> AsyncIterator[list[dict[str, Any]]]:
+    async with grants_directory(nats_url, DIRECTORY) as asked:
+        yield asked
+
+
+@pytest.fixture
+async def api(review_db: str, nats_url: str, directory: list[dict[str, Any]]) -> AsyncIterator[Api]:
     clock = Clock(NOW)
     tokens = TokenFactory(issuer="http://127.0.0.1:8000/api/identity", audience="review")
     app = create_app(review_settings(review_db, nats_url), clock=clock)

@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 
 from integration.review.conftest import NOW, REPO, UNIT, Api
+from review.adapters.people import NatsPeopleDirectory
 from review.consumers import _start_data
 from zc_auth import Role, RoleGrant, ScopeType
 from zc_contracts import applications_v1
+from zc_messaging.connection import NatsConnection
 
 # every test also runs with a fresh engine per step and with two engines in turn (issue 18)
 pytestmark = pytest.mark.usefixtures("engine_mode")
@@ -160,6 +162,52 @@ async def test_each_expert_sees_only_their_own_vote(api: Api, start) -> None:  #
         mine = await api.tasks(review.expert(expert))
         assert len(mine) == 1 and mine[0]["name"] == "expert_vote"
     assert await api.tasks(review.expert("usr_someone_else")) == []
+
+
+async def test_only_the_committees_own_experts_may_be_named(  # type: ignore[no-untyped-def]
+    api: Api, start, directory: list[dict[str, Any]]
+) -> None:
+    """Issue 17 item 6: an expert of another committee, or someone who is no expert, is refused by name, and
+    nothing changes; an expert's vote needs the expert grant of this committee besides being named."""
+    review = await start(departments=())
+    await review.act(review.unit())
+    await review.pass_time(8)
+    await review.act(review.committee())
+    task = await api.task_of(review.key, review.committee())
+    for outsider in ("usr_expert_elsewhere", "usr_applicant_2"):
+        refused = await api.complete(
+            task["task_id"], review.committee(), decision="approve", form={"experts": [*EXPERTS[:2], outsider]}
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["field"] == "form.experts" and outsider in refused.json()["detail"]
+    assert directory[-1] == {
+        "role": "expert",
+        "scope_type": "committee",
+        "scope_id": COMMITTEE,
+        "user_ids": ["usr_expert_1", "usr_expert_2", "usr_applicant_2"],
+    }
+    assert (await api.task_of(review.key, review.committee()))["task_id"] == task["task_id"]  # still waiting
+    await review.act(review.committee(), form={"experts": EXPERTS})
+    (vote,) = await api.tasks(review.expert(EXPERTS[0]))
+    other_committee = api.as_(
+        RoleGrant(Role.EXPERT, ScopeType.COMMITTEE, "0193a1f0-0000-7000-8000-00000000c002"), subject=EXPERTS[0]
+    )
+    assert await api.tasks(other_committee) == []  # named, but without this committee's grant
+    assert (await api.complete(vote["task_id"], other_committee, decision="approve")).status_code == 404
+
+
+async def test_naming_experts_waits_while_the_identity_bridge_cannot_be_asked(  # type: ignore[no-untyped-def]
+    api: Api, start, nats_url: str
+) -> None:
+    review = await start(departments=())
+    await review.act(review.unit())
+    await review.pass_time(8)
+    await review.act(review.committee())
+    task = await api.task_of(review.key, review.committee())
+    api.reviews._people = NatsPeopleDirectory(NatsConnection(nats_url, name="never-started"))
+    waiting = await api.complete(task["task_id"], review.committee(), decision="approve", form={"experts": EXPERTS})
+    assert waiting.status_code == 503 and waiting.json()["code"] == "review.directory_unavailable", waiting.text
+    assert (await api.task_of(review.key, review.committee()))["task_id"] == task["task_id"]  # nothing changed
 
 
 async def test_entrusted_review_is_issued_by_the_entrusting_unit(api: Api, start) -> None:  # type: ignore[no-untyped-def]

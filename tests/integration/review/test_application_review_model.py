@@ -16,17 +16,20 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from sqlalchemy import select, text
 
-from integration.review.conftest import REPO, UNIT, review_settings
+from integration.review.conftest import DIRECTORY, REPO, UNIT, review_settings
 from review.adapters.db.tables import messaging
+from review.adapters.people import NatsPeopleDirectory
 from review.bootstrap import build_reviews
 from review.consumers import PROCESS_DEFAULTS
 from review.domain.errors import DomainError
 from review.usecases.reviews import Decision, ReviewService
 from support.clock import Clock
 from support.engines import ENGINE_MODES, use_engine_mode
+from support.grants import grants_directory
 from zc_auth import Principal, Role, RoleGrant, ScopeType
 from zc_contracts import Envelope
 from zc_db import create_engine, create_session_factory
+from zc_messaging.connection import NatsConnection
 
 # The working-day calendar holds 2026 only (2027's schedule is published in November): every example starts early
 # in the year, and notice periods stop passing a month before its end, so no deadline is computed into 2027.
@@ -258,7 +261,16 @@ def test_application_review_follows_the_rules(review_db: str, nats_url: str, mod
     loop = asyncio.new_event_loop()
     engine = create_engine(review_db)
     clock = Clock(START)
-    reviews = build_reviews(review_settings(review_db, nats_url), create_session_factory(engine), clock=clock)
+    # the panel is named from the committee's experts, as the identity bridge answers over NATS
+    directory = grants_directory(nats_url, {**DIRECTORY, ("expert", "committee", COMMITTEE): set(EXPERTS)})
+    loop.run_until_complete(directory.__aenter__())
+    nats = NatsConnection(nats_url, name="review-model")
+    loop.run_until_complete(nats.start())
+    loop.run_until_complete(nats.wait_connected())
+    people = NatsPeopleDirectory(nats)
+    reviews = build_reviews(
+        review_settings(review_db, nats_url), create_session_factory(engine), clock=clock, people=people
+    )
     use_engine_mode(reviews, mode)
     source = (REPO / "bpmn/application_review/application_review.bpmn").read_text(encoding="utf-8")
     try:
@@ -280,5 +292,7 @@ def test_application_review_follows_the_rules(review_db: str, nats_url: str, mod
         Machine.TestCase().runTest()
         assert REACHED & {"expert_vote", "result_notice", "authority_confirm", "approved"}, REACHED
     finally:
+        loop.run_until_complete(nats.close())
+        loop.run_until_complete(directory.__aexit__(None, None, None))
         loop.run_until_complete(engine.dispose())
         loop.close()

@@ -42,6 +42,9 @@ class DemoUser:
         )
 
 
+# the demo experts sit on both demo committees' panels (an expert may serve several committees)
+EXPERT_PANELS = (Grant("expert", "committee", DEMO_COMMITTEE), Grant("expert", "committee", DEMO_ENTRUSTED_COMMITTEE))
+
 DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser(
         "applicant", "申报人", "王小明", "510104198506035532", "13800000001", (Grant("applicant", "global", None),)
@@ -156,7 +159,7 @@ DEMO_USERS: tuple[DemoUser, ...] = (
         "赵敏",
         "511502198601175322",
         "13800000006",
-        (Grant("expert", "committee", DEMO_COMMITTEE),),
+        EXPERT_PANELS,
     ),
     DemoUser(
         "expert2",
@@ -164,7 +167,7 @@ DEMO_USERS: tuple[DemoUser, ...] = (
         "钱亮",
         "510105198203154418",
         "13800000011",
-        (Grant("expert", "committee", DEMO_COMMITTEE),),
+        EXPERT_PANELS,
     ),
     DemoUser(
         "expert3",
@@ -172,7 +175,7 @@ DEMO_USERS: tuple[DemoUser, ...] = (
         "冯雪",
         "510106198707225124",
         "13800000012",
-        (Grant("expert", "committee", DEMO_COMMITTEE),),
+        EXPERT_PANELS,
     ),
     DemoUser(
         "authority",

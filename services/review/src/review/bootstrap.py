@@ -10,9 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from review.adapters.db.instance_store import SqlInstanceStore
 from review.adapters.db.tables import messaging
+from review.adapters.people import NatsPeopleDirectory
 from review.adapters.workflow.spiff import SpiffEngine
 from review.domain.calendar import BusinessCalendar
 from review.settings import Settings
+from review.usecases.ports import PeopleDirectory
 from review.usecases.reviews import ReviewService
 from zc_auth import TokenVerifier
 from zc_auth.live import live_session_verifier
@@ -38,7 +40,11 @@ class Container:
 
 
 def build_reviews(
-    settings: Settings, sessions: async_sessionmaker[AsyncSession], *, clock: Callable[[], datetime] | None = None
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    clock: Callable[[], datetime] | None = None,
+    people: PeopleDirectory | None = None,
 ) -> ReviewService:
     calendar = BusinessCalendar.load(settings.calendar_dir)
     return ReviewService(
@@ -48,6 +54,7 @@ def build_reviews(
         calendar=calendar,
         outbox=messaging,
         clock=clock,
+        people=people,
     )
 
 
@@ -61,5 +68,5 @@ async def build_container(settings: Settings, *, clock: Callable[[], datetime] |
         runtime=runtime,
         tables=messaging,
         token_verifier=verifier,
-        reviews=build_reviews(settings, runtime.sessions, clock=clock),
+        reviews=build_reviews(settings, runtime.sessions, clock=clock, people=NatsPeopleDirectory(runtime.nats)),
     )

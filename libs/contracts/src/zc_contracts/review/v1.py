@@ -103,6 +103,8 @@ class StageReached(EventPayload):
     stage: Literal["unit", "department", "committee", "expert", "authority"]
     department_id: UUID | None = None  # which 主管部门 level, for the department stage
     reached_at: datetime
+    # the expert stage (added within v1): the experts named for this application, who alone may read it
+    experts: list[str] | None = Field(default=None, max_length=25)
 
 
 @register

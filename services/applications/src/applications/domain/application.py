@@ -159,19 +159,26 @@ STAGE_NAMES = {
 
 
 def reviewer_may_read(
-    stages: list[dict[str, Any]], *, unit_id: str, committee_id: str | None, may: Callable[[str, str, str], bool]
+    stages: list[dict[str, Any]],
+    *,
+    unit_id: str,
+    committee_id: str | None,
+    reviewer: str,
+    may: Callable[[str, str, str], bool],
 ) -> bool:
     """Reviewers read an application once it reached their stage, within their org scope, never otherwise.
+    An expert reads only an application whose panel names them (not every application of their committee).
     `may(role, scope_type, scope_id)` answers from the caller's grants."""
-    reached = {(s.get("stage"), s.get("department_id")) for s in stages}
     if may("unit_reviewer", "unit", unit_id):
         return True  # the unit is the first stage: from submission on
-    for stage, department in reached:
+    for reached in stages:
+        stage, department = reached.get("stage"), reached.get("department_id")
         if stage == "department" and department and may("department_reviewer", "department", str(department)):
             return True
         if stage in ("committee", "expert") and committee_id and may("committee_staff", "committee", committee_id):
             return True
-        if stage == "expert" and committee_id and may("expert", "committee", committee_id):
+        named = reached.get("experts") or []
+        if stage == "expert" and committee_id and reviewer in named and may("expert", "committee", committee_id):
             return True
     return False
 

@@ -454,7 +454,7 @@ class ApplicationService:
         Anyone else gets 404, not 403, so ids cannot be probed. Every read is recorded."""
         async with self._sessions() as s, s.begin():
             store = self._store(s)
-            row = await self._readable(store, app_id, may)
+            row = await self._readable(store, app_id, may, reviewer)
             snap = await store.snapshot(app_id, version or int(row["snapshot_version"]))
             if snap is None:
                 raise ApplicationNotFoundError("该版本的申报材料不存在")
@@ -462,7 +462,9 @@ class ApplicationService:
         return {**snap, "sections": self._pii.show(snap["sections"], reveal=False)}
 
     @staticmethod
-    async def _readable(store: ApplicationStore, app_id: str, may: Callable[[str, str, str], bool]) -> dict[str, Any]:
+    async def _readable(
+        store: ApplicationStore, app_id: str, may: Callable[[str, str, str], bool], reviewer: str
+    ) -> dict[str, Any]:
         row = await store.get(app_id)
         if (
             row is None
@@ -471,6 +473,7 @@ class ApplicationService:
                 row["stages_reached"],
                 unit_id=str(row["unit_id"]),
                 committee_id=str(row["committee_id"]) if row["committee_id"] else None,
+                reviewer=reviewer,
                 may=may,
             )
         ):
@@ -484,7 +487,7 @@ class ApplicationService:
         snapshot); only files frozen into a submitted snapshot, and every download is recorded."""
         async with self._sessions() as s, s.begin():
             store = self._store(s)
-            await self._readable(store, app_id, may)
+            await self._readable(store, app_id, may, reviewer)
             frozen = await store.frozen_attachment_ids(app_id)
             att = await store.attachment(app_id, att_id, include_deleted=True) if att_id in frozen else None
             if att is None:

@@ -43,3 +43,10 @@ class InstanceStateError(DomainError):
 class ProcessNotDeployedError(DomainError):
     code = "review.process_not_deployed"
     status_hint = 503
+
+
+class DirectoryUnavailableError(DomainError):
+    """The identity bridge did not answer who holds a role: the decision waits (nothing was changed)."""
+
+    code = "review.directory_unavailable"
+    status_hint = 503

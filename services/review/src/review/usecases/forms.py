@@ -49,6 +49,10 @@ class IssuanceData(BaseModel):
 
 FORMS: dict[str, type[BaseModel]] = {"assign_experts_v1": AssignExperts, "issuance_data_v1": IssuanceData}
 
+# Fields that name people, and the role each named person must hold in the task's own scope (the experts of
+# an application's panel: experts of the committee that reviews it). Checked with the identity bridge.
+PEOPLE_FIELDS: dict[str, tuple[str, str, str]] = {"assign_experts_v1": ("experts", "expert", "评审专家")}
+
 
 def validate_form(form_key: str | None, decision: str, form: dict[str, Any]) -> dict[str, Any]:
     """The variables a completion adds. Forms matter only when approving; other forms carry no fields."""

@@ -101,4 +101,5 @@ def stage_reached(business_key: str, stage: str, data: Mapping[str, Any], now: d
         stage=stage,  # type: ignore[arg-type]  # checked against STAGES above
         department_id=UUID(str(department)) if department else None,
         reached_at=now,
+        experts=[str(e) for e in data.get("experts") or []] if stage == "expert" else None,
     )

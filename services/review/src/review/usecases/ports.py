@@ -155,3 +155,11 @@ class WorkflowEngine(Protocol):
     def migrate(
         self, old: ProcessDefinition, state: dict[str, Any], new: ProcessDefinition, *, now: datetime
     ) -> EngineState: ...
+
+
+class PeopleDirectory(Protocol):
+    """Who holds which role where, as the identity bridge keeps it (a form may name only such people)."""
+
+    async def holding(self, role: str, scope_type: str, scope_id: str, user_ids: Sequence[str]) -> set[str]:
+        """The ids among `user_ids` that hold `role` in that scope; raises DirectoryUnavailableError."""
+        ...

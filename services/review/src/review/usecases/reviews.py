@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from review.domain.calendar import BusinessCalendar
 from review.domain.errors import (
     DecisionNotAllowedError,
+    DirectoryUnavailableError,
     DomainError,
     ForbiddenError,
     InstanceStateError,
@@ -33,13 +34,14 @@ from review.domain.errors import (
     ProcessNotDeployedError,
     TaskConflictError,
 )
-from review.usecases.forms import validate_form
+from review.usecases.forms import PEOPLE_FIELDS, FormError, validate_form
 from review.usecases.outbound import outbound_payload, stage_reached
 from review.usecases.ports import (
     DiagramProblem,
     EngineState,
     NotWaitingError,
     OpenTask,
+    PeopleDirectory,
     ProcessDefinition,
     WorkflowEngine,
 )
@@ -213,7 +215,9 @@ class ReviewService:
         calendar: BusinessCalendar,
         outbox: MessagingTables,
         clock: Callable[[], datetime] | None = None,
+        people: PeopleDirectory | None = None,
     ) -> None:
+        self._people = people  # the API's; a worker completes no tasks and needs none
         self._sessions = sessions
         self._store = store
         self._engine = engine
@@ -539,6 +543,23 @@ class ReviewService:
             assert updated is not None
             return task_view(updated)
 
+    async def _check_people(self, task: Row, form: Mapping[str, Any]) -> None:
+        """A form that names people (the experts of a panel) may name only holders of the role in the task's
+        own scope: an expert of another committee, or someone who is no expert, is refused by name."""
+        named = PEOPLE_FIELDS.get(task["form_key"] or "")
+        if named is None or named[0] not in form:
+            return
+        field, role, label = named
+        if not task["scope_type"] or not task["scope_id"]:
+            raise FormError(f"该环节未限定范围，无法核实{label}", field=f"form.{field}")
+        if self._people is None:
+            raise DirectoryUnavailableError(f"暂时无法核实{label}，请稍后重试")
+        users = [str(u) for u in form[field]]
+        holding = await self._people.holding(role, task["scope_type"], task["scope_id"], users)
+        outsiders = [u for u in users if u not in holding]
+        if outsiders:
+            raise FormError(f"以下人员不是本评委会的{label}：{'、'.join(outsiders)}", field=f"form.{field}")
+
     async def complete(
         self, principal: Principal, task_id: UUID, decision: Decision, *, idempotency_key: str | None
     ) -> dict[str, Any]:
@@ -574,6 +595,7 @@ class ReviewService:
                 raise TaskConflictError("该任务已被他人认领")
             self._check_decision(task, decision)
             form = validate_form(task["form_key"], decision.decision, dict(decision.form))
+            await self._check_people(task, form)
             version, definition = await self._definition(store, instance["definition_id"])
             data = {
                 "decision": decision.decision,

@@ -171,6 +171,20 @@ class SqlIdentityStore:
                 log.warning("stored grant no longer valid, ignored", extra={"user_id": str(user_id), "role": r.role})
         return grants
 
+    async def holding(self, grant: Grant, user_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of `user_ids` hold exactly this active grant."""
+        g = role_grants.c
+        rows = await self._s.execute(
+            select(g.user_id).where(
+                g.user_id.in_(user_ids),
+                g.role == grant.role,
+                g.scope_type == grant.scope_type,
+                g.scope_id.is_(None) if grant.scope_id is None else g.scope_id == grant.scope_id,
+                g.revoked_at.is_(None),
+            )
+        )
+        return {r.user_id for r in rows}
+
     async def add_grant(self, user_id: uuid.UUID, grant: Grant, *, by: str, now: datetime) -> bool:
         """False when the same grant is already active."""
         result = await self._s.execute(
