@@ -38,6 +38,9 @@ _HOP = {
 }
 
 
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def _problem(request: Request, status: int, detail: str, code: str) -> JSONResponse:
     title = {400: "请求有误", 404: "资源不存在", 503: "服务暂不可用"}.get(status, "请求失败")
     body: dict[str, object] = {"type": "about:blank", "title": title, "status": status, "detail": detail, "code": code}
@@ -77,6 +80,7 @@ def create_gateway(upstreams: Mapping[str, str], web_dir: Path | None) -> Starle
         client_host = request.client.host if request.client else ""
         headers.append(("x-forwarded-for", client_host))
         headers.append(("x-forwarded-proto", request.url.scheme))
+        has_body = "content-length" in request.headers or "transfer-encoding" in request.headers
         try:
             upstream = client_holder["c"].build_request(
                 request.method,
@@ -84,14 +88,21 @@ def create_gateway(upstreams: Mapping[str, str], web_dir: Path | None) -> Starle
                 params=request.query_params.multi_items(),
                 # the bytes as they came (Starlette decoded them as Latin-1; httpx would encode str as ASCII)
                 headers=[(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers],
-                content=request.stream(),
+                content=request.stream() if has_body else None,  # a stream would go out chunked, even empty
             )
         except (httpx.InvalidURL, UnicodeError, ValueError):
             return _problem(request, 400, "请求地址或请求头含有非法字符", "gateway.bad_request")
-        try:
-            resp = await client_holder["c"].send(upstream, stream=True)
-        except httpx.TransportError:
-            return _problem(request, 503, "服务正在启动或暂不可用，请稍后再试", "gateway.upstream_unavailable")
+        # A request without a body is sent again once if the connection failed before any answer (a kept-alive
+        # connection the service had just closed, e.g. after it answered a 500): it can be re-sent as it was.
+        # A request with a body cannot (its stream is spent, and the service may have acted on it).
+        attempts = 1 if has_body or request.method not in _IDEMPOTENT else 2
+        for attempt in range(attempts):
+            try:
+                resp = await client_holder["c"].send(upstream, stream=True)
+                break
+            except httpx.TransportError:
+                if attempt + 1 == attempts:
+                    return _problem(request, 503, "服务正在启动或暂不可用，请稍后再试", "gateway.upstream_unavailable")
         out_headers = {k: v for k, v in resp.headers.items() if k.lower() not in _HOP}
         return StreamingResponse(
             resp.aiter_raw(),

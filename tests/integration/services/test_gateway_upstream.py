@@ -1,0 +1,65 @@
+"""The dev gateway and a service that drops a kept-alive connection (issue 17 item 9): a request without a
+body is sent again on a fresh connection instead of answering 503; one with a body is not re-sent."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from zc_devstack.gateway import create_gateway
+
+
+@pytest.fixture
+async def dropping_upstream() -> AsyncIterator[tuple[str, list[str]]]:
+    """Answers the first request of each connection and keeps it open; at the second request on the same
+    connection it closes without an answer, as a service does with a connection it has just given up."""
+    seen: list[str] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        answered = 0
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                seen.append(head.split(b" ", 2)[0].decode())
+                length = next(
+                    (
+                        int(line.split(b":")[1])
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length")
+                    ),
+                    0,
+                )
+                if length:
+                    await reader.readexactly(length)
+                if answered:
+                    break
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nok")
+                await writer.drain()
+                answered += 1
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        yield f"http://127.0.0.1:{port}", seen
+
+
+async def test_a_dropped_keepalive_connection_is_retried_for_a_request_without_a_body(
+    dropping_upstream: tuple[str, list[str]],
+) -> None:
+    base, seen = dropping_upstream
+    gateway = create_gateway({"applications": base}, None)
+    async with gateway.router.lifespan_context(gateway):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway), base_url="http://gw") as client:
+            for _ in range(3):
+                r = await client.get("/api/applications/catalog")
+                assert r.status_code == 200 and r.text == "ok", r.text
+            assert seen.count("GET") == 5  # the second and third each met the dropped connection once
+            posted = await client.post("/api/applications/records/x/submit", content=b"{}")
+            assert posted.status_code == 503 and posted.json()["code"] == "gateway.upstream_unavailable"
+            assert seen.count("POST") == 1  # not sent twice: the service may have acted on it
