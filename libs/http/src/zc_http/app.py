@@ -15,7 +15,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from zc_http.limits import BodyLimitMiddleware
+from zc_http.limits import BodyLimitMiddleware, ControlCharacterMiddleware
 from zc_http.problems import ProblemMapper, install_problem_handlers
 from zc_telemetry import request_id_var
 
@@ -129,6 +129,7 @@ def create_service_app(
         openapi_url=f"{prefix}/openapi.json",
     )
     app.add_middleware(BodyLimitMiddleware, limits=body_limits)
+    app.add_middleware(ControlCharacterMiddleware)
     app.add_middleware(RequestIdMiddleware)
     # The client address is the peer's, unless the peer is a proxy we trust (uvicorn's own middleware and its
     # FORWARDED_ALLOW_IPS setting: addresses or networks; the dev gateway is 127.0.0.1, in Kubernetes the

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from urllib.parse import parse_qsl
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -61,3 +62,44 @@ def _too_large(limit: int) -> ASGIApp:
         await response(scope, receive, send)
 
     return respond
+
+
+# C0 controls and DEL; a query value may still carry a tab or a line break (pasted text), never a NUL
+_PATH_CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
+_QUERY_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class ControlCharacterMiddleware:
+    """Refuses control characters in the path and the query string before a route sees them, naming where
+    (a NUL would otherwise reach PostgreSQL, which refuses it in text). JSON bodies are checked by their
+    models; the database's own refusal stays the safety net (zc_http.problems)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            field = _control_character_at(scope)
+            if field is not None:
+                response = problem_response(
+                    Request(scope),
+                    status=422,
+                    code="http.control_character",
+                    detail="请求含有不允许的控制字符",
+                    extra={"field": field},
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _control_character_at(scope: Scope) -> str | None:
+    if _PATH_CONTROLS.search(str(scope["path"])):
+        return "path"
+    query = bytes(scope.get("query_string", b"")).decode("latin-1")
+    for name, value in parse_qsl(query, keep_blank_values=True, encoding="utf-8", errors="replace"):
+        if _PATH_CONTROLS.search(name):
+            return "query"
+        if _QUERY_CONTROLS.search(value):
+            return name[:100]
+    return None
