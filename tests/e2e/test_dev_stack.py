@@ -3,6 +3,7 @@ Ctrl-C leaves no process behind, and a second run reuses the data."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -47,6 +48,29 @@ def stop_with_ctrl_c(proc: subprocess.Popen[bytes]) -> list[int]:
     proc.send_signal(signal.SIGINT)
     assert proc.wait(90) == 0
     return descendants
+
+
+def check_a_killed_service_is_restarted(proc: subprocess.Popen[bytes], client: httpx.Client, log: Path) -> None:
+    """Issue 18 item 4: a service that dies is logged at once and started again; the gateway follows."""
+    (service,) = [
+        p
+        for p in psutil.Process(proc.pid).children(recursive=True)
+        if "zc_devstack.service_host" in p.cmdline() and "applications" in p.cmdline()
+    ]
+    service.kill()
+    service.wait(10)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            if (
+                client.get("/api/applications/readyz").status_code == 200
+                and "applications restarted" in log.read_text()
+            ):
+                break
+        time.sleep(0.3)
+    else:
+        raise AssertionError(f"applications not back:\n{log.read_text()[-2000:]}")
+    assert "applications exited (-9); restarting" in log.read_text()
 
 
 def mint_token(data_dir: Path, port: int) -> str:
@@ -170,6 +194,7 @@ def test_stack_serves_all_services_on_one_port_and_stops_cleanly_then_reuses_dat
             assert me.json()["subject"] == "usr_e2e"
             check_dev_login_and_logout(client)
             check_demo_committee_query(client)
+            check_a_killed_service_is_restarted(proc, client, log1)
     finally:
         pids = stop_with_ctrl_c(proc)
     assert len(pids) >= 6  # postgres, nats-server, four services (plus postgres' own workers)

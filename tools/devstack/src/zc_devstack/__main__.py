@@ -53,6 +53,7 @@ def run(data_dir: Path, port: int | None) -> int:
         stack.prepare()
         stack.start_services()
         stack.wait_ready()
+        stack.supervise()
         server = stack.gateway()
         threading.Thread(target=_announce_when_listening, args=(server, port, data_dir), daemon=True).start()
         server.run()  # returns on Ctrl-C / SIGTERM

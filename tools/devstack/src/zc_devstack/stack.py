@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +64,8 @@ class Stack:
     nats: EmbeddedNats | None = None
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     service_ports: dict[str, int] = field(default_factory=dict)
+    _stopping: threading.Event = field(default_factory=threading.Event)
+    _procs_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start_infra(self) -> None:
         reused = (self.data_dir / "postgres" / "pgdata" / "PG_VERSION").exists()
@@ -182,18 +185,62 @@ class Stack:
         return env
 
     def start_services(self) -> None:
-        logs = self.data_dir / "logs"
-        logs.mkdir(parents=True, exist_ok=True)
+        (self.data_dir / "logs").mkdir(parents=True, exist_ok=True)
         for svc in SERVICES:
             self.service_ports[svc.prefix] = free_port()
         for svc in SERVICES:
-            port = self.service_ports[svc.prefix]
-            self.procs[svc.name] = spawn(
-                [sys.executable, "-m", "zc_devstack.service_host", svc.package, "--port", str(port)],
-                log_file=logs / f"{svc.name}.log",
-                env=self.service_env(svc),
-            )
-            log.info("%s on 127.0.0.1:%s (log: %s)", svc.name, port, logs / f"{svc.name}.log")
+            self._spawn_service(svc)
+            log.info("%s on 127.0.0.1:%s (log: %s)", svc.name, self.service_ports[svc.prefix], self._log_of(svc))
+
+    def _log_of(self, svc: ServiceDef) -> Path:
+        return self.data_dir / "logs" / f"{svc.name}.log"
+
+    def _spawn_service(self, svc: ServiceDef) -> None:
+        port = self.service_ports[svc.prefix]  # the same port after a restart: the gateway keeps its upstreams
+        self.procs[svc.name] = spawn(
+            [sys.executable, "-m", "zc_devstack.service_host", svc.package, "--port", str(port)],
+            log_file=self._log_of(svc),
+            env=self.service_env(svc),
+        )
+
+    def supervise(self) -> threading.Thread:
+        """Watches the services: one that exits is logged at once and started again after a backoff (1 s,
+        doubling to 30 s; back to 1 s once it has stayed up a minute). Stops when shutdown begins."""
+
+        def watch() -> None:
+            backoff = dict.fromkeys((svc.name for svc in SERVICES), 1.0)
+            started = dict.fromkeys((svc.name for svc in SERVICES), time.monotonic())
+            due: dict[str, float] = {}
+            while not self._stopping.wait(0.5):
+                now = time.monotonic()
+                for svc in SERVICES:
+                    with self._procs_lock:
+                        if self._stopping.is_set():
+                            return
+                        code = self.procs[svc.name].poll()
+                        if code is None:
+                            if now - started[svc.name] > 60:
+                                backoff[svc.name] = 1.0
+                            continue
+                        if svc.name not in due:
+                            log.error(
+                                "%s exited (%s); restarting in %.0f s (log: %s)",
+                                svc.name,
+                                code,
+                                backoff[svc.name],
+                                self._log_of(svc),
+                            )
+                            due[svc.name] = now + backoff[svc.name]
+                        elif now >= due[svc.name]:
+                            del due[svc.name]
+                            self._spawn_service(svc)
+                            started[svc.name] = now
+                            backoff[svc.name] = min(backoff[svc.name] * 2, 30.0)
+                            log.info("%s restarted", svc.name)
+
+        thread = threading.Thread(target=watch, name="supervisor", daemon=True)
+        thread.start()
+        return thread
 
     def wait_ready(self, timeout: float = 60) -> dict[str, bool]:
         deadline = time.monotonic() + timeout
@@ -218,7 +265,10 @@ class Stack:
         return uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None, access_log=False))
 
     def shutdown(self) -> None:
-        """Services first (they finish in-flight work and drain), then NATS, then PostgreSQL."""
+        """Services first (they finish in-flight work and drain), then NATS, then PostgreSQL. The supervisor
+        stops first, so what is stopped is what is running, restarted processes included."""
+        with self._procs_lock:
+            self._stopping.set()
         for proc in self.procs.values():
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
