@@ -1,4 +1,5 @@
-"""HTTP layer: every request body has a ceiling, enforced before and while it streams in, never after."""
+"""HTTP layer, what a request may carry: every body has a ceiling, enforced before and while it streams in,
+never after; no control characters in the path or a query value."""
 
 from __future__ import annotations
 

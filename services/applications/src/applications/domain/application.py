@@ -177,9 +177,9 @@ def reviewer_may_read(
             return True
         if stage in ("committee", "expert") and committee_id and may("committee_staff", "committee", committee_id):
             return True
-        named = reached.get("experts") or []
-        if stage == "expert" and committee_id and reviewer in named and may("expert", "committee", committee_id):
-            return True
+        if stage == "expert" and committee_id and reviewer in (reached.get("experts") or ()):
+            if may("expert", "committee", committee_id):
+                return True
     return False
 
 

@@ -29,19 +29,12 @@ MAX_USERS_PER_ASK = 100
 log = logging.getLogger(__name__)
 
 
-def _responder(name: str, lookup: Callable[[dict[str, str]], Awaitable[dict[str, str] | None]]) -> Any:
-    """A NATS callback: parse the ask, answer the lookup's result or an error; never kill the subscription."""
+def _responder(name: str, answer: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]) -> Any:
+    """A NATS callback: parse the ask, reply with what `answer` gives or an error; never kill the subscription."""
 
     async def respond(msg: Any) -> None:
         try:
-            ask = json.loads(msg.data)
-            who = {
-                "user_id": str(ask["user_id"]),
-                "requester": str(ask.get("requester", "unknown"))[:40],
-                "purpose": str(ask.get("purpose", ""))[:60],
-            }
-            found = await lookup(who)
-            reply: dict[str, Any] = found if found is not None else {"error": "not_found"}
+            reply = await answer(json.loads(msg.data))
         except PermissionError:
             reply = {"error": "forbidden"}
         except Exception:
@@ -52,10 +45,23 @@ def _responder(name: str, lookup: Callable[[dict[str, str]], Awaitable[dict[str,
     return respond
 
 
-def _grants_responder(identity: IdentityService) -> Any:
-    async def respond(msg: Any) -> None:
+def _person_lookup(lookup: Callable[..., Awaitable[dict[str, str] | None]]) -> Callable[..., Awaitable[dict[str, Any]]]:
+    """The holder and person lookups: one user, the requesting service and its purpose."""
+
+    async def answer(ask: dict[str, Any]) -> dict[str, Any]:
+        found = await lookup(
+            user_id=str(ask["user_id"]),
+            requester=str(ask.get("requester", "unknown"))[:40],
+            purpose=str(ask.get("purpose", ""))[:60],
+        )
+        return found if found is not None else {"error": "not_found"}
+
+    return answer
+
+
+def _grants_check(identity: IdentityService) -> Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]:
+    async def answer(ask: dict[str, Any]) -> dict[str, Any]:
         try:
-            ask = json.loads(msg.data)
             users = ask["user_ids"]
             if not isinstance(users, list) or len(users) > MAX_USERS_PER_ASK:
                 raise ValueError("user_ids")
@@ -65,15 +71,11 @@ def _grants_responder(identity: IdentityService) -> Any:
                 scope_id=None if ask.get("scope_id") is None else str(ask["scope_id"]),
                 user_ids=[str(u)[:64] for u in users],
             )
-            reply: dict[str, Any] = {"holding": holding}
         except (KeyError, ValueError, TypeError, DomainError):
-            reply = {"error": "bad_request"}
-        except Exception:
-            log.exception("grants check failed")
-            reply = {"error": "failed"}
-        await msg.respond(json.dumps(reply, ensure_ascii=False).encode())
+            return {"error": "bad_request"}
+        return {"holding": holding}
 
-    return respond
+    return answer
 
 
 async def serve_holder_lookups(
@@ -83,16 +85,15 @@ async def serve_holder_lookups(
     await nats.wait_connected()
     assert nats.client is not None
 
-    async def person(who: dict[str, str]) -> dict[str, str] | None:
+    async def person(**who: str) -> dict[str, str] | None:
         return await identity.person(**who, allowed=person_requesters)
 
-    subs = [
-        await nats.client.subscribe(
-            HOLDER_SUBJECT, queue="identity-bridge", cb=_responder("holder", lambda who: identity.holder(**who))
-        ),
-        await nats.client.subscribe(PERSON_SUBJECT, queue="identity-bridge", cb=_responder("person", person)),
-        await nats.client.subscribe(GRANTS_SUBJECT, queue="identity-bridge", cb=_grants_responder(identity)),
-    ]
+    answers = {
+        HOLDER_SUBJECT: _responder("holder", _person_lookup(identity.holder)),
+        PERSON_SUBJECT: _responder("person", _person_lookup(person)),
+        GRANTS_SUBJECT: _responder("grants", _grants_check(identity)),
+    }
+    subs = [await nats.client.subscribe(subject, queue="identity-bridge", cb=cb) for subject, cb in answers.items()]
     try:
         await asyncio.Event().wait()
     finally:

@@ -316,12 +316,12 @@ class IdentityService:
         """Which of `user_ids` hold the grant (e.g. expert of committee c): the review names experts only from
         a committee's own panel. Ids that are no user simply do not hold it."""
         grant = Grant(role, scope_type, scope_id)
-        ids = [UUID(u) for u in dict.fromkeys(user_ids) if _is_uuid(u)]
+        ids = {u: UUID(u) for u in user_ids if _is_uuid(u)}
         if not ids:
             return []
         async with self._sessions() as s:
-            found = await self._store(s).holding(grant, ids)
-        return [u for u in user_ids if _is_uuid(u) and UUID(u) in found]
+            found = await self._store(s).holding(grant, list(set(ids.values())))
+        return [u for u in user_ids if ids.get(u) in found]
 
     # --- holder lookups by other services ----------------------------------------------------------
     async def holder(self, *, user_id: str, requester: str, purpose: str) -> dict[str, str] | None:

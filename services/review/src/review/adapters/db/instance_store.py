@@ -321,10 +321,13 @@ class SqlInstanceStore:
             if scope_type == "global":
                 visible.append(and_(open_tasks.c.role == role, or_(unscoped, open_tasks.c.scope_id.is_not(None))))
                 continue
-            same = open_tasks.c.scope_id == scope_id
+            # a region grant reaches its region and those below it (zc_auth.region_covers)
             prefix = region_prefix(scope_id) if scope_type == "region" and scope_id else None
-            if prefix is not None:  # a region grant reaches the regions below it (zc_auth.region_covers)
-                same = or_(same, open_tasks.c.scope_id.startswith(prefix, autoescape=True))
+            same = (
+                open_tasks.c.scope_id.startswith(prefix, autoescape=True)
+                if prefix is not None
+                else open_tasks.c.scope_id == scope_id
+            )
             in_scope = and_(open_tasks.c.scope_type == scope_type, same)
             visible.append(and_(open_tasks.c.role == role, or_(unscoped, in_scope)))
         # a task the process made for one person is visible to them only
