@@ -170,12 +170,13 @@ async def test_readiness_recovers_when_database_starts_after_the_service(
 READS_DATABASE = {
     "applications": ("/api/applications/units", {"keyword": "成都"}, {}),
     "identity": ("/api/identity/session", {}, {"Cookie": "zc_session=abc"}),
+    "certificates": ("/api/certificates/public/check", {"number": "512026GC000001", "name": "张三"}, {}),
 }
 
 
-# every review route needs a login first; the certificates case (its public check) hung twice in about ten runs
-# when run after other tests, for a reason not found yet, so it is left out until it is understood
-WITH_PUBLIC_READS = [s for s in SERVICES if s[2] not in ("review", "certificates")]
+# every review route needs a login first (the certificates case, left out for a while, hung at close: a session
+# follower that lost its cancellation; zc_messaging.runtime now also stops followers with an event)
+WITH_PUBLIC_READS = [s for s in SERVICES if s[2] != "review"]
 
 
 @pytest.mark.timeout(60)

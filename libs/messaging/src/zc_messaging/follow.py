@@ -29,9 +29,13 @@ async def follow_subject(
     since: timedelta,
     stop: asyncio.Event | None = None,
 ) -> None:
-    """Call `on_event` for every envelope on `subject` from `now - since` on, until `stop` (or cancelled)."""
+    """Call `on_event` for every envelope on `subject` from `now - since` on, until `stop` (or cancelled).
+
+    A cancellation can be lost on the way: Python 3.11's `asyncio.wait_for` swallows one that arrives as the
+    awaited call finishes, and nats-py turns one into ConnectionClosedError once the client is closed. So the
+    loops also ask whether the task is being cancelled, and the owner sets `stop` besides cancelling."""
     stop = stop or asyncio.Event()
-    while not stop.is_set():
+    while _running(stop):
         with contextlib.suppress(TimeoutError):
             await conn.wait_connected(timeout=1.0)
         if not conn.is_connected:
@@ -50,7 +54,7 @@ async def follow_subject(
                 await asyncio.wait_for(stop.wait(), timeout=2.0)
             continue
         try:
-            while not stop.is_set() and conn.is_connected:
+            while _running(stop) and conn.is_connected:
                 try:
                     msg = await sub.next_msg(timeout=1.0)
                 except nats.errors.TimeoutError:
@@ -64,3 +68,8 @@ async def follow_subject(
         finally:
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
+
+
+def _running(stop: asyncio.Event) -> bool:
+    task = asyncio.current_task()
+    return not stop.is_set() and not (task is not None and task.cancelling())
