@@ -148,6 +148,21 @@ async def test_dev_login_is_not_there_when_disabled(running_bridge: Callable[...
     assert (await browser.post("/api/identity/dev/login/admin")).status_code == 404
 
 
+async def test_login_without_a_provincial_platform_leads_to_the_demo_users_only_in_development(
+    running_bridge: Callable[..., Any],
+) -> None:
+    """`make run` has no provincial platform: 登录 and 注册 open the development login (was a 401)."""
+    browser: Browser = await running_bridge(dev_login=True)
+    for path in ("/api/identity/login", "/api/identity/register"):
+        r = await browser.get(path, params={"return_to": "/me?tab=1"})
+        assert r.status_code == 302 and r.headers["location"] == "/api/identity/dev/login?return_to=%2Fme%3Ftab%3D1"
+    r = await browser.get("/api/identity/login", params={"return_to": "https://evil.example/"})
+    assert r.headers["location"] == "/api/identity/dev/login?return_to=%2F"  # not an open redirect
+    closed: Browser = await running_bridge(dev_login=False)
+    r = await closed.get("/api/identity/login")
+    assert r.status_code == 401 and r.json()["code"] == "identity.login_failed"
+
+
 async def test_no_plaintext_id_number_in_tables_logs_or_responses(
     op: OpenIdProvider, running_bridge: Callable[..., Any], identity_db: str, caplog: pytest.LogCaptureFixture
 ) -> None:

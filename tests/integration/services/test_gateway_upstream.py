@@ -63,3 +63,21 @@ async def test_a_dropped_keepalive_connection_is_retried_for_a_request_without_a
             posted = await client.post("/api/applications/records/x/submit", content=b"{}")
             assert posted.status_code == 503 and posted.json()["code"] == "gateway.upstream_unavailable"
             assert seen.count("POST") == 1  # not sent twice: the service may have acted on it
+
+
+async def test_odd_but_harmless_headers_are_forwarded_and_control_characters_are_a_422_naming_where(
+    dropping_upstream: tuple[str, list[str]],
+) -> None:
+    """Found by the API fuzzing: an `Authorization: Bearer ` with its trailing space made h11 refuse to send
+    the request (a 503), and a line break in the path matched no route (a plain-text 404)."""
+    base, seen = dropping_upstream
+    gateway = create_gateway({"applications": base}, None)
+    async with gateway.router.lifespan_context(gateway):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway), base_url="http://gw") as client:
+            r = await client.get("/api/applications/catalog", headers={"authorization": "Bearer "})
+            assert r.status_code == 200 and r.text == "ok"
+            for path in ("/api/applications/applications/%0A/snapshots/1", "/api/applications/units/%1B"):
+                r = await client.get(path)
+                assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json", r.text
+                assert r.json()["field"] == "path" and r.json()["code"] == "http.control_character"
+            assert seen == ["GET"]  # neither reached the service

@@ -90,6 +90,12 @@ async def test_malformed_json_is_a_problem_not_a_500(client: httpx.AsyncClient) 
     assert r.status_code == 422 and r.json()["code"] == "validation_failed"
 
 
+async def test_a_body_not_in_utf8_is_a_422_naming_the_body_not_a_400_in_english(client: httpx.AsyncClient) -> None:
+    r = await client.post("/api/things/things", content=b"\xffS\xfe", headers={"content-type": "application/json"})
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["field"] == "body" and "UTF-8" in r.json()["detail"]
+
+
 async def test_problem_error_keeps_its_code_when_raised_in_a_route(client: httpx.AsyncClient) -> None:
     r = await client.post("/api/things/things", json={"name": "dup", "year": 2026})
     assert r.status_code == 409

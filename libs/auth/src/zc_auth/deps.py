@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from zc_auth.principal import Principal, Role
 from zc_auth.tokens import TokenVerifier
@@ -46,7 +47,14 @@ def _verifier(request: Request) -> TokenVerifier:
     return verifier
 
 
-async def current_principal(request: Request) -> Principal:
+# Declares the bearer scheme in OpenAPI (Swagger's "Authorize", the documented 401/403); the header itself is
+# read below, with our own problem answers.
+_BEARER_SCHEME = HTTPBearer(auto_error=False, description="统一身份认证后换取的访问令牌")
+
+
+async def current_principal(
+    request: Request, _documented: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER_SCHEME)] = None
+) -> Principal:
     """The verified caller. Identity comes only from the signed token, never from headers like X-User-Id."""
     verified = request.scope.get("state", {}).get(VERIFIED_PRINCIPAL)  # AuthenticateBeforeBody verified it
     if isinstance(verified, Principal):

@@ -13,7 +13,8 @@ from zc_http.app import (
 )
 from zc_http.clock import configured_clock
 from zc_http.files import UPLOAD_CEILING_BYTES, content_disposition, file_download, refuse_declared_oversize
-from zc_http.limits import JSON_BODY_LIMIT, BodyLimitMiddleware
+from zc_http.limits import JSON_BODY_LIMIT, BodyLimitMiddleware, ControlCharacterMiddleware
+from zc_http.openapi import Problem, document_problems, problem
 from zc_http.problems import (
     ConflictProblem,
     ForbiddenProblem,
@@ -33,8 +34,10 @@ __all__ = [
     "UPLOAD_CEILING_BYTES",
     "BodyLimitMiddleware",
     "ConflictProblem",
+    "ControlCharacterMiddleware",
     "ForbiddenProblem",
     "NotFoundProblem",
+    "Problem",
     "ProblemError",
     "ReadinessCheck",
     "RequestIdMiddleware",
@@ -48,11 +51,13 @@ __all__ = [
     "container_readiness",
     "content_disposition",
     "create_service_app",
+    "document_problems",
     "file_download",
     "health_router",
     "if_match_version",
     "install_problem_handlers",
     "load_settings",
+    "problem",
     "problem_from_domain_error",
     "problem_response",
     "refuse_declared_oversize",

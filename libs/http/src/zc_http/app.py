@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from zc_http.limits import BodyLimitMiddleware, ControlCharacterMiddleware
+from zc_http.openapi import document_problems
 from zc_http.problems import ProblemMapper, install_problem_handlers
 from zc_telemetry import request_id_var
 
@@ -136,6 +137,7 @@ def create_service_app(
     # ingress controller's pods). A spoofed X-Forwarded-For from anyone else changes nothing.
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"))
     install_problem_handlers(app, problem_mappers)
+    document_problems(app)
     app.include_router(health_router(prefix, readiness))
     for router in routers:
         app.include_router(router, prefix=prefix)

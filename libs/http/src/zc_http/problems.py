@@ -186,6 +186,7 @@ def problem_response(
 
 
 RETRY_AFTER_SECONDS = 5
+_UNPARSABLE_BODY = "There was an error parsing the body"
 
 
 def _driver_connection_errors() -> tuple[type[Exception], ...]:
@@ -268,6 +269,15 @@ def install_problem_handlers(app: FastAPI, mappers: Mapping[type[Exception], Pro
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         status = exc.status_code
+        if status == 400 and exc.detail == _UNPARSABLE_BODY:  # FastAPI's answer to a body not in UTF-8
+            reason = "请求内容无法解析（应为 UTF-8 编码的 JSON）"
+            return problem_response(
+                request,
+                status=422,
+                code="validation_failed",
+                detail=f"body：{reason}",
+                extra={"field": "body", "errors": [{"field": "body", "reason": reason}]},
+            )
         detail = exc.detail if isinstance(exc.detail, str) and status != 404 else _STATUS_TITLES.get(status, "")
         if status == 404:
             detail = "请求的地址不存在"

@@ -14,10 +14,13 @@ from pathlib import Path
 import httpx
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+
+from zc_http import ControlCharacterMiddleware
 
 SESSION_COOKIE = "zc_session"
 # what the identity bridge needs to judge whether our own pages sent a state-changing request (CSRF)
@@ -41,9 +44,11 @@ _HOP = {
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def _problem(request: Request, status: int, detail: str, code: str) -> JSONResponse:
-    title = {400: "请求有误", 404: "资源不存在", 503: "服务暂不可用"}.get(status, "请求失败")
+def _problem(request: Request, status: int, detail: str, code: str, field: str | None = None) -> JSONResponse:
+    title = {404: "资源不存在", 422: "提交的内容不符合要求", 503: "服务暂不可用"}.get(status, "请求失败")
     body: dict[str, object] = {"type": "about:blank", "title": title, "status": status, "detail": detail, "code": code}
+    if field is not None:
+        body["field"] = field
     return JSONResponse(
         {**body, "instance": request.url.path}, status_code=status, media_type="application/problem+json"
     )
@@ -71,7 +76,8 @@ def create_gateway(upstreams: Mapping[str, str], web_dir: Path | None) -> Starle
         base = upstreams.get(prefix)
         if base is None:
             return _problem(request, 404, "请求的地址不存在", "http_404")
-        headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _HOP]
+        # optional whitespace around a value is not part of it (RFC 9110 §5.5), and h11 refuses to send it
+        headers = [(k, v.strip(" \t")) for k, v in request.headers.items() if k.lower() not in _HOP]
         if prefix != "identity":
             exchanged = await _session_to_token(request, headers)
             if isinstance(exchanged, Response):  # the bridge refused (a cross-site state change): pass it on
@@ -91,7 +97,8 @@ def create_gateway(upstreams: Mapping[str, str], web_dir: Path | None) -> Starle
                 content=request.stream() if has_body else None,  # a stream would go out chunked, even empty
             )
         except (httpx.InvalidURL, UnicodeError, ValueError):
-            return _problem(request, 400, "请求地址或请求头含有非法字符", "gateway.bad_request")
+            # the same answer a service gives for a control character in its path
+            return _problem(request, 422, "请求地址含有不允许的控制字符", "http.control_character", "path")
         # A request without a body is sent again once if the connection failed before any answer (a kept-alive
         # connection the service had just closed, e.g. after it answered a 500): it can be re-sent as it was.
         # A request with a body cannot (its stream is spent, and the service may have acted on it).
@@ -100,6 +107,8 @@ def create_gateway(upstreams: Mapping[str, str], web_dir: Path | None) -> Starle
             try:
                 resp = await client_holder["c"].send(upstream, stream=True)
                 break
+            except httpx.LocalProtocolError:  # what h11 will not send (a header it finds malformed)
+                return _problem(request, 422, "请求头含有不允许的字符", "http.control_character", "headers")
             except httpx.TransportError:
                 if attempt + 1 == attempts:
                     return _problem(request, 503, "服务正在启动或暂不可用，请稍后再试", "gateway.upstream_unavailable")
@@ -147,4 +156,6 @@ def create_gateway(upstreams: Mapping[str, str], web_dir: Path | None) -> Starle
     ]
     if web_dir is not None and web_dir.exists():
         routes.append(Mount("/", StaticFiles(directory=web_dir, html=True)))
-    return Starlette(routes=routes, lifespan=lifespan)
+    # a control character in the path or query is the same 422 a service gives (a line break would not even
+    # match the route)
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(ControlCharacterMiddleware)])

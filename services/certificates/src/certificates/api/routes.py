@@ -14,7 +14,7 @@ from certificates.usecases.certificates import CertificateService
 from certificates.usecases.verifications import VerificationService
 from zc_auth import Principal, PrincipalDep, Role, ScopeType, require_role
 from zc_auth.routes import whoami_router
-from zc_http import ProblemError, file_download, if_match_version, refuse_declared_oversize
+from zc_http import ProblemError, file_download, if_match_version, problem, refuse_declared_oversize
 
 router = APIRouter()
 router.include_router(whoami_router())
@@ -74,7 +74,11 @@ async def revoke(certificate_id: UUID, body: Revocation, principal: AuthorityDep
     return await svc.revoke(principal, certificate_id, body.reason)
 
 
-@router.get("/public/check", tags=["public"], summary="证书查询：证书编号 + 持证人姓名")
+# the public check is limited per client address (usecases.certificates); a burst is answered 429
+_RATE_LIMITED: dict[int | str, dict[str, Any]] = {429: problem(429, "查询过于频繁，请稍后再试")}
+
+
+@router.get("/public/check", tags=["public"], summary="证书查询：证书编号 + 持证人姓名", responses=_RATE_LIMITED)
 async def check(
     request: Request,
     svc: ServiceDep,
@@ -84,7 +88,7 @@ async def check(
     return await svc.check_by_number(number, name, client=client_of(request))
 
 
-@router.get("/public/check/{token}", tags=["public"], summary="证书查询：扫码核验")
+@router.get("/public/check/{token}", tags=["public"], summary="证书查询：扫码核验", responses=_RATE_LIMITED)
 async def check_token(
     request: Request, token: Annotated[str, Field(min_length=20, max_length=64)], svc: ServiceDep
 ) -> dict[str, Any]:

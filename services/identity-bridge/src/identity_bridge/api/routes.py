@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import html
 from typing import Annotated, Any, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.security import APIKeyCookie
 
 from identity_bridge.api.schemas import GrantChange, TokenRequest
 from identity_bridge.demo_users import DEMO_USERS, demo_user
 from identity_bridge.domain.identity import Grant
 from identity_bridge.settings import Settings
 from identity_bridge.usecases.handlers import IdentityService, SessionView, safe_return_to
-from zc_http import ForbiddenProblem, NotFoundProblem, ProblemError, UnauthorizedProblem
+from zc_http import ForbiddenProblem, NotFoundProblem, ProblemError, UnauthorizedProblem, problem
 
 SESSION_COOKIE = "zc_session"
 PRELOGIN_COOKIE = "zc_prelogin"
@@ -59,7 +60,13 @@ def require_csrf_header(x_requested_with: Annotated[str | None, Header()] = None
         raise ForbiddenProblem("请求缺少必要的安全标头", code="identity.csrf_header_missing")
 
 
-async def current_session(request: Request, c: ContainerDep) -> SessionView:
+# declares the session cookie in OpenAPI (the documented 401/403); the cookie itself is read below
+_SESSION_SCHEME = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="登录后的会话 Cookie")
+
+
+async def current_session(
+    request: Request, c: ContainerDep, _documented: Annotated[str | None, Depends(_SESSION_SCHEME)] = None
+) -> SessionView:
     view = await c.identity.resolve_session(request.cookies.get(SESSION_COOKIE))
     if view is None:
         raise UnauthorizedProblem("请先登录", code="identity.no_session")
@@ -77,6 +84,9 @@ async def jwks(c: ContainerDep, response: Response) -> dict[str, Any]:
 
 
 async def _start(c: Container, return_to: str | None, register: bool) -> Response:
+    if c.identity.provider is None and c.settings.dev_login:  # `make run`: 登录 leads to the demo users
+        query = urlencode({"return_to": safe_return_to(return_to)})
+        return RedirectResponse(f"{PREFIX}/dev/login?{query}", status_code=302)
     url, prelogin = await c.identity.start_login(return_to=return_to, register=register)
     response = RedirectResponse(url, status_code=302)
     _cookie(
@@ -86,17 +96,26 @@ async def _start(c: Container, return_to: str | None, register: bool) -> Respons
     return response
 
 
-@router.get("/login", summary="个人登录（跳转统一身份认证平台）")
+_REDIRECTS = {"response_class": RedirectResponse, "status_code": 302}
+
+
+@router.get("/login", summary="个人登录（跳转统一身份认证平台）", **_REDIRECTS)
 async def login(c: ContainerDep, return_to: str | None = None) -> Response:
     return await _start(c, return_to, register=False)
 
 
-@router.get("/register", summary="注册（跳转统一身份认证平台注册）")
+@router.get("/register", summary="注册（跳转统一身份认证平台注册）", **_REDIRECTS)
 async def register(c: ContainerDep, return_to: str | None = None) -> Response:
     return await _start(c, return_to, register=True)
 
 
-@router.get("/callback", summary="统一身份认证平台回调")
+@router.get(
+    "/callback",
+    summary="统一身份认证平台回调",
+    response_class=RedirectResponse,
+    status_code=303,
+    responses={401: problem(401, "登录失败（状态不符、已过期或平台拒绝）")},
+)
 async def callback(request: Request, c: ContainerDep) -> Response:
     token, return_to = await c.identity.finish_login(
         dict(request.query_params),
@@ -110,7 +129,12 @@ async def callback(request: Request, c: ContainerDep) -> Response:
     return response
 
 
-@router.post("/logout", summary="退出登录", dependencies=[Depends(require_csrf_header)])
+@router.post(
+    "/logout",
+    summary="退出登录",
+    dependencies=[Depends(require_csrf_header)],
+    responses={403: problem(403, "缺少安全标头")},
+)
 async def logout(request: Request, c: ContainerDep) -> JSONResponse:
     url = await c.identity.logout(
         request.cookies.get(SESSION_COOKIE), post_logout_redirect_uri=f"{c.settings.public_base_url}/"

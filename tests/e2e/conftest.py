@@ -1,0 +1,68 @@
+"""A running `make run` stack that the outside-in security tests share (the API fuzzing and the authorization
+matrix): a fresh data directory, demo data, one gateway port; they reach it only over HTTP as a browser would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+from e2e.test_dev_stack import stop_with_ctrl_c, wait_until_running
+
+from zc_devstack.procs import free_port
+
+# what the web client sends with every request: the gateway turns the session cookie into a token for a state
+# change only when our own pages sent it (CSRF)
+CLIENT_HEADER = {"X-Requested-With": "zhicheng"}
+
+
+@dataclass
+class ProbeStack:
+    base: str
+    sessions: dict[str, httpx.Client] = field(default_factory=dict)
+
+    def as_(self, who: str) -> httpx.Client:
+        """A browser signed in as the demo user `who` (development login), kept for the whole session."""
+        if who not in self.sessions:
+            client = httpx.Client(base_url=self.base, timeout=60, headers=CLIENT_HEADER)
+            response = client.post(f"/api/identity/dev/login/{who}", params={"return_to": "/"})
+            assert response.status_code == 303, response.text
+            self.sessions[who] = client
+        return self.sessions[who]
+
+    def bearer(self, who: str) -> str:
+        """A fresh access token (they live five minutes) for the demo user `who`."""
+        response = self.as_(who).post("/api/identity/session/token", json={})
+        assert response.status_code == 200, response.text
+        return str(response.json()["access_token"])
+
+    def session_cookie(self, who: str) -> str:
+        return str(self.as_(who).cookies["zc_session"])
+
+    def anonymous(self) -> httpx.Client:
+        return httpx.Client(base_url=self.base, timeout=60, headers=CLIENT_HEADER)
+
+
+@pytest.fixture(scope="session")
+def probe_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProbeStack]:
+    tmp = tmp_path_factory.mktemp("probe-stack")
+    port, log = free_port(), tmp / "stack.log"
+    with open(log, "wb") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "zc_devstack", "run", "--data-dir", str(tmp / "data"), "--port", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            env={**os.environ, "ZC_LOG_FORMAT": "json"},
+        )
+        stack = ProbeStack(f"http://127.0.0.1:{port}")
+        try:
+            wait_until_running(proc, log)
+            yield stack
+        finally:
+            for client in stack.sessions.values():
+                client.close()
+            stop_with_ctrl_c(proc)
