@@ -166,8 +166,10 @@ async def test_units_write_to_their_applicants_and_read_marks_are_kept(api: Api)
     assert inbox["unread"] == 1 and inbox["items"][0]["kind_name"] == "答辩消息"
     msg_id = inbox["items"][0]["id"]
     assert (await api.get("/messages", headers=unit_reviewer)).json()["total"] == 0  # not theirs
-    assert (await api.post(f"/messages/{msg_id}/read", headers=unit_reviewer)).json() == {"marked": 0}
+    foreign = await api.post(f"/messages/{msg_id}/read", headers=unit_reviewer)
+    assert foreign.status_code == 404 and foreign.json()["code"] == "message.not_found"  # was a 200: not theirs
     assert (await api.post(f"/messages/{msg_id}/read", headers=api.applicant)).json() == {"marked": 1}
+    assert (await api.post(f"/messages/{msg_id}/read", headers=api.applicant)).json() == {"marked": 0}  # again
     after = (await api.get("/messages", headers=api.applicant, params={"unread_only": True})).json()
     assert after["unread"] == 0 and after["items"] == []
 

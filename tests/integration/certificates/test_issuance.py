@@ -72,7 +72,9 @@ async def test_my_certificates_and_the_pdf(api: Api) -> None:
     pdf = await api.get(f"/certificates/{row['id']}/pdf", headers=api.holder())
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.headers["x-content-type-options"] == "nosniff"
-    assert pdf.headers["content-disposition"] == 'attachment; filename="certificate-512026GC000001.pdf"'
+    assert pdf.headers["content-disposition"] == (
+        "attachment; filename=\"certificate-512026GC000001.pdf\"; filename*=UTF-8''certificate-512026GC000001.pdf"
+    )
     text_of_pdf = pypdf.PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
     assert "张三" in text_of_pdf and "512026GC000001" in text_of_pdf and "工程师" in text_of_pdf
     other = await api.get(f"/certificates/{row['id']}/pdf", headers=api.holder("usr_li"))

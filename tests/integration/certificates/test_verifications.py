@@ -118,6 +118,10 @@ async def test_submission_asks_the_review_and_approval_lists_a_verified_certific
     assert len(verified) == 1 and verified[0].data["verification_id"] == vid
     token = mine[0]["check_url"].rsplit("/", 1)[1]
     assert (await api.get(f"/public/check/{token}")).json()["result"] == "valid"
+    # its number is in Chinese: the download names it in UTF-8 (found by the authorization matrix: a 500)
+    pdf = await api.get(f"/certificates/{mine[0]['id']}/pdf", headers=api.holder())
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert "filename*=UTF-8''certificate-%E5%B7%9D%E5%86%9C%E4%B8%AD2015-0042.pdf" in pdf.headers["content-disposition"]
 
 
 async def test_a_returned_verification_is_editable_and_resubmittable(api: Api) -> None:

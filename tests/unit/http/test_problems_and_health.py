@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
@@ -10,7 +11,7 @@ import pytest
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel, Field
 
-from zc_http import ConflictProblem, create_service_app
+from zc_http import JSON_BODY_LIMIT, ConflictProblem, create_service_app
 
 router = APIRouter()
 
@@ -137,3 +138,82 @@ async def test_readyz_is_503_with_failing_check_when_a_dependency_is_down(
     assert r.status_code == 503
     assert r.json() == {"status": "not_ready", "checks": {"database": True, "nats": False}}
     assert (await client.get("/api/things/healthz")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": "a\x00b", "year": 2026}, "name"),
+        (
+            {"name": "ok", "year": 2026, "entries": [{"title": "ok"}, {"title": "x", "note": "a\x00b"}]},
+            "entries.1.note",
+        ),
+        ({"name": "ok", "year": 2026, "entries": [{"title": "\x00"}], "later": "\x00"}, "entries.0.title"),
+        ("\x00", "body"),
+    ],
+)
+async def test_a_nul_in_a_json_value_is_a_422_naming_its_dotted_path_before_the_route(
+    client: httpx.AsyncClient, body: object, field: str
+) -> None:
+    r = await client.post("/api/things/things", json=body)  # the first three would pass the model
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json", r.text
+    problem = r.json()
+    assert problem["code"] == "http.control_character" and problem["field"] == field
+    assert problem["errors"] == [{"field": field, "reason": "含有不允许的空字符"}]
+    assert "\\u0000" in problem["detail"] and problem["instance"] == "/api/things/things"
+    assert len(r.headers["x-request-id"]) == 32 and problem["request_id"] == r.headers["x-request-id"]
+
+
+async def test_a_nul_in_a_json_object_key_is_refused_too_also_for_a_plus_json_type(client: httpx.AsyncClient) -> None:
+    content = json.dumps({"name": "ok", "year": 2026, "meta": {"k\x00": "v"}}).encode()
+    assert b"\\u0000" in content
+    for content_type in ("application/json", "application/merge-patch+json; charset=utf-8"):
+        r = await client.post("/api/things/things", content=content, headers={"content-type": content_type})
+        assert r.status_code == 422 and r.json()["code"] == "http.control_character", r.text
+        assert r.json()["field"] == "meta.k\x00"
+
+
+async def test_line_breaks_tabs_chinese_and_an_escaped_backslash_u0000_still_reach_the_route(
+    client: httpx.AsyncClient,
+) -> None:
+    r = await client.post("/api/things/things", json={"name": "名\n称\t", "year": 2026})
+    assert r.status_code == 200 and r.json() == {"name": "名\n称\t"}
+    # `\\u0000` is a backslash and "u0000", no NUL: the route's own validation answers (6 characters, at most 5)
+    r = await client.post(
+        "/api/things/things",
+        content=b'{"name": "\\\\u0000", "year": 2026}',
+        headers={"content-type": "application/json"},
+    )
+    assert r.status_code == 422 and r.json()["code"] == "validation_failed", r.text
+    assert r.json()["errors"] == [{"field": "name", "reason": "长度不能超过5个字符"}]
+
+
+async def test_malformed_json_or_another_content_type_holding_a_nul_gets_the_routes_own_422(
+    client: httpx.AsyncClient,
+) -> None:
+    r = await client.post(
+        "/api/things/things", content=b'{"name": "\\u0000", ', headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 422 and r.json()["code"] == "validation_failed", r.text
+    r = await client.post(
+        "/api/things/things", content=b'{"name": "\\u0000", "year": 2026}', headers={"content-type": "text/plain"}
+    )
+    assert r.status_code == 422 and r.json()["code"] == "validation_failed", r.text
+
+
+async def test_an_oversize_json_body_is_a_413_before_it_is_parsed_declared_or_streamed(
+    client: httpx.AsyncClient,
+) -> None:
+    content = json.dumps({"name": "\x00" * (JSON_BODY_LIMIT // 6 + 1), "year": 2026}).encode()  # `\u0000` each
+    assert len(content) > JSON_BODY_LIMIT
+    r = await client.post("/api/things/things", content=content, headers={"content-type": "application/json"})
+    assert r.status_code == 413 and r.headers["content-type"] == "application/problem+json", r.text
+    assert r.json()["code"] == "http_413"
+
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: counted while it streams in
+        for start in range(0, len(content), 64 * 1024):
+            yield content[start : start + 64 * 1024]
+
+    r = await client.post("/api/things/things", content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 413 and r.headers["content-type"] == "application/problem+json", r.text
+    assert r.json()["code"] == "http_413" and "1 MB" in r.json()["detail"]

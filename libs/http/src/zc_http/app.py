@@ -15,7 +15,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from zc_http.limits import BodyLimitMiddleware, ControlCharacterMiddleware
+from zc_http.limits import BodyLimitMiddleware, ControlCharacterMiddleware, JsonNulMiddleware
 from zc_http.openapi import document_problems
 from zc_http.problems import ProblemMapper, install_problem_handlers
 from zc_telemetry import request_id_var
@@ -129,6 +129,8 @@ def create_service_app(
         redoc_url=None,
         openapi_url=f"{prefix}/openapi.json",
     )
+    # the last added runs first: the body limit counts while the body streams in, before JSON is buffered
+    app.add_middleware(JsonNulMiddleware)
     app.add_middleware(BodyLimitMiddleware, limits=body_limits)
     app.add_middleware(ControlCharacterMiddleware)
     app.add_middleware(RequestIdMiddleware)

@@ -1,12 +1,15 @@
 """HTTP layer, what a request may carry: every body has a ceiling, enforced before and while it streams in,
-never after; no control characters in the path or a query value."""
+never after; no control characters in the path or a query value, no NUL in a JSON body."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
+from typing import Any
 from urllib.parse import parse_qsl
 
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -72,8 +75,9 @@ _QUERY_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 class ControlCharacterMiddleware:
     """Refuses control characters in the path and the query string before a route sees them, naming where
-    (a NUL would otherwise reach PostgreSQL, which refuses it in text). JSON bodies are checked by their
-    models; the database's own refusal stays the safety net (zc_http.problems)."""
+    (a NUL would otherwise reach PostgreSQL, which refuses it in text). A NUL in a JSON body is refused by
+    `JsonNulMiddleware`; other bodies (multipart, form fields) still meet the database's own refusal, the
+    safety net (zc_http.problems)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -103,4 +107,101 @@ def _control_character_at(scope: Scope) -> str | None:
             return "query"
         if _QUERY_CONTROLS.search(value):
             return name[:100]
+    return None
+
+
+class JsonNulMiddleware:
+    """Refuses a JSON body holding a NUL (\\u0000) in any string, value or object key, before a route sees it,
+    naming the first one found by its dotted path (`entries.0.title`, as validation errors name fields):
+    PostgreSQL cannot hold a NUL in text or jsonb and would refuse it only at the end, without a field.
+
+    Only bodies FastAPI would read as JSON (`application/json`, `application/*+json`); uploads and every other
+    content type pass through unread. The body is buffered to be parsed: this sits inside BodyLimitMiddleware,
+    so what is buffered is already bounded by the route's limit (a JSON body is small). A body that does not
+    parse is passed on unchanged, for the route's own validation to answer."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _is_json(scope):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        buffered, complete = 0, False
+        try:
+            # a JSON body is small; one bigger than that (a route taking an upload labelled as JSON) is not held
+            # in memory: it streams on unchecked, its route's own limit and validation apply
+            while buffered <= JSON_BODY_LIMIT:
+                message = await receive()
+                if message["type"] != "http.request":  # the client went away mid-body: no one to answer
+                    return
+                chunks.append(message.get("body", b""))
+                buffered += len(chunks[-1])
+                if not message.get("more_body", False):
+                    complete = True
+                    break
+        except HTTPException as exc:  # BodyLimitMiddleware's 413 while streaming, rendered as a route would
+            response = problem_response(
+                Request(scope),
+                status=exc.status_code,
+                code=f"http_{exc.status_code}",
+                detail=str(exc.detail),
+                headers=exc.headers,
+            )
+            await response(scope, receive, send)
+            return
+        body = b"".join(chunks)
+        field = _nul_in_json(body) if complete else None
+        if field is not None:
+            response = problem_response(
+                Request(scope),
+                status=422,
+                code="http.control_character",
+                detail="提交的内容含有不允许的空字符（\\u0000）",
+                extra={"field": field, "errors": [{"field": field, "reason": "含有不允许的空字符"}]},
+            )
+            await response(scope, receive, send)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:  # e.g. waiting for http.disconnect
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": not complete}
+
+        await self.app(scope, replay, send)
+
+
+def _is_json(scope: Scope) -> bool:
+    """The content types FastAPI parses as JSON (its default, strict: a body without one is not JSON)."""
+    content_type = Headers(scope=scope).get("content-type", "")
+    maintype, _, subtype = content_type.split(";", 1)[0].strip().lower().partition("/")
+    return maintype == "application" and (subtype == "json" or subtype.endswith("+json"))
+
+
+def _nul_in_json(body: bytes) -> str | None:
+    """The dotted path of the first string (value or key) holding a NUL, "body" for the body itself."""
+    # in UTF-8 a NUL can only be written `\u0000` (a raw one does not parse); JSON in UTF-16 or UTF-32 holds NUL
+    # bytes anyway. Neither present: no NUL, and no second parse of the body.
+    if b"\\u0000" not in body and b"\x00" not in body:
+        return None
+    try:
+        value = json.loads(body)  # as Starlette's Request.json() reads it
+    except (ValueError, RecursionError):  # not JSON (or not in a JSON encoding), too deep: the route answers
+        return None
+    stack: list[tuple[Any, tuple[str, ...]]] = [(value, ())]
+    while stack:  # depth first, in document order; a key is looked at before its value
+        item, path = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return ".".join(part[:100] for part in path) or "body"
+        elif isinstance(item, dict):
+            for key, child in reversed(item.items()):
+                stack.append((child, (*path, key)))
+                stack.append((key, (*path, key)))
+        elif isinstance(item, list):
+            stack.extend((child, (*path, str(index))) for index, child in reversed(list(enumerate(item))))
     return None

@@ -322,8 +322,9 @@ def install_problem_handlers(app: FastAPI, mappers: Mapping[type[Exception], Pro
             return await on_unavailable(request, exc)
         if not _is_data_exception(exc):
             return await on_unexpected(request, exc)
-        # what a route's model let through but PostgreSQL refused: a NUL character in text or JSON, a number
-        # beyond its column's range. The client's input, so a 422; the transaction was rolled back.
+        # what a route's model let through but PostgreSQL refused (the safety net: NULs in paths, queries and JSON
+        # bodies are refused earlier, with their field): a NUL in a form field, a number beyond its column's
+        # range. The client's input, so a 422; the transaction was rolled back.
         log.warning("input refused by the database", extra={"path": request.url.path, "error": str(exc)[:200]})
         return problem_response(
             request,

@@ -19,6 +19,9 @@ DEMO_ENTRUSTED_COMMITTEE = "0193a1f0-0000-7000-8000-00000000c011"  # 乐山: 委
 DEMO_ORGANISER = "0193a1f0-0000-7000-8000-00000000e001"  # 评委会组建单位
 # 授权管理单位: 成都市人力资源和社会保障局 (f001 in the applications demo data), for all of 成都市
 DEMO_AUTHORITY_REGION = "510100"
+# another unit and another region: whose reviewers must see nothing of the demo unit's applications
+OTHER_UNIT = "0193a1f0-0000-7000-8000-00000000a003"  # 四川省示例建筑设计研究院有限公司
+OTHER_AUTHORITY_REGION = "511100"  # 乐山市
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,14 @@ DEMO_USERS: tuple[DemoUser, ...] = (
         (Grant("unit_reviewer", "unit", DEMO_UNIT),),
     ),
     DemoUser(
+        "unit_reviewer2",
+        "工作单位审核人（省建筑设计院）",
+        "周雨桐",
+        "510107198703162521",
+        "13800000032",
+        (Grant("unit_reviewer", "unit", OTHER_UNIT),),
+    ),
+    DemoUser(
         "department_reviewer",
         "主管部门审核人",
         "张国强",
@@ -184,6 +195,14 @@ DEMO_USERS: tuple[DemoUser, ...] = (
         "510402199006247182",
         "13800000007",
         (Grant("authority", "region", DEMO_AUTHORITY_REGION),),
+    ),
+    DemoUser(
+        "authority2",
+        "授权管理单位（乐山）",
+        "黄海",
+        "511102198007223019",
+        "13800000033",
+        (Grant("authority", "region", OTHER_AUTHORITY_REGION),),
     ),
     DemoUser(
         "process_designer",

@@ -80,6 +80,11 @@ class ApplicationNotFoundError(DomainError):
     status_hint = 404
 
 
+class MessageNotFoundError(DomainError):
+    code = "message.not_found"
+    status_hint = 404
+
+
 class ApplicationStateError(DomainError):
     code = "application.state_conflict"
     status_hint = 409

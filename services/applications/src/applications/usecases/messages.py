@@ -17,6 +17,7 @@ from applications.domain.application import (
     STAGE_NAMES,
     SUBMITTED,
     ApplicationNotFoundError,
+    MessageNotFoundError,
     NotAllowedError,
 )
 from applications.usecases.ports import ApplicationStore, MessageStore
@@ -61,8 +62,13 @@ class MessageService:
         return {"items": items, "total": total, "unread": unread, "page": page, "size": size}
 
     async def mark_read(self, recipient: str, message_id: str | None) -> int:
+        """How many were unread; a message that is not the caller's is not found (as for any other object)."""
         async with self._sessions() as s, s.begin():
-            return await self._store(s).mark_read(recipient, message_id, now=self._clock())
+            store = self._store(s)
+            marked = await store.mark_read(recipient, message_id, now=self._clock())
+            if message_id is not None and not marked and not await store.holds(recipient, message_id):
+                raise MessageNotFoundError("消息不存在")
+            return marked
 
     async def send_from_unit(
         self,

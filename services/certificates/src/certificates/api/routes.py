@@ -14,7 +14,14 @@ from certificates.usecases.certificates import CertificateService
 from certificates.usecases.verifications import VerificationService
 from zc_auth import Principal, PrincipalDep, Role, ScopeType, require_role
 from zc_auth.routes import whoami_router
-from zc_http import ProblemError, file_download, if_match_version, problem, refuse_declared_oversize
+from zc_http import (
+    ProblemError,
+    content_disposition,
+    file_download,
+    if_match_version,
+    problem,
+    refuse_declared_oversize,
+)
 
 router = APIRouter()
 router.include_router(whoami_router())
@@ -49,14 +56,21 @@ async def detail(certificate_id: UUID, principal: PrincipalDep, svc: ServiceDep)
     return svc.view(await svc.get(principal, certificate_id))
 
 
-@router.get("/certificates/{certificate_id}/pdf", tags=["certificates"], summary="下载电子职称证书")
+@router.get(
+    "/certificates/{certificate_id}/pdf",
+    tags=["certificates"],
+    summary="下载电子职称证书",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "电子职称证书（PDF）"}},
+)
 async def pdf(certificate_id: UUID, principal: PrincipalDep, svc: ServiceDep) -> Response:
     filename, body = await svc.pdf(principal, certificate_id)
     return Response(
         body,
         media_type="application/pdf",
         headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
+            # the number of a verified historical certificate is in Chinese (川农中2015-0042)
+            "Content-Disposition": content_disposition(filename),
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "private, no-store",
         },

@@ -55,6 +55,16 @@ class SqlMessageStore:
         result = await self._s.execute(update(messages).where(*where).values(read_at=now).returning(messages.c.id))
         return len(result.all())
 
+    async def holds(self, recipient: str, message_id: str) -> bool:
+        try:
+            wanted = uuid.UUID(message_id)
+        except ValueError:
+            return False
+        found = await self._s.execute(
+            select(messages.c.id).where(messages.c.recipient == recipient, messages.c.id == wanted)
+        )
+        return found.first() is not None
+
     async def set_status(
         self, app_id: str, *, expected: tuple[str, ...], status: str, reason: str | None, now: datetime
     ) -> dict[str, Any] | None:
