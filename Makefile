@@ -9,12 +9,13 @@ PY := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 
-.PHONY: run test lint install lock schemas clean-data help bench-review demo
+.PHONY: run test lint install lock schemas clean-data help bench-review demo chaos
 
 help:
 	@echo "make run    - start the whole system on http://127.0.0.1:8000 (embedded PostgreSQL + NATS)"
 	@echo "make test   - lint and run every test"
 	@echo "make demo   - with make run going: the 申报评审 journey step by step, ending with a checked certificate"
+	@echo "make chaos  - the crash matrix: load while processes are killed, then reconcile (docs/chaos.md)"
 	@echo "make bench-review - the review host's benchmarks (bench/review_host.py; ARGS=returns|throughput|timers)"
 
 $(UV):
@@ -47,6 +48,9 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
+
+chaos: install
+	$(PY) -m zc_devstack chaos --report docs/chaos.md $(ARGS)
 
 bench-review: install
 	$(PY) bench/review_host.py $(ARGS)

@@ -74,11 +74,21 @@ def main() -> None:
     p_demo = sub.add_parser("demo", help="drive the 申报评审 journey through a running `make run` stack")
     p_demo.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"the stack's port (default {DEFAULT_PORT})")
     p_demo.add_argument("--data-dir", type=Path, default=REPO / ".data")
+    p_chaos = sub.add_parser("chaos", help="the crash matrix: load while processes are killed, then reconcile")
+    p_chaos.add_argument("--journeys", type=int, default=10, help="full 申报评审, one after another (at most 14)")
+    p_chaos.add_argument("--records", type=int, default=90, help="外省职称确认 and 专技人才统计 records")
+    p_chaos.add_argument("--fault-every", type=float, default=8.0, help="mean seconds between faults")
+    p_chaos.add_argument("--no-infra-faults", action="store_true", help="kill services only, not NATS/PostgreSQL")
+    p_chaos.add_argument("--seed", type=int, default=18)
+    p_chaos.add_argument("--data-dir", type=Path, default=REPO / ".data-chaos", help="wiped first")
+    p_chaos.add_argument("--report", type=Path, help="write the reconciliation table (Markdown) here")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     if args.command == "demo":
         raise SystemExit(demo(args.data_dir.resolve(), args.port))
+    if args.command == "chaos":
+        raise SystemExit(chaos(args))
     raise SystemExit(run(args.data_dir.resolve(), args.port))
 
 
@@ -113,6 +123,28 @@ def demo(data_dir: Path, port: int) -> int:
     say(f"完成：{outcome.steps} 步，用时 {time.monotonic() - started:.1f} 秒；证书编号 {number}，")
     say(f"公开查询结果：{outcome.check_by_number['result_name']}。")
     return 0 if outcome.check_by_number.get("result") == "valid" else 2
+
+
+def chaos(args: argparse.Namespace) -> int:
+    import shutil
+
+    from zc_devstack.chaos import ChaosPlan, report, run_chaos
+
+    shutil.rmtree(args.data_dir, ignore_errors=True)
+    plan = ChaosPlan(args.journeys, args.records, args.fault_every, not args.no_infra_faults, args.seed)
+    started = time.monotonic()
+    table, ledger = run_chaos(args.data_dir.resolve(), plan)
+    text = report(plan, table, ledger, time.monotonic() - started)
+    sys.stdout.write(text)
+    if args.report:
+        args.report.write_text(text, encoding="utf-8")
+    return 0 if not table_anomalies(table) else 1
+
+
+def table_anomalies(table: dict[str, int]) -> list[str]:
+    from zc_devstack.chaos import ANOMALIES
+
+    return [name for name in ANOMALIES if table.get(name)]
 
 
 if __name__ == "__main__":
