@@ -1,5 +1,5 @@
-"""`make run`'s stack, end to end: every service ready behind one port, tokens verified across services,
-Ctrl-C leaves no process behind, and a second run reuses the data."""
+"""`make run`'s stack, end to end: every service ready behind one port, tokens verified across services, a
+killed service, NATS or PostgreSQL restarted, Ctrl-C leaves no process behind, and a second run reuses the data."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,7 +18,8 @@ import jwt
 import psutil
 import pytest
 
-from zc_devstack.procs import free_port
+from zc_devstack.postgres import POSTGRES_BIN_PATH, SYSTEM_USER
+from zc_devstack.procs import as_user, free_port, is_root
 
 PREFIXES = ("identity", "applications", "review", "certificates")
 
@@ -50,27 +52,83 @@ def stop_with_ctrl_c(proc: subprocess.Popen[bytes]) -> list[int]:
     return descendants
 
 
-def check_a_killed_service_is_restarted(proc: subprocess.Popen[bytes], client: httpx.Client, log: Path) -> None:
-    """Issue 18 item 4: a service that dies is logged at once and started again; the gateway follows."""
-    (service,) = [
-        p
-        for p in psutil.Process(proc.pid).children(recursive=True)
-        if "zc_devstack.service_host" in p.cmdline() and "applications" in p.cmdline()
-    ]
-    service.kill()
-    service.wait(10)
+def stack_child(proc: subprocess.Popen[bytes], match: Callable[[list[str]], bool]) -> psutil.Process:
+    found = []
+    for p in psutil.Process(proc.pid).children(recursive=True):
+        with contextlib.suppress(psutil.Error):  # postgres' workers come and go
+            if match(p.cmdline()):
+                found.append(p)
+    (child,) = found
+    return child
+
+
+def wait_until_restarted(client: httpx.Client, log: Path, name: str, since: int) -> str:
+    """After `name` stopped: the stack logs its restart and every service is ready again through the gateway.
+    Returns what the stack logged meanwhile."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
+        logged = log.read_text()[since:]
         with contextlib.suppress(httpx.HTTPError):
-            if (
-                client.get("/api/applications/readyz").status_code == 200
-                and "applications restarted" in log.read_text()
+            if f"{name} restarted" in logged and all(
+                client.get(f"/api/{p}/readyz").status_code == 200 for p in PREFIXES
             ):
-                break
+                return logged
         time.sleep(0.3)
-    else:
-        raise AssertionError(f"applications not back:\n{log.read_text()[-2000:]}")
-    assert "applications exited (-9); restarting" in log.read_text()
+    raise AssertionError(f"{name} not back:\n{log.read_text()[-2000:]}")
+
+
+def check_a_killed_service_is_restarted(proc: subprocess.Popen[bytes], client: httpx.Client, log: Path) -> None:
+    """Issue 18 item 4: a service that dies is logged at once and started again; the gateway follows."""
+    service = stack_child(proc, lambda cmd: "zc_devstack.service_host" in cmd and "applications" in cmd)
+    since = len(log.read_text())
+    service.kill()
+    service.wait(10)
+    assert "applications exited (-9); restarting" in wait_until_restarted(client, log, "applications", since)
+
+
+def check_killed_infrastructure_is_restarted(
+    proc: subprocess.Popen[bytes], client: httpx.Client, log: Path, data_dir: Path
+) -> None:
+    """Issue 18 item 4: NATS and PostgreSQL are supervised too. Each is killed outright (PostgreSQL also stopped
+    by pg_ctl's immediate mode), restarted on its port and data; the services reconnect by themselves (none of
+    them exits) and a round trip through the database and NATS works again."""
+    pgdata = data_dir / "postgres" / "pgdata"
+
+    def pg_ctl_immediate() -> None:
+        subprocess.run(
+            [str(POSTGRES_BIN_PATH / "pg_ctl"), "stop", "-D", str(pgdata), "-m", "immediate"],
+            check=True,
+            capture_output=True,
+            **as_user(SYSTEM_USER if is_root() else None),
+        )
+
+    def kill(match: Callable[[list[str]], bool]) -> Callable[[], None]:
+        return lambda: stack_child(proc, match).kill()
+
+    faults = (
+        ("NATS", "-9", kill(lambda cmd: cmd[:1] != [] and cmd[0].endswith("nats-server"))),
+        ("PostgreSQL", "-9", kill(lambda cmd: cmd[:1] != [] and cmd[0].endswith("postgres") and str(pgdata) in cmd)),
+        ("PostgreSQL", "0", pg_ctl_immediate),  # leaves no postmaster.pid, where SIGKILL leaves a stale one
+    )
+    for name, code, fault in faults:
+        since = len(log.read_text())
+        fault()
+        logged = wait_until_restarted(client, log, name, since)
+        assert f"{name} exited ({code}); restarting in" in logged
+        assert [line for line in logged.splitlines() if "exited (" in line and name not in line] == []
+        check_dev_login_and_logout(client)  # the session-ended event crosses NATS to every service
+        check_demo_committee_query(client)
+
+
+def infrastructure_processes(data_dir: Path) -> list[psutil.Process]:
+    """This stack's nats-server and postgres processes, its children or not (PostgreSQL's run in pgdata)."""
+    found = []
+    for p in psutil.process_iter():
+        with contextlib.suppress(psutil.Error):
+            if p.name() in ("nats-server", "postgres") and p.status() != psutil.STATUS_ZOMBIE:
+                if str(data_dir) in " ".join(p.cmdline()) or Path(p.cwd()).is_relative_to(data_dir):
+                    found.append(p)
+    return found
 
 
 def mint_token(data_dir: Path, port: int) -> str:
@@ -195,12 +253,20 @@ def test_stack_serves_all_services_on_one_port_and_stops_cleanly_then_reuses_dat
             check_dev_login_and_logout(client)
             check_demo_committee_query(client)
             check_a_killed_service_is_restarted(proc, client, log1)
+            check_killed_infrastructure_is_restarted(proc, client, log1, data_dir)
+            assert {p.name() for p in infrastructure_processes(data_dir)} >= {"nats-server", "postgres"}
     finally:
         pids = stop_with_ctrl_c(proc)
     assert len(pids) >= 6  # postgres, nats-server, four services (plus postgres' own workers)
     time.sleep(0.5)
     left = [pid for pid in pids if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
     assert left == [], f"left behind: {left}"
+    # the restarted NATS and PostgreSQL were stopped too, cleanly (a killed postmaster leaves its pid file)
+    assert infrastructure_processes(data_dir) == []
+    assert not (data_dir / "postgres" / "pgdata" / "postmaster.pid").exists()
+    # The stack stops PostgreSQL with SIGINT; a SIGTERM could only be the parent-death signal of a restarted
+    # server whose spawning thread ended before the stack stopped it in order.
+    assert "smart shutdown" not in (data_dir / "postgres" / "postgres.log").read_text()
     text = log1.read_text()
     assert "creating data" in text and "stream APPLICATIONS: created" in text
     # Service logs are JSON lines that name their service.

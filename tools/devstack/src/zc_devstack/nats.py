@@ -41,12 +41,22 @@ class EmbeddedNats:
             "}\n"
         )
 
+    @property
+    def log_file(self) -> Path:
+        return self.data_dir / "nats.log"
+
     def start(self, timeout: float = 30) -> None:
+        self.launch()
+        assert self.proc is not None
+        wait_for_port(self.port, self.proc, timeout)
+
+    def launch(self) -> None:
+        """Start the server without waiting for it: the supervisor's restart (same port, same store), which
+        sees an early exit at its next look."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         conf = self.data_dir / "nats.conf"
         conf.write_text(self.config())
-        self.proc = spawn([nats_server_binary(), "-c", str(conf)], log_file=self.data_dir / "nats.log")
-        wait_for_port(self.port, self.proc, timeout)
+        self.proc = spawn([nats_server_binary(), "-c", str(conf)], log_file=self.log_file)
 
     def stop(self) -> None:
         if self.proc is not None:

@@ -109,6 +109,14 @@ class EmbeddedPostgres:
                 "--locale=C.UTF-8",
                 "--data-checksums",
             )
+        self.launch()
+        self._wait_ready(timeout)
+
+    def launch(self) -> None:
+        """Start the server on an existing cluster without waiting for it: also the supervisor's restart (same
+        port, same data), which sees an early exit at its next look. A postmaster.pid left by a killed server
+        is PostgreSQL's to clear: it checks that the pid in it is gone, and that no process of the old server
+        still holds its shared memory."""
         self._kill_leftover()
         if self.user:
             self.log_file.touch()
@@ -138,7 +146,6 @@ class EmbeddedPostgres:
             user=self.user,
             env={"LC_ALL": "C.UTF-8", "PATH": os.environ.get("PATH", "")},
         )
-        self._wait_ready(timeout)
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

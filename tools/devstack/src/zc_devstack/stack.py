@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import importlib
 import logging
 import os
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -204,39 +206,59 @@ class Stack:
         )
 
     def supervise(self) -> threading.Thread:
-        """Watches the services: one that exits is logged at once and started again after a backoff (1 s,
-        doubling to 30 s; back to 1 s once it has stayed up a minute). Stops when shutdown begins."""
+        """Watches the services, NATS and PostgreSQL: one that exits is logged at once and started again after a
+        backoff (1 s, doubling to 30 s; back to 1 s once it has stayed up a minute), on the same port and data,
+        so the services' connection URLs stay valid (their clients reconnect). Restarts nothing once shutdown
+        begins."""
+        assert self.pg is not None and self.nats is not None
+        pg, nats_server = self.pg, self.nats
+        # name -> (its current process, how to start it again, its log)
+        watched: dict[str, tuple[Callable[[], subprocess.Popen[bytes] | None], Callable[[], None], Path]] = {
+            svc.name: (
+                functools.partial(self.procs.get, svc.name),
+                functools.partial(self._spawn_service, svc),
+                self._log_of(svc),
+            )
+            for svc in SERVICES
+        }
+        watched["NATS"] = (lambda: nats_server.proc, nats_server.launch, nats_server.log_file)
+        watched["PostgreSQL"] = (lambda: pg.proc, pg.launch, pg.log_file)
 
         def watch() -> None:
-            backoff = dict.fromkeys((svc.name for svc in SERVICES), 1.0)
-            started = dict.fromkeys((svc.name for svc in SERVICES), time.monotonic())
+            backoff = dict.fromkeys(watched, 1.0)
+            started = dict.fromkeys(watched, time.monotonic())
             due: dict[str, float] = {}
             while not self._stopping.wait(0.5):
                 now = time.monotonic()
-                for svc in SERVICES:
+                for name, (current, restart, log_file) in watched.items():
                     with self._procs_lock:
                         if self._stopping.is_set():
                             return
-                        code = self.procs[svc.name].poll()
+                        proc = current()
+                        code = proc.poll() if proc is not None else None
                         if code is None:
-                            if now - started[svc.name] > 60:
-                                backoff[svc.name] = 1.0
+                            if now - started[name] > 60:
+                                backoff[name] = 1.0
                             continue
-                        if svc.name not in due:
+                        if name not in due:
                             log.error(
-                                "%s exited (%s); restarting in %.0f s (log: %s)",
-                                svc.name,
-                                code,
-                                backoff[svc.name],
-                                self._log_of(svc),
+                                "%s exited (%s); restarting in %.0f s (log: %s)", name, code, backoff[name], log_file
                             )
-                            due[svc.name] = now + backoff[svc.name]
-                        elif now >= due[svc.name]:
-                            del due[svc.name]
-                            self._spawn_service(svc)
-                            started[svc.name] = now
-                            backoff[svc.name] = min(backoff[svc.name] * 2, 30.0)
-                            log.info("%s restarted", svc.name)
+                            due[name] = now + backoff[name]
+                        elif now >= due[name]:
+                            del due[name]
+                            started[name] = now
+                            backoff[name] = min(backoff[name] * 2, 30.0)
+                            try:
+                                restart()
+                            except Exception:  # the old process stays the current one: logged and retried
+                                log.exception("%s could not be restarted", name)
+                                continue
+                            log.info("%s restarted", name)
+            # The kernel sends a child its parent-death signal (procs.spawn) when the *thread* that started it
+            # ends: this one must outlive what it restarted, so it waits for shutdown, which holds the lock.
+            with self._procs_lock:
+                pass
 
         thread = threading.Thread(target=watch, name="supervisor", daemon=True)
         thread.start()
@@ -267,18 +289,18 @@ class Stack:
     def shutdown(self) -> None:
         """Services first (they finish in-flight work and drain), then NATS, then PostgreSQL. The supervisor
         stops first, so what is stopped is what is running, restarted processes included."""
-        with self._procs_lock:
+        with self._procs_lock:  # held throughout: the supervisor neither restarts nor ends meanwhile
             self._stopping.set()
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for name, proc in self.procs.items():
-            stop(proc, signal.SIGTERM, timeout=30)
-            log.info("%s stopped", name)
-        self.procs.clear()
-        if self.nats is not None:
-            self.nats.stop()
-            log.info("NATS stopped")
-        if self.pg is not None:
-            self.pg.stop()
-            log.info("PostgreSQL stopped")
+            for proc in self.procs.values():
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGTERM)
+            for name, proc in self.procs.items():
+                stop(proc, signal.SIGTERM, timeout=30)
+                log.info("%s stopped", name)
+            self.procs.clear()
+            if self.nats is not None:
+                self.nats.stop()
+                log.info("NATS stopped")
+            if self.pg is not None:
+                self.pg.stop()
+                log.info("PostgreSQL stopped")
