@@ -81,3 +81,20 @@ async def test_odd_but_harmless_headers_are_forwarded_and_control_characters_are
                 assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json", r.text
                 assert r.json()["field"] == "path" and r.json()["code"] == "http.control_character"
             assert seen == ["GET"]  # neither reached the service
+
+
+async def test_a_signed_in_visitor_is_told_to_retry_not_sent_on_anonymous_while_the_bridge_is_down(
+    dropping_upstream: tuple[str, list[str]],
+) -> None:
+    """Found by `make chaos`: with the identity bridge restarting, the session was not exchanged and the request
+    went on without a token, so the service answered 401 (signed out) to a signed-in user."""
+    base, seen = dropping_upstream
+    gateway = create_gateway({"applications": base, "identity": "http://127.0.0.1:9"}, None)  # nothing listens
+    async with gateway.router.lifespan_context(gateway):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway), base_url="http://gw") as client:
+            r = await client.get("/api/applications/catalog", cookies={"zc_session": "s"})
+            assert r.status_code == 503 and r.json()["code"] == "gateway.identity_unavailable"
+            assert r.headers["retry-after"] == "2"
+            anonymous = await client.get("/api/applications/catalog")  # no session: nothing to exchange
+            assert anonymous.status_code == 200
+            assert seen == ["GET"]

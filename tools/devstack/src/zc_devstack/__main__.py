@@ -80,6 +80,7 @@ def main() -> None:
     p_chaos.add_argument("--fault-every", type=float, default=8.0, help="mean seconds between faults")
     p_chaos.add_argument("--no-infra-faults", action="store_true", help="kill services only, not NATS/PostgreSQL")
     p_chaos.add_argument("--seed", type=int, default=18)
+    p_chaos.add_argument("--max-faults", type=int, default=40)
     p_chaos.add_argument("--data-dir", type=Path, default=REPO / ".data-chaos", help="wiped first")
     p_chaos.add_argument("--report", type=Path, help="write the reconciliation table (Markdown) here")
     args = parser.parse_args()
@@ -131,7 +132,9 @@ def chaos(args: argparse.Namespace) -> int:
     from zc_devstack.chaos import ChaosPlan, report, run_chaos
 
     shutil.rmtree(args.data_dir, ignore_errors=True)
-    plan = ChaosPlan(args.journeys, args.records, args.fault_every, not args.no_infra_faults, args.seed)
+    plan = ChaosPlan(
+        args.journeys, args.records, args.fault_every, not args.no_infra_faults, args.seed, args.max_faults
+    )
     started = time.monotonic()
     table, ledger = run_chaos(args.data_dir.resolve(), plan)
     text = report(plan, table, ledger, time.monotonic() - started)
