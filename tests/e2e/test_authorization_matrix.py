@@ -120,8 +120,9 @@ def _request_for(method: str, template: str, binding: Binding) -> dict[str, Any]
         return {"content": JPEG, "params": {"filename": "照片.jpg"}}
     if tail in {"materials", "entrustment-letter", "proofs", "attachments"} and method == "post":
         return {"content": PDF, "params": {"filename": "证明.pdf", "material": binding.params.get("material", "")}}
-    if template.endswith("/sections/{name}"):
-        return {"json": SECTIONS[binding.params["name"]], "headers": {"If-Match": "1"}}
+    if "/sections/" in template:  # one route per section
+        section = template.rsplit("/", 1)[-1]
+        return {"json": SECTIONS.get(section, []), "headers": {"If-Match": "1"}}
     if template.endswith("/records/{kind}/{rec_id}") and method == "put":
         return {"json": OUT_OF_PROVINCE, "headers": {"If-Match": "1"}}
     if template.endswith("/verifications/{verification_id}") and method == "put":
@@ -185,7 +186,6 @@ def world(probe_stack: ProbeStack) -> Iterator[list[Binding]]:
             {
                 "app_id": draft_id,
                 "att_id": draft_att,
-                "name": section,
                 "topic": "education",
                 "version": "1",
                 "material": material,
@@ -210,7 +210,6 @@ def world(probe_stack: ProbeStack) -> Iterator[list[Binding]]:
             {
                 "app_id": submitted_id,
                 "att_id": submitted_att["items"][0]["id"],
-                "name": section,
                 "topic": "education",
                 "version": "1",
                 "material": material,

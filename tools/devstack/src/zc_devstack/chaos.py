@@ -262,6 +262,9 @@ def run_journeys(
     stack: RunningStack, sessions: Sessions, ledger: Ledger, applicants: list[str], on_step: Callable[[str], None]
 ) -> None:
     for applicant in applicants:
+        # each journey starts on the real date: the one before moved the clock past the activity's deadlines
+        stack.offset = 0.0
+        stack.advance(0.0)
         journey = Journey(stack.base, advance_clock=stack.advance, say=on_step, applicant=applicant, timeout=180)
         journey.clients = _ClientsView(sessions)  # type: ignore[assignment]
         try:

@@ -5,18 +5,17 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, Protocol
 
 from fastapi import APIRouter, Body, Depends, Header, Request, Response
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from applications.api.schemas import SettingsCheck
-from applications.api.sections import SECTION_ADAPTERS
+from applications.api.sections import SECTION_ADAPTERS, SECTION_TYPES
+from applications.domain.application import PROFILE_SECTIONS, SECTION_NAMES
 from applications.usecases.applications import ApplicationService
 from applications.usecases.reference import SettingsChoice
 from zc_auth import Principal, PrincipalDep, Role, ScopeType, require_role
 from zc_http import (
     ForbiddenProblem,
-    NotFoundProblem,
     ProblemError,
     file_download,
     if_match_version,
@@ -67,28 +66,7 @@ async def get(
     return await svc.get(applicant(principal), app_id, reveal=reveal)
 
 
-@router.put("/applications/{app_id}/sections/{name}", summary="暂存信息项")
-async def save_section(
-    app_id: str,
-    name: str,
-    principal: PrincipalDep,
-    svc: ServiceDep,
-    content: Annotated[Any, Body()],
-    if_match: Annotated[str | None, Header(description="该信息项当前版本号（首次保存为 0）")] = None,
-    update_profile: bool = False,
-) -> dict[str, Any]:
-    """`update_profile=true` also keeps the section in 个人信息 for the next application."""
-    data, expected = _validated(name, content, if_match)
-    version = await svc.save_section(applicant(principal), app_id, name, data, expected_version=expected)
-    if update_profile and name != "achievements":
-        await svc.save_profile_section(principal.subject, name, data, expected_version=None)
-    return {"section": name, "version": version}
-
-
-def _validated(name: str, content: Any, if_match: str | None) -> tuple[Any, int]:
-    adapter = SECTION_ADAPTERS.get(name)
-    if adapter is None:
-        raise NotFoundProblem("信息项不存在", code="application.unknown_section")
+def _expected_version(if_match: str | None) -> int:
     version = if_match_version(if_match)
     if version is None:
         raise ProblemError(
@@ -97,30 +75,66 @@ def _validated(name: str, content: Any, if_match: str | None) -> tuple[Any, int]
             code="application.version_required",
             field="If-Match",
         )
-    try:
-        validated = adapter.validate_python(content)
-    except ValidationError as exc:
-        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
-    return adapter.dump_python(validated, mode="json", exclude_none=True), version
+    return version
+
+
+IfMatch = Annotated[str | None, Header(description="该信息项当前版本号（首次保存为 0）")]
+
+
+def _section_routes(name: str, body: Any) -> None:
+    """One route per section (暂存 in the application, 维护 in 个人信息), each with its own body schema; FastAPI
+    validates the body (422 naming the field) before the version is looked at."""
+    adapter, title = SECTION_ADAPTERS[name], SECTION_NAMES[name]
+
+    async def save_section(
+        app_id: str,
+        principal: PrincipalDep,
+        svc: ServiceDep,
+        content: Any,
+        if_match: IfMatch = None,
+        update_profile: bool = False,
+    ) -> dict[str, Any]:
+        """`update_profile=true` also keeps the section in 个人信息 for the next application."""
+        expected = _expected_version(if_match)
+        data = adapter.dump_python(content, mode="json", exclude_none=True)
+        version = await svc.save_section(applicant(principal), app_id, name, data, expected_version=expected)
+        if update_profile and name != "achievements":
+            await svc.save_profile_section(principal.subject, name, data, expected_version=None)
+        return {"section": name, "version": version}
+
+    async def save_profile_section(
+        principal: PrincipalDep, svc: ServiceDep, content: Any, if_match: IfMatch = None
+    ) -> dict[str, Any]:
+        expected = _expected_version(if_match)
+        data = adapter.dump_python(content, mode="json", exclude_none=True)
+        version = await svc.save_profile_section(applicant(principal), name, data, expected_version=expected)
+        return {"section": name, "version": version}
+
+    for endpoint in (save_section, save_profile_section):
+        endpoint.__annotations__["content"] = Annotated[body, Body(title=title)]  # its own type, not a string
+    router.put(
+        f"/applications/{{app_id}}/sections/{name}",
+        summary=f"暂存信息项：{title}",
+        operation_id=f"save_section_{name}",
+        tags=["sections"],
+    )(save_section)
+    if name in PROFILE_SECTIONS:  # not 业绩成果: they belong to one application's committee
+        router.put(
+            f"/profile/sections/{name}",
+            summary=f"维护个人信息：{title}",
+            operation_id=f"save_profile_section_{name}",
+            tags=["profile"],
+        )(save_profile_section)
+
+
+for _name, _body in SECTION_TYPES.items():
+    _section_routes(_name, _body)
 
 
 @router.get("/profile", summary="个人信息")
 async def profile(principal: PrincipalDep, svc: ServiceDep, response: Response) -> dict[str, Any]:
     response.headers["Cache-Control"] = "no-store"
     return await svc.profile(applicant(principal))
-
-
-@router.put("/profile/sections/{name}", summary="维护个人信息")
-async def save_profile(
-    name: str,
-    principal: PrincipalDep,
-    svc: ServiceDep,
-    content: Annotated[Any, Body()],
-    if_match: Annotated[str | None, Header(description="该信息项当前版本号（首次保存为 0）")] = None,
-) -> dict[str, Any]:
-    data, expected = _validated(name, content, if_match)
-    version = await svc.save_profile_section(applicant(principal), name, data, expected_version=expected)
-    return {"section": name, "version": version}
 
 
 @router.post("/applications/{app_id}/submit", summary="提交")

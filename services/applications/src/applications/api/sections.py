@@ -159,17 +159,19 @@ class Exam(Section):
     certificate_no: str | None = Field(default=None, max_length=50, description="证书编号")
 
 
-SECTION_ADAPTERS: dict[str, TypeAdapter[Any]] = {
-    "basic_info": TypeAdapter(BasicInfo),
-    "education": TypeAdapter(list[Education]),
-    "qualifications": TypeAdapter(list[Qualification]),
-    "titles_held": TypeAdapter(list[TitleHeld]),
-    "work_history": TypeAdapter(list[WorkHistory]),
-    "achievements": TypeAdapter(list[Achievement]),
-    "social_groups": TypeAdapter(list[SocialGroup]),
-    "continuing_education": TypeAdapter(list[ContinuingEducation]),
-    "assessments": TypeAdapter(list[Assessment]),
-    "exams": TypeAdapter(list[Exam]),
+# each section's body: the API has one route per section, so OpenAPI (and the client generated from it) has
+# one schema per section
+SECTION_TYPES: dict[str, Any] = {
+    "basic_info": BasicInfo,
+    "education": list[Education],
+    "qualifications": list[Qualification],
+    "titles_held": list[TitleHeld],
+    "work_history": list[WorkHistory],
+    "achievements": list[Achievement],
+    "social_groups": list[SocialGroup],
+    "continuing_education": list[ContinuingEducation],
+    "assessments": list[Assessment],
+    "exams": list[Exam],
 }
 
 
@@ -250,5 +252,6 @@ class HealthInfo(Section):
     )
 
 
-SECTION_ADAPTERS["teacher_info"] = TypeAdapter(TeacherInfo)
-SECTION_ADAPTERS["health_info"] = TypeAdapter(HealthInfo)
+SECTION_TYPES["teacher_info"] = TeacherInfo
+SECTION_TYPES["health_info"] = HealthInfo
+SECTION_ADAPTERS: dict[str, TypeAdapter[Any]] = {name: TypeAdapter(kind) for name, kind in SECTION_TYPES.items()}
