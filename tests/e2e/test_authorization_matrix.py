@@ -123,7 +123,7 @@ def _request_for(method: str, template: str, binding: Binding) -> dict[str, Any]
     if "/sections/" in template:  # one route per section
         section = template.rsplit("/", 1)[-1]
         return {"json": SECTIONS.get(section, []), "headers": {"If-Match": "1"}}
-    if template.endswith("/records/{kind}/{rec_id}") and method == "put":
+    if template.startswith("/api/applications/records/") and template.endswith("/{rec_id}") and method == "put":
         return {"json": OUT_OF_PROVINCE, "headers": {"If-Match": "1"}}
     if template.endswith("/verifications/{verification_id}") and method == "put":
         return {"json": HISTORICAL, "headers": {"If-Match": "1"}}

@@ -112,4 +112,8 @@ async def test_catalog_versions_keep_the_old_entries(api: Api) -> None:
     assert (await api.get("/catalog")).json()["version"] == 2
     assert any(s["code"] == "CHUANBO" for s in (await api.get("/catalog/versions/1")).json()["series"])
     broken = await api.put("/catalog", headers=api.admin, json={"levels": [], "series": [{"name": "x"}]})
-    assert broken.status_code == 422 and broken.json()["code"] == "catalog.invalid"
+    assert broken.status_code == 422 and broken.json()["code"] == "validation_failed"  # the shape, by field
+    assert {e["field"] for e in broken.json()["errors"]} >= {"levels", "series.0.code", "series.0.levels"}
+    unknown_level = {**v1, "series": [{**v1["series"][0], "levels": [{"level": "NOPE", "exam_mode": "review_only"}]}]}
+    refused = await api.put("/catalog", headers=api.admin, json=unknown_level)
+    assert refused.status_code == 422 and refused.json()["code"] == "catalog.invalid"  # its references

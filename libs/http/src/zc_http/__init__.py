@@ -12,6 +12,7 @@ from zc_http.app import (
     serve_api,
 )
 from zc_http.clock import configured_clock
+from zc_http.drafts import draft_of
 from zc_http.files import UPLOAD_CEILING_BYTES, content_disposition, file_download, refuse_declared_oversize
 from zc_http.limits import JSON_BODY_LIMIT, BodyLimitMiddleware, ControlCharacterMiddleware
 from zc_http.openapi import Problem, document_problems, problem
@@ -52,6 +53,7 @@ __all__ = [
     "content_disposition",
     "create_service_app",
     "document_problems",
+    "draft_of",
     "file_download",
     "health_router",
     "if_match_version",

@@ -8,13 +8,13 @@ from typing import Annotated, Any, Protocol
 from fastapi import APIRouter, Body, Depends, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from applications.api.application_routes import ApplicantDep, applicant
-from applications.api.record_schemas import RECORD_KINDS
+from applications.api.record_schemas import RECORD_KINDS, RECORD_MODELS
 from applications.usecases.records import RecordService
 from zc_auth import Principal, PrincipalDep, Role, ScopeType
-from zc_http import NotFoundProblem, ProblemError, file_download, if_match_version, refuse_declared_oversize
+from zc_http import NotFoundProblem, ProblemError, draft_of, file_download, if_match_version, refuse_declared_oversize
 
 router = APIRouter(tags=["records"])
 
@@ -62,29 +62,42 @@ async def get(kind: str, rec_id: str, principal: PrincipalDep, svc: ServiceDep) 
     return await svc.get(principal.subject, _kind(kind), rec_id)
 
 
-@router.put("/records/{kind}/{rec_id}", summary="填写信息（可暂存部分内容）")
-async def save(
-    kind: str,
-    rec_id: str,
-    principal: PrincipalDep,
-    svc: ServiceDep,
-    content: Annotated[dict[str, Any], Body()],
-    if_match: Annotated[str | None, Header()] = None,
-) -> dict[str, Any]:
-    _, adapter = RECORD_KINDS[_kind(kind)]
-    version = if_match_version(if_match)
-    if version is None:
-        raise ProblemError(
-            "请求须带 If-Match（当前版本号）", status=428, code="record.version_required", field="If-Match"
-        )
-    # a draft may be partial, but every field it has must be valid
-    try:
-        adapter.validate_python(content)
-    except ValidationError as exc:
-        present = [e for e in exc.errors() if e["type"] != "missing"]
-        if present:
-            raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in present]) from None
-    return await svc.save(principal.subject, kind, rec_id, content, expected_version=version)
+def _save_route(kind: str, title: str, adapter: TypeAdapter[Any], model: type[BaseModel]) -> None:
+    """One route per kind, its body the kind's fields, each optional (a draft may be partial)."""
+
+    async def save(
+        rec_id: str,
+        principal: PrincipalDep,
+        svc: ServiceDep,
+        content: Any,
+        if_match: Annotated[str | None, Header()] = None,
+    ) -> dict[str, Any]:
+        version = if_match_version(if_match)
+        if version is None:
+            raise ProblemError(
+                "请求须带 If-Match（当前版本号）", status=428, code="record.version_required", field="If-Match"
+            )
+        given = content.model_dump(mode="json", exclude_unset=True)
+        # every field present must be valid as the full form has it (a null where a value belongs is not)
+        try:
+            adapter.validate_python(given)
+        except ValidationError as exc:
+            present = [e for e in exc.errors() if e["type"] != "missing"]
+            if present:
+                raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in present]) from None
+        return await svc.save(principal.subject, kind, rec_id, given, expected_version=version)
+
+    save.__annotations__["content"] = Annotated[draft_of(model), Body(title=title)]  # its own type, not a string
+    router.put(
+        f"/records/{kind}/{{rec_id}}",
+        summary=f"{title}：填写信息（可暂存部分内容）",
+        operation_id=f"save_record_{kind}",
+        tags=["records"],
+    )(save)
+
+
+for _kind_name, (_title, _adapter) in RECORD_KINDS.items():
+    _save_route(_kind_name, _title, _adapter, RECORD_MODELS[_kind_name])
 
 
 @router.post("/records/{kind}/{rec_id}/submit", summary="提交审核")

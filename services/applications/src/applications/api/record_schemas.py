@@ -49,6 +49,7 @@ class TalentStats(BaseModel):
     talent_category: str | None = Field(default=None, max_length=50, description="人才类别")
 
 
+RECORD_MODELS: dict[str, type[BaseModel]] = {"out_of_province": OutOfProvince, "talent_stats": TalentStats}
 RECORD_KINDS: dict[str, tuple[str, TypeAdapter[Any]]] = {
     "out_of_province": ("外省职称确认", TypeAdapter(OutOfProvince)),
     "talent_stats": ("专技人才统计", TypeAdapter(TalentStats)),

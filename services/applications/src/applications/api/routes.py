@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 from applications.api.application_routes import router as application_router
 from applications.api.message_routes import router as message_router
 from applications.api.record_routes import router as record_router
-from applications.api.schemas import ActivityWrite, CommitteeWrite, SettingsCheck, UnitCreate
+from applications.api.schemas import ActivityWrite, CatalogDocument, CommitteeWrite, SettingsCheck, UnitCreate
 from applications.domain.committees import ActivityDates, Committee
 from applications.domain.regions import RegionTree
 from applications.domain.settings import GUIDANCE, METHOD_NAMES, SettingsRejectedError
@@ -93,11 +93,12 @@ async def catalog_version(version: int, ref: ReferenceDep) -> dict[str, Any]:
 
 @router.put("/catalog", status_code=201, summary="发布新版本职称目录（管理员）", tags=["catalog"])
 async def publish_catalog(
-    principal: PrincipalDep, ref: ReferenceDep, document: Annotated[dict[str, Any], Body()]
+    principal: PrincipalDep, ref: ReferenceDep, document: Annotated[CatalogDocument, Body()]
 ) -> dict[str, int]:
     if not principal.has_role(Role.ADMIN):
         raise ForbiddenProblem("当前账号无权执行此操作", code="auth.forbidden")
-    return {"version": await ref.add_catalog_version(document, by=_actor(principal))}
+    content = document.model_dump(mode="json", exclude_none=True)
+    return {"version": await ref.add_catalog_version(content, by=_actor(principal))}
 
 
 # --- regions and units ----------------------------------------------------------------------------------

@@ -91,3 +91,46 @@ class ActivityWrite(BaseModel):
     achievement_templates: list[Template] = Field(default_factory=list, max_length=50)
     waivers: list[Waiver] = Field(default_factory=list, max_length=50)
     required_materials: list[RequiredMaterial] = Field(default_factory=list, max_length=50)
+
+
+# --- a new version of the 职称目录 (admins): the document's shape; the domain checks its references --------------
+class _CatalogPart(BaseModel):
+    model_config = ConfigDict(extra="allow")  # what a later catalog adds is kept with the version
+
+
+class CatalogLevel(_CatalogPart):
+    code: str = Field(min_length=1, max_length=20, title="层级编码")
+    name: str = Field(min_length=1, max_length=20, title="层级名称")
+    rank: int = Field(ge=0, le=20, title="排序（越高越高级）")
+
+
+class CatalogQualification(_CatalogPart):
+    code: str = Field(min_length=1, max_length=60, title="资格名称编码")
+    name: str = Field(min_length=1, max_length=60, title="资格名称")
+    specialties: list[str] | None = Field(default=None, title="限定专业（编码）")
+
+
+class CatalogLevelRule(_CatalogPart):
+    level: str = Field(min_length=1, max_length=20, title="层级编码")
+    exam_mode: str = Field(min_length=1, max_length=30, title="评价方式")
+    exam_record_required: bool = Field(default=False, title="须有考试记录")
+    qualifications: list[CatalogQualification] = Field(default_factory=list, title="资格名称")
+
+
+class CatalogSpecialty(_CatalogPart):
+    code: str = Field(min_length=1, max_length=40, title="专业编码")
+    name: str = Field(min_length=1, max_length=60, title="专业名称")
+
+
+class CatalogSeries(_CatalogPart):
+    code: str = Field(min_length=1, max_length=40, title="系列编码")
+    name: str = Field(min_length=1, max_length=60, title="系列名称")
+    special_section: str | None = Field(default=None, max_length=40, title="专属信息项")
+    specialties: list[CatalogSpecialty] = Field(default_factory=list, title="专业")
+    levels: list[CatalogLevelRule] = Field(title="各层级的评价方式与资格名称")
+
+
+class CatalogDocument(_CatalogPart):
+    levels: list[CatalogLevel] = Field(min_length=1, title="层级")
+    series: list[CatalogSeries] = Field(min_length=1, title="系列")
+    initial_determination_levels: list[str] | None = Field(default=None, title="可初定的层级")

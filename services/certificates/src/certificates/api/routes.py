@@ -11,12 +11,13 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from certificates.usecases.certificates import CertificateService
-from certificates.usecases.verifications import VerificationService
+from certificates.usecases.verifications import HistoricalCertificate, VerificationService
 from zc_auth import Principal, PrincipalDep, Role, ScopeType, require_role
 from zc_auth.routes import whoami_router
 from zc_http import (
     ProblemError,
     content_disposition,
+    draft_of,
     file_download,
     if_match_version,
     problem,
@@ -124,6 +125,10 @@ def verification_service(request: Request) -> VerificationService:
 VerificationsDep = Annotated[VerificationService, Depends(verification_service)]
 
 
+# the fields of 证书核验, each optional while a draft (the full form decides at submission)
+HistoricalCertificateDraft = draft_of(HistoricalCertificate)
+
+
 class NewVerification(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -145,7 +150,7 @@ async def save_verification(
     verification_id: UUID,
     principal: PrincipalDep,
     svc: VerificationsDep,
-    content: Annotated[dict[str, Any], Body()],
+    content: Annotated[HistoricalCertificateDraft, Body(title="证书信息")],
     if_match: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
     version = if_match_version(if_match)
@@ -153,7 +158,9 @@ async def save_verification(
         raise ProblemError(
             "请求须带 If-Match（当前版本号）", status=428, code="verification.version_required", field="If-Match"
         )
-    return await svc.save(principal.subject, verification_id, content, version)
+    return await svc.save(
+        principal.subject, verification_id, content.model_dump(mode="json", exclude_unset=True), version
+    )
 
 
 @router.post("/verifications/{verification_id}/submit", tags=["verifications"], summary="证书核验：提交审核")
