@@ -95,7 +95,8 @@ def main() -> None:
 
 def demo(data_dir: Path, port: int) -> int:
     """Each step in Chinese with the acting role and the resulting status; the stack's clock is moved
-    forward for the two 公示 periods (the offset stays, so later timers stay consistent)."""
+    forward for the two 公示 periods and put back at the end, and each run takes a demo applicant who has no
+    application yet, so the demo runs again and again on the same data."""
     import httpx
 
     from zc_devstack.journey import Journey
@@ -117,13 +118,38 @@ def demo(data_dir: Path, port: int) -> int:
         sys.stdout.write(line + "\n")
         sys.stdout.flush()
 
-    say("职称申报评审演示（直接评审）：")
+    applicant = _fresh_demo_applicant(base)
+    if applicant is None:
+        sys.stderr.write("每位演示申报人都已有本年度的申报。请停止系统、运行 make clean-data 后再试。\n")
+        return 1
+    say(f"职称申报评审演示（直接评审，演示申报人 {applicant}）：")
     started = time.monotonic()
-    outcome = Journey(base, advance_clock=advance, say=say).direct_review()
+    before = offset_file.read_text() if offset_file.exists() else "0"
+    try:
+        outcome = Journey(base, advance_clock=advance, say=say, applicant=applicant).direct_review()
+    finally:
+        offset_file.write_text(before)  # the clock as it was: the next run meets the activity still open
     number = outcome.certificate["certificate_no"]
     say(f"完成：{outcome.steps} 步，用时 {time.monotonic() - started:.1f} 秒；证书编号 {number}，")
     say(f"公开查询结果：{outcome.check_by_number['result_name']}。")
     return 0 if outcome.check_by_number.get("result") == "valid" else 2
+
+
+def _fresh_demo_applicant(base: str) -> str | None:
+    """The first demo applicant without an application (each may hold one per title and year)."""
+    import httpx
+
+    from identity_bridge.demo_users import DEMO_USERS
+
+    for user in DEMO_USERS:
+        if not user.key.startswith("applicant"):
+            continue
+        with httpx.Client(base_url=base, timeout=30) as client:
+            client.post(f"/api/identity/dev/login/{user.key}", params={"return_to": "/"})
+            mine = client.get("/api/applications/applications")
+            if mine.status_code == 200 and not mine.json()["items"]:
+                return user.key
+    return None
 
 
 def chaos(args: argparse.Namespace) -> int:
