@@ -80,7 +80,7 @@ def main() -> None:
     p_chaos.add_argument("--fault-every", type=float, default=8.0, help="mean seconds between faults")
     p_chaos.add_argument("--no-infra-faults", action="store_true", help="kill services only, not NATS/PostgreSQL")
     p_chaos.add_argument("--seed", type=int, default=18)
-    p_chaos.add_argument("--max-faults", type=int, default=40)
+    p_chaos.add_argument("--max-faults", type=int, default=30)
     p_chaos.add_argument("--data-dir", type=Path, default=REPO / ".data-chaos", help="wiped first")
     p_chaos.add_argument("--report", type=Path, help="write the reconciliation table (Markdown) here")
     args = parser.parse_args()

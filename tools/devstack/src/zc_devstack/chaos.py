@@ -444,7 +444,7 @@ class ChaosPlan:
     fault_every: float = 8.0
     infra_faults: bool = True
     seed: int = 18
-    max_faults: int = 40  # then the load finishes undisturbed (a service killed often waits up to 30 s to restart)
+    max_faults: int = 30  # then the load finishes undisturbed (a service killed often waits up to 30 s to restart)
 
 
 def run_chaos(data_dir: Path, plan: ChaosPlan) -> tuple[dict[str, int], Ledger]:
