@@ -41,6 +41,7 @@ demo: install
 
 test: install lint
 	$(PY) -m zc_contracts.export --check
+	$(PY) -m zc_devstack openapi --check
 	$(PY) -m pytest
 
 lint: install
@@ -57,6 +58,7 @@ bench-review: install
 
 schemas: install
 	$(PY) -m zc_contracts.export
+	$(PY) -m zc_devstack openapi
 
 clean-data:
 	rm -rf .data

@@ -83,7 +83,13 @@ def main() -> None:
     p_chaos.add_argument("--max-faults", type=int, default=30)
     p_chaos.add_argument("--data-dir", type=Path, default=REPO / ".data-chaos", help="wiped first")
     p_chaos.add_argument("--report", type=Path, help="write the reconciliation table (Markdown) here")
+    p_openapi = sub.add_parser("openapi", help="write web/openapi.json, the merged OpenAPI of the four services")
+    p_openapi.add_argument("--check", action="store_true", help="fail when the committed file is stale")
     args = parser.parse_args()
+    if args.command == "openapi":
+        from zc_devstack.openapi_export import export
+
+        raise SystemExit(export(args.check))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     if args.command == "demo":
