@@ -12,7 +12,7 @@ from zc_http.app import (
     serve_api,
 )
 from zc_http.clock import configured_clock
-from zc_http.drafts import draft_of
+from zc_http.drafts import FORM, draft_of
 from zc_http.files import UPLOAD_CEILING_BYTES, content_disposition, file_download, refuse_declared_oversize
 from zc_http.limits import JSON_BODY_LIMIT, BodyLimitMiddleware, ControlCharacterMiddleware
 from zc_http.openapi import Problem, document_problems, problem
@@ -31,6 +31,7 @@ from zc_http.settings import SettingsError, load_settings
 from zc_http.versions import if_match_version
 
 __all__ = [
+    "FORM",
     "JSON_BODY_LIMIT",
     "UPLOAD_CEILING_BYTES",
     "BodyLimitMiddleware",

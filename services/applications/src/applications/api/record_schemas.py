@@ -6,13 +6,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, Field, TypeAdapter
+
+from zc_http import FORM
 
 Text = Annotated[str, Field(min_length=1)]
 
 
 class OutOfProvince(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = FORM
 
     highest_education: Literal["博士研究生", "硕士研究生", "大学本科", "大学专科", "其他"] = Field(
         description="最高学历"
@@ -33,7 +35,7 @@ class OutOfProvince(BaseModel):
 
 
 class TalentStats(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = FORM
 
     year: int = Field(ge=2000, le=2100, description="统计年度")
     post: Text = Field(max_length=50, description="专业技术岗位")

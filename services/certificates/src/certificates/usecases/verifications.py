@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from certificates.domain.errors import (
@@ -24,6 +24,7 @@ from certificates.domain.errors import (
 from certificates.usecases.certificates import SOURCE, CertificateStore, HolderDirectory, Signer, new_certificate
 from zc_contracts import Envelope, certificates_v1, make_envelope, review_v1
 from zc_db import MessagingTables
+from zc_http import FORM
 from zc_messaging import add_to_outbox
 from zc_registries import ExternalRegistry
 from zc_registries import SourceUnavailableError as RegistryDown
@@ -47,7 +48,7 @@ STATUS_NAMES = {
 class HistoricalCertificate(BaseModel):
     """The certificate as the applicant declares it (manual §2.4: 其他 needs the real specialty)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = FORM
 
     certificate_no: str = Field(min_length=4, max_length=40, description="证书编号")
     qualification_name: str = Field(min_length=1, max_length=60, description="资格名称")
