@@ -10,14 +10,25 @@ from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from certificates.api.schemas import (
+    Certificate,
+    CertificateList,
+    HistoricalCertificateDraft,
+    PublicCheck,
+    ReviewedVerification,
+    SocialInsurance,
+    Verification,
+    VerificationAttachment,
+    VerificationDetail,
+    VerificationList,
+)
 from certificates.usecases.certificates import CertificateService
-from certificates.usecases.verifications import HistoricalCertificate, VerificationService
+from certificates.usecases.verifications import FILE_TYPES, VerificationService
 from zc_auth import Principal, PrincipalDep, Role, ScopeType, require_role
 from zc_auth.routes import whoami_router
 from zc_http import (
     ProblemError,
     content_disposition,
-    draft_of,
     file_download,
     if_match_version,
     problem,
@@ -47,12 +58,12 @@ def client_of(request: Request) -> str:
     return (request.client.host if request.client else "unknown")[:64]
 
 
-@router.get("/certificates/mine", tags=["certificates"], summary="我的证书")
+@router.get("/certificates/mine", tags=["certificates"], summary="我的证书", response_model=CertificateList)
 async def mine(principal: PrincipalDep, svc: ServiceDep) -> dict[str, Any]:
     return {"items": await svc.mine(principal)}
 
 
-@router.get("/certificates/{certificate_id}", tags=["certificates"], summary="证书详情")
+@router.get("/certificates/{certificate_id}", tags=["certificates"], summary="证书详情", response_model=Certificate)
 async def detail(certificate_id: UUID, principal: PrincipalDep, svc: ServiceDep) -> dict[str, Any]:
     return svc.view(await svc.get(principal, certificate_id))
 
@@ -84,7 +95,12 @@ class Revocation(BaseModel):
     reason: str = Field(min_length=2, max_length=500, description="撤销原因")
 
 
-@router.post("/certificates/{certificate_id}/revoke", tags=["certificates"], summary="撤销证书（授权管理单位）")
+@router.post(
+    "/certificates/{certificate_id}/revoke",
+    tags=["certificates"],
+    summary="撤销证书（授权管理单位）",
+    response_model=Certificate,
+)
 async def revoke(certificate_id: UUID, body: Revocation, principal: AuthorityDep, svc: ServiceDep) -> dict[str, Any]:
     return await svc.revoke(principal, certificate_id, body.reason)
 
@@ -93,7 +109,13 @@ async def revoke(certificate_id: UUID, body: Revocation, principal: AuthorityDep
 _RATE_LIMITED: dict[int | str, dict[str, Any]] = {429: problem(429, "查询过于频繁，请稍后再试")}
 
 
-@router.get("/public/check", tags=["public"], summary="证书查询：证书编号 + 持证人姓名", responses=_RATE_LIMITED)
+@router.get(
+    "/public/check",
+    tags=["public"],
+    summary="证书查询：证书编号 + 持证人姓名",
+    response_model=PublicCheck,
+    responses=_RATE_LIMITED,
+)
 async def check(
     request: Request,
     svc: ServiceDep,
@@ -103,7 +125,13 @@ async def check(
     return await svc.check_by_number(number, name, client=client_of(request))
 
 
-@router.get("/public/check/{token}", tags=["public"], summary="证书查询：扫码核验", responses=_RATE_LIMITED)
+@router.get(
+    "/public/check/{token}",
+    tags=["public"],
+    summary="证书查询：扫码核验",
+    response_model=PublicCheck,
+    responses=_RATE_LIMITED,
+)
 async def check_token(
     request: Request, token: Annotated[str, Field(min_length=20, max_length=64)], svc: ServiceDep
 ) -> dict[str, Any]:
@@ -124,9 +152,15 @@ def verification_service(request: Request) -> VerificationService:
 
 VerificationsDep = Annotated[VerificationService, Depends(verification_service)]
 
+# response_model_exclude_unset below: a draft's content and the social-insurance source's records are answered
+# as kept, what they leave out (optional fields of their models) staying out of the JSON rather than showing as
+# null. Every other field of the response models is required, so it changes nothing else.
 
-# the fields of 证书核验, each optional while a draft (the full form decides at submission)
-HistoricalCertificateDraft = draft_of(HistoricalCertificate)
+# downloads of 相关附件材料: the bytes as uploaded (their type judged by content), not JSON
+FILE: dict[str, Any] = {
+    "response_class": StreamingResponse,
+    "responses": {200: {"content": {t: {} for t in sorted(FILE_TYPES)}, "description": "附件（JPG、PNG 或 PDF）"}},
+}
 
 
 class NewVerification(BaseModel):
@@ -135,17 +169,36 @@ class NewVerification(BaseModel):
     committee_id: UUID = Field(description="证书上的评审组织（评委会）；由其组建单位审核")
 
 
-@router.post("/verifications", tags=["verifications"], status_code=201, summary="证书核验：新增")
+@router.post(
+    "/verifications",
+    tags=["verifications"],
+    status_code=201,
+    summary="证书核验：新增",
+    response_model=Verification,
+    response_model_exclude_unset=True,
+)
 async def new_verification(body: NewVerification, principal: PrincipalDep, svc: VerificationsDep) -> dict[str, Any]:
     return await svc.create(principal.subject, body.committee_id)
 
 
-@router.get("/verifications", tags=["verifications"], summary="证书核验：我的记录")
+@router.get(
+    "/verifications",
+    tags=["verifications"],
+    summary="证书核验：我的记录",
+    response_model=VerificationList,
+    response_model_exclude_unset=True,
+)
 async def my_verifications(principal: PrincipalDep, svc: VerificationsDep) -> dict[str, Any]:
     return {"items": await svc.mine(principal.subject)}
 
 
-@router.put("/verifications/{verification_id}", tags=["verifications"], summary="证书核验：填写证书信息（可暂存）")
+@router.put(
+    "/verifications/{verification_id}",
+    tags=["verifications"],
+    summary="证书核验：填写证书信息（可暂存）",
+    response_model=Verification,
+    response_model_exclude_unset=True,
+)
 async def save_verification(
     verification_id: UUID,
     principal: PrincipalDep,
@@ -163,18 +216,34 @@ async def save_verification(
     )
 
 
-@router.post("/verifications/{verification_id}/submit", tags=["verifications"], summary="证书核验：提交审核")
+@router.post(
+    "/verifications/{verification_id}/submit",
+    tags=["verifications"],
+    summary="证书核验：提交审核",
+    response_model=Verification,
+    response_model_exclude_unset=True,
+)
 async def submit_verification(verification_id: UUID, principal: PrincipalDep, svc: VerificationsDep) -> dict[str, Any]:
     return await svc.submit(principal.subject, verification_id)
 
 
-@router.get("/verifications/{verification_id}", tags=["verifications"], summary="证书核验：详情")
+@router.get(
+    "/verifications/{verification_id}",
+    tags=["verifications"],
+    summary="证书核验：详情",
+    response_model=VerificationDetail,
+    response_model_exclude_unset=True,
+)
 async def verification_detail(verification_id: UUID, principal: PrincipalDep, svc: VerificationsDep) -> dict[str, Any]:
     return await svc.get(principal.subject, verification_id)
 
 
 @router.post(
-    "/verifications/{verification_id}/social-insurance/sync", tags=["verifications"], summary="证书核验：同步社保数据"
+    "/verifications/{verification_id}/social-insurance/sync",
+    tags=["verifications"],
+    summary="证书核验：同步社保数据",
+    response_model=SocialInsurance,
+    response_model_exclude_unset=True,
 )
 async def sync_social_insurance(
     verification_id: UUID, principal: PrincipalDep, svc: VerificationsDep
@@ -187,6 +256,7 @@ async def sync_social_insurance(
     tags=["verifications"],
     status_code=201,
     summary="证书核验：上传相关附件材料（JPG、PNG、PDF，≤10M，最多10个）",
+    response_model=VerificationAttachment,
 )
 async def upload_verification_file(
     verification_id: UUID, request: Request, principal: PrincipalDep, svc: VerificationsDep, filename: str
@@ -195,7 +265,9 @@ async def upload_verification_file(
     return await svc.upload(principal.subject, verification_id, filename=filename, stream=request.stream())
 
 
-@router.get("/verifications/{verification_id}/attachments/{file_id}", tags=["verifications"], summary="下载附件")
+@router.get(
+    "/verifications/{verification_id}/attachments/{file_id}", tags=["verifications"], summary="下载附件", **FILE
+)
 async def download_verification_file(
     verification_id: UUID, file_id: UUID, principal: PrincipalDep, svc: VerificationsDep
 ) -> StreamingResponse:
@@ -219,7 +291,13 @@ def _organiser_of(principal: Principal) -> Callable[[UUID], bool]:
     return lambda committee_id: principal.has_role(Role.COMMITTEE_ORGANISER, ScopeType.COMMITTEE, str(committee_id))
 
 
-@router.get("/review/verifications/{verification_id}", tags=["review"], summary="审核人查看证书核验")
+@router.get(
+    "/review/verifications/{verification_id}",
+    tags=["review"],
+    summary="审核人查看证书核验",
+    response_model=ReviewedVerification,
+    response_model_exclude_unset=True,
+)
 async def review_verification(
     verification_id: UUID, principal: PrincipalDep, svc: VerificationsDep, response: Response
 ) -> dict[str, Any]:
@@ -230,7 +308,10 @@ async def review_verification(
 
 
 @router.get(
-    "/review/verifications/{verification_id}/attachments/{file_id}", tags=["review"], summary="审核人下载核验附件"
+    "/review/verifications/{verification_id}/attachments/{file_id}",
+    tags=["review"],
+    summary="审核人下载核验附件",
+    **FILE,
 )
 async def review_verification_file(
     verification_id: UUID, file_id: UUID, principal: PrincipalDep, svc: VerificationsDep
