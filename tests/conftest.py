@@ -96,6 +96,6 @@ def report_counts(request: pytest.FixtureRequest):  # type: ignore[no-untyped-de
 def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: ignore[no-untyped-def]
     if not _COUNT_REPORTS:
         return
-    terminalreporter.section("delivery counts")
+    terminalreporter.section("counts reported by tests (deliveries, fuzzing, authorization matrix, crash matrix)")
     for nodeid, counts in _COUNT_REPORTS:
         terminalreporter.write_line(f"{nodeid.split('::')[-1]}: " + ", ".join(f"{k}={v}" for k, v in counts.items()))

@@ -27,6 +27,7 @@ from zc_http.problems import (
     problem_from_domain_error,
     problem_response,
 )
+from zc_http.responses import IsoDateTime
 from zc_http.settings import SettingsError, load_settings
 from zc_http.versions import if_match_version
 
@@ -38,6 +39,7 @@ __all__ = [
     "ConflictProblem",
     "ControlCharacterMiddleware",
     "ForbiddenProblem",
+    "IsoDateTime",
     "NotFoundProblem",
     "Problem",
     "ProblemError",

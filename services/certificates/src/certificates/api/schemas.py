@@ -6,21 +6,16 @@ dropped silently. Titles are the labels a user sees."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field
 
 from certificates.usecases.verifications import HistoricalCertificate
-from zc_http import draft_of
+from zc_http import IsoDateTime, draft_of
 
-# The use cases write times with isoformat() ("+00:00"); pydantic would write "Z". Keep the text as it was.
-IsoDateTime = Annotated[
-    datetime,
-    PlainSerializer(lambda value: value.isoformat(), return_type=str, when_used="json"),
-    WithJsonSchema({"type": "string", "format": "date-time"}),
-]
+# times: IsoDateTime keeps the isoformat() text the use cases write ("+00:00", where pydantic would write "Z")
 
 RESPONSE = ConfigDict(extra="forbid")
 
