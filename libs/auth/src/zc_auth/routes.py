@@ -16,7 +16,9 @@ class WhoAmIGrant(BaseModel):
 
     role: Role = Field(title="角色")
     scope_type: ScopeType = Field(title="授权范围类型")
-    scope_id: str | None = Field(title="授权范围", description="单位、主管部门、评委会的标识或行政区划代码；全局授权为空")
+    scope_id: str | None = Field(
+        title="授权范围", description="单位、主管部门、评委会的标识或行政区划代码；全局授权为空"
+    )
 
 
 class WhoAmI(BaseModel):

@@ -8,10 +8,18 @@ from urllib.parse import urlencode, urlsplit
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.security import APIKeyCookie
 
-from identity_bridge.api.schemas import GrantChange, TokenRequest
+from identity_bridge.api.schemas import (
+    AccessToken,
+    GrantChange,
+    Jwks,
+    LogoutResult,
+    SessionProfile,
+    TokenRequest,
+    UserRoles,
+)
 from identity_bridge.demo_users import DEMO_USERS, demo_user
 from identity_bridge.domain.identity import Grant
 from identity_bridge.settings import Settings
@@ -76,7 +84,7 @@ async def current_session(
 SessionDep = Annotated[SessionView, Depends(current_session)]
 
 
-@router.get("/.well-known/jwks.json", summary="令牌签名公钥")
+@router.get("/.well-known/jwks.json", summary="令牌签名公钥", response_model=Jwks)
 async def jwks(c: ContainerDep, response: Response) -> dict[str, Any]:
     """Public keys every service uses to verify the access tokens this bridge mints."""
     response.headers["Cache-Control"] = "public, max-age=300"
@@ -134,24 +142,29 @@ async def callback(request: Request, c: ContainerDep) -> Response:
     summary="退出登录",
     dependencies=[Depends(require_csrf_header)],
     responses={403: problem(403, "缺少安全标头")},
+    response_model=LogoutResult,
 )
-async def logout(request: Request, c: ContainerDep) -> JSONResponse:
+async def logout(request: Request, c: ContainerDep, response: Response) -> dict[str, object]:
     url = await c.identity.logout(
         request.cookies.get(SESSION_COOKIE), post_logout_redirect_uri=f"{c.settings.public_base_url}/"
     )
-    response = JSONResponse({"logout_url": url})
     response.delete_cookie(SESSION_COOKIE, path="/")
     _no_store(response)
-    return response
+    return {"logout_url": url}
 
 
-@router.get("/session", summary="当前登录信息（脱敏）")
+@router.get("/session", summary="当前登录信息（脱敏）", response_model=SessionProfile)
 async def session(view: SessionDep, c: ContainerDep, response: Response) -> dict[str, object]:
     _no_store(response)
     return c.identity.profile(view)
 
 
-@router.post("/session/token", summary="换取访问令牌", dependencies=[Depends(require_csrf_header)])
+@router.post(
+    "/session/token",
+    summary="换取访问令牌",
+    dependencies=[Depends(require_csrf_header)],
+    response_model=AccessToken,
+)
 async def session_token(
     view: SessionDep, c: ContainerDep, response: Response, body: TokenRequest | None = None
 ) -> dict[str, object]:
@@ -221,7 +234,7 @@ def _require_admin(view: SessionView) -> None:
         raise ForbiddenProblem("当前账号无权执行此操作", code="auth.forbidden")
 
 
-@router.get("/admin/users/{user_id}/roles", summary="查询用户角色")
+@router.get("/admin/users/{user_id}/roles", summary="查询用户角色", response_model=UserRoles)
 async def list_roles(user_id: UUID, view: SessionDep, c: ContainerDep) -> dict[str, object]:
     _require_admin(view)
     grants = await c.identity.grants_of(user_id)
@@ -230,7 +243,12 @@ async def list_roles(user_id: UUID, view: SessionDep, c: ContainerDep) -> dict[s
     return {"user_id": str(user_id), "roles": [g.__dict__ for g in grants]}
 
 
-@router.post("/admin/users/{user_id}/roles", summary="授予角色", dependencies=[Depends(require_csrf_header)])
+@router.post(
+    "/admin/users/{user_id}/roles",
+    summary="授予角色",
+    dependencies=[Depends(require_csrf_header)],
+    response_model=UserRoles,
+)
 async def grant_role(user_id: UUID, body: GrantChange, view: SessionDep, c: ContainerDep) -> dict[str, object]:
     _require_admin(view)
     grant = Grant(body.role, body.scope_type, body.scope_id)
@@ -239,7 +257,12 @@ async def grant_role(user_id: UUID, body: GrantChange, view: SessionDep, c: Cont
     return await list_roles(user_id, view, c)
 
 
-@router.delete("/admin/users/{user_id}/roles", summary="撤销角色", dependencies=[Depends(require_csrf_header)])
+@router.delete(
+    "/admin/users/{user_id}/roles",
+    summary="撤销角色",
+    dependencies=[Depends(require_csrf_header)],
+    response_model=UserRoles,
+)
 async def revoke_role(user_id: UUID, body: GrantChange, view: SessionDep, c: ContainerDep) -> dict[str, object]:
     _require_admin(view)
     grant = Grant(body.role, body.scope_type, body.scope_id)

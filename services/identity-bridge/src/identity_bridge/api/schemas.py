@@ -49,14 +49,16 @@ class TokenRequest(BaseModel):
 # -- responses ------------------------------------------------------------------------------------------------
 
 
-class RoleGrant(BaseModel):
+class GrantedRole(BaseModel):
     """A role held, and where it applies (global: everywhere)."""
 
     model_config = RESPONSE
 
     role: RoleName = Field(title="角色")
     scope_type: ScopeTypeName = Field(title="授权范围类型")
-    scope_id: str | None = Field(title="授权范围", description="单位、主管部门、评委会的标识或行政区划代码；全局授权为空")
+    scope_id: str | None = Field(
+        title="授权范围", description="单位、主管部门、评委会的标识或行政区划代码；全局授权为空"
+    )
 
 
 class SessionProfile(BaseModel):
@@ -70,7 +72,7 @@ class SessionProfile(BaseModel):
     id_number: str = Field(title="证件号码（脱敏）")
     phone: str | None = Field(title="手机号码（脱敏）")
     auth_level: int | None = Field(title="实名认证级别")
-    roles: list[RoleGrant] = Field(title="角色")
+    roles: list[GrantedRole] = Field(title="角色")
     session_expires_at: IsoDateTime = Field(title="登录有效期至")
 
 
@@ -96,7 +98,7 @@ class UserRoles(BaseModel):
     model_config = RESPONSE
 
     user_id: UUID
-    roles: list[RoleGrant] = Field(title="角色")
+    roles: list[GrantedRole] = Field(title="角色")
 
 
 class Jwk(BaseModel):

@@ -9,6 +9,22 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from review.api.schemas import (
+    CompletedTask,
+    DefinitionDiff,
+    DefinitionList,
+    DeployedDefinition,
+    DiagramValidation,
+    InstanceExplanation,
+    InstancePage,
+    MigrationReport,
+    ProcessInstance,
+    StageCounts,
+    Task,
+    TaskDetail,
+    TaskPage,
+    Trail,
+)
 from review.usecases.reviews import OPERATOR_ROLES, Decision, ReviewService
 from zc_auth import Principal, PrincipalDep, Role, require_role
 from zc_auth.routes import whoami_router
@@ -48,7 +64,7 @@ IdempotencyKey = Annotated[
 # -- reviewers' inbox --------------------------------------------------------------------------------------
 
 
-@router.get("/tasks", tags=["tasks"], summary="我的待办（按角色与所辖范围）")
+@router.get("/tasks", tags=["tasks"], summary="我的待办（按角色与所辖范围）", response_model=TaskPage)
 async def inbox(
     principal: ReviewerDep,
     svc: ServiceDep,
@@ -74,22 +90,30 @@ async def inbox(
     return await svc.inbox(principal, filters, sort=sort, descending=order == "desc", page=page, size=size)
 
 
-@router.get("/tasks/counts", tags=["tasks"], summary="各环节待办数量")
+@router.get("/tasks/counts", tags=["tasks"], summary="各环节待办数量", response_model=StageCounts)
 async def counts(principal: ReviewerDep, svc: ServiceDep) -> dict[str, int]:
     return await svc.stage_counts(principal)
 
 
-@router.get("/tasks/{task_id}", tags=["tasks"], summary="任务详情")
+# response_model_exclude_unset: the routing holds only the keys the submission and the process gave it (a record
+# has no series, an application no record kind); every other field of the task detail is always set
+@router.get(
+    "/tasks/{task_id}",
+    tags=["tasks"],
+    summary="任务详情",
+    response_model=TaskDetail,
+    response_model_exclude_unset=True,
+)
 async def task_detail(task_id: UUID, principal: ReviewerDep, svc: ServiceDep) -> dict[str, Any]:
     return await svc.task_detail(principal, task_id)
 
 
-@router.post("/tasks/{task_id}/claim", tags=["tasks"], summary="认领")
+@router.post("/tasks/{task_id}/claim", tags=["tasks"], summary="认领", response_model=Task)
 async def claim(task_id: UUID, principal: ReviewerDep, svc: ServiceDep) -> dict[str, Any]:
     return await svc.claim(principal, task_id)
 
 
-@router.post("/tasks/{task_id}/unclaim", tags=["tasks"], summary="取消认领")
+@router.post("/tasks/{task_id}/unclaim", tags=["tasks"], summary="取消认领", response_model=Task)
 async def unclaim(task_id: UUID, principal: ReviewerDep, svc: ServiceDep) -> dict[str, Any]:
     return await svc.claim(principal, task_id, release=True)
 
@@ -108,7 +132,9 @@ class CompleteTask(BaseModel):
     form: dict[str, Any] = Field(default_factory=dict, description="环节表单（如组织专家评审、发证数据）")
 
 
-@router.post("/tasks/{task_id}/complete", tags=["tasks"], summary="办理（通过 / 退回 / 不通过）")
+@router.post(
+    "/tasks/{task_id}/complete", tags=["tasks"], summary="办理（通过 / 退回 / 不通过）", response_model=CompletedTask
+)
 async def complete(
     task_id: UUID, body: CompleteTask, principal: ReviewerDep, svc: ServiceDep, idempotency_key: IdempotencyKey = None
 ) -> dict[str, Any]:
@@ -119,7 +145,7 @@ async def complete(
 # -- the applicant's trail ---------------------------------------------------------------------------------
 
 
-@router.get("/trails/{business_key}", tags=["trail"], summary="审核进度（申报人查看）")
+@router.get("/trails/{business_key}", tags=["trail"], summary="审核进度（申报人查看）", response_model=Trail)
 async def trail(
     business_key: Annotated[str, Field(max_length=100)], principal: PrincipalDep, svc: ServiceDep
 ) -> dict[str, Any]:
@@ -129,7 +155,7 @@ async def trail(
 # -- operators ---------------------------------------------------------------------------------------------
 
 
-@router.get("/operator/instances", tags=["operator"], summary="流程实例查询")
+@router.get("/operator/instances", tags=["operator"], summary="流程实例查询", response_model=InstancePage)
 async def instances(
     _: OperatorDep,
     svc: ServiceDep,
@@ -142,7 +168,12 @@ async def instances(
     return await svc.search(status=status, process_key=process, business_key=business_key, page=page, size=size)
 
 
-@router.get("/operator/instances/{instance_id}", tags=["operator"], summary="实例为何等待：待办、消息、定时器、错误")
+@router.get(
+    "/operator/instances/{instance_id}",
+    tags=["operator"],
+    summary="实例为何等待：待办、消息、定时器、错误",
+    response_model=InstanceExplanation,
+)
 async def explain(instance_id: UUID, _: OperatorDep, svc: ServiceDep) -> dict[str, Any]:
     return await svc.explain(instance_id)
 
@@ -153,7 +184,12 @@ class OperatorAction(BaseModel):
     reason: str = Field(min_length=2, max_length=500, description="操作原因（记入审计）")
 
 
-@router.post("/operator/instances/{instance_id}/{action}", tags=["operator"], summary="重试 / 挂起 / 恢复 / 终止")
+@router.post(
+    "/operator/instances/{instance_id}/{action}",
+    tags=["operator"],
+    summary="重试 / 挂起 / 恢复 / 终止",
+    response_model=ProcessInstance,
+)
 async def operate(
     instance_id: UUID,
     action: Literal["retry", "suspend", "resume", "cancel"],
@@ -184,12 +220,25 @@ def _trusted(body: DiagramUpload, principal: Principal) -> bool:
     return body.trusted
 
 
-@router.post("/definitions/validate", tags=["definitions"], summary="校验流程文件（不部署、不执行）")
+# response_model_exclude_unset: an invalid diagram has no name and no user tasks (the keys are absent)
+@router.post(
+    "/definitions/validate",
+    tags=["definitions"],
+    summary="校验流程文件（不部署、不执行）",
+    response_model=DiagramValidation,
+    response_model_exclude_unset=True,
+)
 async def validate(body: DiagramUpload, principal: DesignerDep, svc: ServiceDep) -> dict[str, Any]:
     return await svc.validate(body.process_key, body.source, body.decisions, trusted=_trusted(body, principal))
 
 
-@router.post("/definitions", tags=["definitions"], status_code=201, summary="部署新版本（内容不变则不产生新版本）")
+@router.post(
+    "/definitions",
+    tags=["definitions"],
+    status_code=201,
+    summary="部署新版本（内容不变则不产生新版本）",
+    response_model=DeployedDefinition,
+)
 async def deploy(body: DiagramUpload, principal: DesignerDep, svc: ServiceDep) -> dict[str, Any]:
     row = await svc.deploy(
         body.process_key,
@@ -201,7 +250,13 @@ async def deploy(body: DiagramUpload, principal: DesignerDep, svc: ServiceDep) -
     return _definition_view(row)
 
 
-@router.get("/definitions/{process_key}/{version}/source", tags=["definitions"], summary="下载某一版本的 BPMN")
+@router.get(
+    "/definitions/{process_key}/{version}/source",
+    tags=["definitions"],
+    summary="下载某一版本的 BPMN",
+    response_class=Response,
+    responses={200: {"content": {"application/xml": {}}, "description": "BPMN 文件"}},
+)
 async def download(process_key: str, version: int, _: DesignerDep, svc: ServiceDep) -> Response:
     row = await svc.source(process_key, version)
     return Response(
@@ -215,7 +270,10 @@ async def download(process_key: str, version: int, _: DesignerDep, svc: ServiceD
 
 
 @router.get(
-    "/definitions/{process_key}/diff", tags=["definitions"], summary="两个版本的差异（新增 / 删除 / 修改的元素）"
+    "/definitions/{process_key}/diff",
+    tags=["definitions"],
+    summary="两个版本的差异（新增 / 删除 / 修改的元素）",
+    response_model=DefinitionDiff,
 )
 async def diff(
     process_key: str,
@@ -237,7 +295,10 @@ class Migration(BaseModel):
 
 
 @router.post(
-    "/definitions/{process_key}/migrations", tags=["definitions"], summary="迁移运行中的实例到新版本（先预演）"
+    "/definitions/{process_key}/migrations",
+    tags=["definitions"],
+    summary="迁移运行中的实例到新版本（先预演）",
+    response_model=MigrationReport,
 )
 async def migrate(process_key: str, body: Migration, principal: DesignerDep, svc: ServiceDep) -> dict[str, Any]:
     return await svc.migrate(
@@ -250,6 +311,6 @@ def _definition_view(r: dict[str, Any]) -> dict[str, Any]:
     return {"id": str(r["id"]), "deployed_at": r["deployed_at"].isoformat(), **{k: r.get(k) for k in keep}}
 
 
-@router.get("/definitions", tags=["definitions"], summary="已部署的流程定义")
+@router.get("/definitions", tags=["definitions"], summary="已部署的流程定义", response_model=DefinitionList)
 async def definitions(_: DesignerDep, svc: ServiceDep) -> dict[str, Any]:
     return {"items": [_definition_view(r) for r in await svc.definitions()]}
