@@ -120,6 +120,13 @@ async def test_returned_application_can_be_edited_and_resubmitted_with_a_new_sna
         ("重新提交", None, None),
         ("评审通过", None, None),
     ]
+    # each step keeps the keys it was written with (the response model adds none)
+    assert [sorted(t) for t in final["trail"]] == [
+        ["action", "at", "version"],
+        ["action", "at", "note", "stage"],
+        ["action", "at", "version"],
+        ["action", "at", "note", "stage"],
+    ]
     assert (await api.get("/messages", headers=api.applicant)).json()["unread"] == 2
 
 

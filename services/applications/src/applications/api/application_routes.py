@@ -8,6 +8,18 @@ from fastapi import APIRouter, Body, Depends, Header, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from applications.api.responses import (
+    FILE,
+    ApplicationDetail,
+    ApplicationList,
+    ApplicationSocialInsurance,
+    Attachment,
+    AttachmentList,
+    ExternalRecords,
+    Profile,
+    SavedSection,
+    Snapshot,
+)
 from applications.api.schemas import SettingsCheck
 from applications.api.sections import SECTION_ADAPTERS, SECTION_TYPES
 from applications.domain.application import PROFILE_SECTIONS, SECTION_NAMES
@@ -47,17 +59,30 @@ def applicant(principal: Principal) -> str:
 ApplicantDep = Annotated[Principal, Depends(require_role(Role.APPLICANT))]
 
 
-@router.post("/applications", status_code=201, summary="立即申报（新建申报）")
+# response_model_exclude_unset on the application views: a step of the trail has only the keys it was written with,
+# and a snapshot frozen before attachments were kept has none
+@router.post(
+    "/applications",
+    status_code=201,
+    summary="立即申报（新建申报）",
+    response_model=ApplicationDetail,
+    response_model_exclude_unset=True,
+)
 async def create(body: SettingsCheck, principal: ApplicantDep, svc: ServiceDep) -> dict[str, Any]:
     return await svc.create(applicant(principal), SettingsChoice(**body.model_dump()))
 
 
-@router.get("/applications", summary="我的申报")
+@router.get("/applications", summary="我的申报", response_model=ApplicationList, response_model_exclude_unset=True)
 async def mine(principal: PrincipalDep, svc: ServiceDep) -> dict[str, Any]:
     return {"items": await svc.mine(applicant(principal))}
 
 
-@router.get("/applications/{app_id}", summary="继续申报（申报详情）")
+@router.get(
+    "/applications/{app_id}",
+    summary="继续申报（申报详情）",
+    response_model=ApplicationDetail,
+    response_model_exclude_unset=True,
+)
 async def get(
     app_id: str, principal: PrincipalDep, svc: ServiceDep, response: Response, reveal: bool = False
 ) -> dict[str, Any]:
@@ -117,6 +142,7 @@ def _section_routes(name: str, body: Any) -> None:
         summary=f"暂存信息项：{title}",
         operation_id=f"save_section_{name}",
         tags=["sections"],
+        response_model=SavedSection,
     )(save_section)
     if name in PROFILE_SECTIONS:  # not 业绩成果: they belong to one application's committee
         router.put(
@@ -124,6 +150,7 @@ def _section_routes(name: str, body: Any) -> None:
             summary=f"维护个人信息：{title}",
             operation_id=f"save_profile_section_{name}",
             tags=["profile"],
+            response_model=SavedSection,
         )(save_profile_section)
 
 
@@ -131,18 +158,25 @@ for _name, _body in SECTION_TYPES.items():
     _section_routes(_name, _body)
 
 
-@router.get("/profile", summary="个人信息")
+@router.get("/profile", summary="个人信息", response_model=Profile)
 async def profile(principal: PrincipalDep, svc: ServiceDep, response: Response) -> dict[str, Any]:
     response.headers["Cache-Control"] = "no-store"
     return await svc.profile(applicant(principal))
 
 
-@router.post("/applications/{app_id}/submit", summary="提交")
+@router.post(
+    "/applications/{app_id}/submit", summary="提交", response_model=ApplicationDetail, response_model_exclude_unset=True
+)
 async def submit(app_id: str, principal: PrincipalDep, svc: ServiceDep) -> dict[str, Any]:
     return await svc.submit(applicant(principal), app_id)
 
 
-@router.post("/applications/{app_id}/withdraw", summary="撤回（单位尚未审核时）")
+@router.post(
+    "/applications/{app_id}/withdraw",
+    summary="撤回（单位尚未审核时）",
+    response_model=ApplicationDetail,
+    response_model_exclude_unset=True,
+)
 async def withdraw(app_id: str, principal: PrincipalDep, svc: ServiceDep) -> dict[str, Any]:
     return await svc.withdraw(applicant(principal), app_id)
 
@@ -152,13 +186,20 @@ async def abandon(app_id: str, principal: PrincipalDep, svc: ServiceDep) -> None
     await svc.abandon(applicant(principal), app_id)
 
 
-@router.get("/applications/{app_id}/snapshots/{version}", summary="已提交的申报材料（只读）")
+@router.get(
+    "/applications/{app_id}/snapshots/{version}",
+    summary="已提交的申报材料（只读）",
+    response_model=Snapshot,
+    response_model_exclude_unset=True,
+)
 async def snapshot(app_id: str, version: int, principal: PrincipalDep, svc: ServiceDep) -> dict[str, Any]:
     return await svc.snapshot(applicant(principal), app_id, version)
 
 
 # --- attachments --------------------------------------------------------------------------------------------
-@router.post("/applications/{app_id}/photo", status_code=201, summary="上传照片（JPG/JPEG，≤500KB）")
+@router.post(
+    "/applications/{app_id}/photo", status_code=201, summary="上传照片（JPG/JPEG，≤500KB）", response_model=Attachment
+)
 async def upload_photo(
     app_id: str, request: Request, principal: PrincipalDep, svc: ServiceDep, filename: str = "photo.jpg"
 ) -> dict[str, Any]:
@@ -168,7 +209,9 @@ async def upload_photo(
     )
 
 
-@router.post("/applications/{app_id}/materials", status_code=201, summary="上传评委会需求材料")
+@router.post(
+    "/applications/{app_id}/materials", status_code=201, summary="上传评委会需求材料", response_model=Attachment
+)
 async def upload_material(
     app_id: str, request: Request, principal: PrincipalDep, svc: ServiceDep, material: str, filename: str
 ) -> dict[str, Any]:
@@ -178,7 +221,12 @@ async def upload_material(
     )
 
 
-@router.post("/applications/{app_id}/entrustment-letter", status_code=201, summary="上传委托评审函（委托评审时必传）")
+@router.post(
+    "/applications/{app_id}/entrustment-letter",
+    status_code=201,
+    summary="上传委托评审函（委托评审时必传）",
+    response_model=Attachment,
+)
 async def upload_entrustment_letter(
     app_id: str, request: Request, principal: PrincipalDep, svc: ServiceDep, filename: str = "委托评审函.pdf"
 ) -> dict[str, Any]:
@@ -193,12 +241,12 @@ async def upload_entrustment_letter(
     )
 
 
-@router.get("/applications/{app_id}/attachments", summary="附件列表")
+@router.get("/applications/{app_id}/attachments", summary="附件列表", response_model=AttachmentList)
 async def list_files(app_id: str, principal: PrincipalDep, svc: ServiceDep) -> dict[str, Any]:
     return {"items": await svc.files(applicant(principal), app_id)}
 
 
-@router.get("/applications/{app_id}/attachments/{att_id}", summary="下载附件")
+@router.get("/applications/{app_id}/attachments/{att_id}", summary="下载附件", **FILE)
 async def download(app_id: str, att_id: str, principal: PrincipalDep, svc: ServiceDep) -> StreamingResponse:
     meta, chunks = await svc.download(applicant(principal), app_id, att_id)
     return file_download(chunks, filename=meta["filename"], content_type=meta["content_type"], size=meta["size"])
@@ -209,7 +257,13 @@ async def remove(app_id: str, att_id: str, principal: PrincipalDep, svc: Service
     await svc.remove_file(applicant(principal), app_id, att_id)
 
 
-@router.get("/review/applications/{app_id}", summary="审核人查看申报材料（已提交版本）", tags=["review"])
+@router.get(
+    "/review/applications/{app_id}",
+    summary="审核人查看申报材料（已提交版本）",
+    tags=["review"],
+    response_model=Snapshot,
+    response_model_exclude_unset=True,
+)
 async def reviewer_view(
     app_id: str, principal: PrincipalDep, svc: ServiceDep, response: Response, version: int | None = None
 ) -> dict[str, Any]:
@@ -223,7 +277,10 @@ async def reviewer_view(
 
 
 @router.get(
-    "/review/applications/{app_id}/attachments/{att_id}", summary="审核人下载申报附件（已提交版本）", tags=["review"]
+    "/review/applications/{app_id}/attachments/{att_id}",
+    summary="审核人下载申报附件（已提交版本）",
+    tags=["review"],
+    **FILE,
 )
 async def reviewer_download(app_id: str, att_id: str, principal: PrincipalDep, svc: ServiceDep) -> StreamingResponse:
     meta, chunks = await svc.reviewer_download(
@@ -241,19 +298,29 @@ class SyncRequest(BaseModel):
     record_ids: list[str] = Field(min_length=1, max_length=20, description="选择的记录")
 
 
-@router.get("/applications/{app_id}/social-insurance", summary="社保参保信息（自动获取，只读）")
+@router.get(
+    "/applications/{app_id}/social-insurance",
+    summary="社保参保信息（自动获取，只读）",
+    response_model=ApplicationSocialInsurance,
+)
 async def social_insurance(app_id: str, principal: PrincipalDep, svc: ServiceDep) -> dict[str, Any]:
     return await svc.social_insurance(applicant(principal), app_id)
 
 
-@router.get("/applications/{app_id}/external/{topic}", summary="可同步的学历 / 省职业资格证书记录")
+@router.get(
+    "/applications/{app_id}/external/{topic}",
+    summary="可同步的学历 / 省职业资格证书记录",
+    response_model=ExternalRecords,
+)
 async def external_records(
     app_id: str, topic: Literal["education", "vocational"], principal: PrincipalDep, svc: ServiceDep
 ) -> dict[str, Any]:
     return await svc.external_records(applicant(principal), app_id, topic)
 
 
-@router.post("/applications/{app_id}/external/{topic}/sync", summary="同步（选择部分或全部记录）")
+@router.post(
+    "/applications/{app_id}/external/{topic}/sync", summary="同步（选择部分或全部记录）", response_model=SavedSection
+)
 async def sync(
     app_id: str, topic: Literal["education", "vocational"], body: SyncRequest, principal: PrincipalDep, svc: ServiceDep
 ) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal, Protocol
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from applications.api.responses import MarkedRead, MessagePage, MessageSent
 from applications.usecases.messages import MessageService
 from zc_auth import PrincipalDep, Role, ScopeType
 
@@ -35,7 +36,7 @@ class UnitMessage(BaseModel):
     sender_name: str = Field(min_length=1, max_length=100, description="发送单位")
 
 
-@router.get("/messages", summary="我的消息")
+@router.get("/messages", summary="我的消息", response_model=MessagePage)
 async def inbox(
     principal: PrincipalDep,
     svc: ServiceDep,
@@ -46,17 +47,17 @@ async def inbox(
     return await svc.inbox(principal.subject, unread_only=unread_only, page=page, size=size)
 
 
-@router.post("/messages/{message_id}/read", summary="标记已读")
+@router.post("/messages/{message_id}/read", summary="标记已读", response_model=MarkedRead)
 async def mark_read(message_id: str, principal: PrincipalDep, svc: ServiceDep) -> dict[str, int]:
     return {"marked": await svc.mark_read(principal.subject, message_id)}
 
 
-@router.post("/messages/read-all", summary="全部标记已读")
+@router.post("/messages/read-all", summary="全部标记已读", response_model=MarkedRead)
 async def mark_all_read(principal: PrincipalDep, svc: ServiceDep) -> dict[str, int]:
     return {"marked": await svc.mark_read(principal.subject, None)}
 
 
-@router.post("/units/{unit_id}/messages", status_code=201, summary="单位向申报人发送消息")
+@router.post("/units/{unit_id}/messages", status_code=201, summary="单位向申报人发送消息", response_model=MessageSent)
 async def send(unit_id: str, body: UnitMessage, principal: PrincipalDep, svc: ServiceDep) -> dict[str, str]:
     await svc.send_from_unit(
         sender_unit=unit_id,

@@ -12,6 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from applications.api.application_routes import ApplicantDep, applicant
 from applications.api.record_schemas import RECORD_KINDS, RECORD_MODELS
+from applications.api.responses import (
+    FILE,
+    Attachment,
+    PersonalRecord,
+    PersonalRecordDetail,
+    PersonalRecordList,
+    ReviewedRecord,
+)
 from applications.usecases.records import RecordService
 from zc_auth import Principal, PrincipalDep, Role, ScopeType
 from zc_http import NotFoundProblem, ProblemError, draft_of, file_download, if_match_version, refuse_declared_oversize
@@ -47,17 +55,29 @@ def _invalid(exc: ValidationError) -> RequestValidationError:
     return RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()])
 
 
-@router.post("/records/{kind}", status_code=201, summary="新增（外省职称确认 / 专技人才统计）")
+# response_model_exclude_unset on the records: a draft's content holds only the fields filled in so far
+@router.post(
+    "/records/{kind}",
+    status_code=201,
+    summary="新增（外省职称确认 / 专技人才统计）",
+    response_model=PersonalRecord,
+    response_model_exclude_unset=True,
+)
 async def create(kind: str, body: RecordCreate, principal: ApplicantDep, svc: ServiceDep) -> dict[str, Any]:
     return await svc.create(applicant(principal), _kind(kind), body.unit_id)
 
 
-@router.get("/records/{kind}", summary="我的记录")
+@router.get("/records/{kind}", summary="我的记录", response_model=PersonalRecordList, response_model_exclude_unset=True)
 async def mine(kind: str, principal: PrincipalDep, svc: ServiceDep) -> dict[str, Any]:
     return {"items": await svc.mine(principal.subject, _kind(kind))}
 
 
-@router.get("/records/{kind}/{rec_id}", summary="记录详情")
+@router.get(
+    "/records/{kind}/{rec_id}",
+    summary="记录详情",
+    response_model=PersonalRecordDetail,
+    response_model_exclude_unset=True,
+)
 async def get(kind: str, rec_id: str, principal: PrincipalDep, svc: ServiceDep) -> dict[str, Any]:
     return await svc.get(principal.subject, _kind(kind), rec_id)
 
@@ -93,6 +113,8 @@ def _save_route(kind: str, title: str, adapter: TypeAdapter[Any], model: type[Ba
         summary=f"{title}：填写信息（可暂存部分内容）",
         operation_id=f"save_record_{kind}",
         tags=["records"],
+        response_model=PersonalRecord,
+        response_model_exclude_unset=True,
     )(save)
 
 
@@ -100,7 +122,12 @@ for _kind_name, (_title, _adapter) in RECORD_KINDS.items():
     _save_route(_kind_name, _title, _adapter, RECORD_MODELS[_kind_name])
 
 
-@router.post("/records/{kind}/{rec_id}/submit", summary="提交审核")
+@router.post(
+    "/records/{kind}/{rec_id}/submit",
+    summary="提交审核",
+    response_model=PersonalRecord,
+    response_model_exclude_unset=True,
+)
 async def submit(kind: str, rec_id: str, principal: PrincipalDep, svc: ServiceDep) -> dict[str, Any]:
     _, adapter = RECORD_KINDS[_kind(kind)]
 
@@ -113,7 +140,12 @@ async def submit(kind: str, rec_id: str, principal: PrincipalDep, svc: ServiceDe
     return await svc.submit(principal.subject, kind, rec_id, complete)
 
 
-@router.post("/records/{kind}/{rec_id}/photo", status_code=201, summary="上传照片（1寸白底免冠，JPG/JPEG，≤500KB）")
+@router.post(
+    "/records/{kind}/{rec_id}/photo",
+    status_code=201,
+    summary="上传照片（1寸白底免冠，JPG/JPEG，≤500KB）",
+    response_model=Attachment,
+)
 async def upload_photo(
     kind: str, rec_id: str, request: Request, principal: PrincipalDep, svc: ServiceDep, filename: str = "photo.jpg"
 ) -> dict[str, Any]:
@@ -123,7 +155,12 @@ async def upload_photo(
     )
 
 
-@router.post("/records/{kind}/{rec_id}/proofs", status_code=201, summary="上传证明材料（原职称证书等，≤10M）")
+@router.post(
+    "/records/{kind}/{rec_id}/proofs",
+    status_code=201,
+    summary="上传证明材料（原职称证书等，≤10M）",
+    response_model=Attachment,
+)
 async def upload_proof(
     kind: str, rec_id: str, request: Request, principal: PrincipalDep, svc: ServiceDep, filename: str
 ) -> dict[str, Any]:
@@ -133,7 +170,7 @@ async def upload_proof(
     )
 
 
-@router.get("/records/{kind}/{rec_id}/attachments/{att_id}", summary="下载附件")
+@router.get("/records/{kind}/{rec_id}/attachments/{att_id}", summary="下载附件", **FILE)
 async def download(kind: str, rec_id: str, att_id: str, principal: PrincipalDep, svc: ServiceDep) -> StreamingResponse:
     meta, chunks = await svc.download(principal.subject, _kind(kind), rec_id, att_id)
     return file_download(chunks, filename=meta["filename"], content_type=meta["content_type"], size=meta["size"])
@@ -151,13 +188,19 @@ def _grants(principal: Principal) -> Callable[[str, str, str], bool]:
     )
 
 
-@router.get("/review/records/{rec_id}", summary="审核人查看已提交的记录", tags=["review"])
+@router.get(
+    "/review/records/{rec_id}",
+    summary="审核人查看已提交的记录",
+    tags=["review"],
+    response_model=ReviewedRecord,
+    response_model_exclude_unset=True,
+)
 async def reviewer_view(rec_id: str, principal: PrincipalDep, svc: ServiceDep, response: Response) -> dict[str, Any]:
     response.headers["Cache-Control"] = "no-store"
     return await svc.reviewer_view(reviewer=principal.subject, may=_grants(principal), rec_id=rec_id)
 
 
-@router.get("/review/records/{rec_id}/attachments/{att_id}", summary="审核人下载记录附件", tags=["review"])
+@router.get("/review/records/{rec_id}/attachments/{att_id}", summary="审核人下载记录附件", tags=["review"], **FILE)
 async def reviewer_download(rec_id: str, att_id: str, principal: PrincipalDep, svc: ServiceDep) -> StreamingResponse:
     meta, chunks = await svc.reviewer_download(
         reviewer=principal.subject, may=_grants(principal), rec_id=rec_id, att_id=att_id

@@ -9,6 +9,20 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 from applications.api.application_routes import router as application_router
 from applications.api.message_routes import router as message_router
 from applications.api.record_routes import router as record_router
+from applications.api.responses import (
+    ActivityNotice,
+    Cascade,
+    CatalogVersion,
+    CatalogView,
+    CommitteeQuery,
+    NoActivity,
+    NoCommitteeNeeded,
+    RegionNode,
+    Saved,
+    SettingsChecked,
+    UnitPage,
+    UnitView,
+)
 from applications.api.schemas import ActivityWrite, CatalogDocument, CommitteeWrite, SettingsCheck, UnitCreate
 from applications.domain.committees import ActivityDates, Committee
 from applications.domain.regions import RegionTree
@@ -42,7 +56,7 @@ def _actor(principal: Principal) -> str:
 
 
 # --- catalog --------------------------------------------------------------------------------------------
-@router.get("/catalog", summary="职称目录（当前版本）", tags=["catalog"])
+@router.get("/catalog", summary="职称目录（当前版本）", tags=["catalog"], response_model=CatalogView)
 async def catalog(ref: ReferenceDep) -> dict[str, Any]:
     cat = await ref.catalog()
     return {
@@ -65,7 +79,7 @@ async def catalog(ref: ReferenceDep) -> dict[str, Any]:
     }
 
 
-@router.get("/catalog/cascade", summary="申报系列/层级/专业/资格名称联动", tags=["catalog"])
+@router.get("/catalog/cascade", summary="申报系列/层级/专业/资格名称联动", tags=["catalog"], response_model=Cascade)
 async def cascade(
     ref: ReferenceDep,
     series: str | None = None,
@@ -86,12 +100,25 @@ async def cascade(
     }
 
 
-@router.get("/catalog/versions/{version}", summary="某一版本的职称目录", tags=["catalog"])
+# response_model_exclude_unset: a version is the document as it was published (what it left out stays out)
+@router.get(
+    "/catalog/versions/{version}",
+    summary="某一版本的职称目录",
+    tags=["catalog"],
+    response_model=CatalogDocument,
+    response_model_exclude_unset=True,
+)
 async def catalog_version(version: int, ref: ReferenceDep) -> dict[str, Any]:
     return await ref.catalog_document(version)
 
 
-@router.put("/catalog", status_code=201, summary="发布新版本职称目录（管理员）", tags=["catalog"])
+@router.put(
+    "/catalog",
+    status_code=201,
+    summary="发布新版本职称目录（管理员）",
+    tags=["catalog"],
+    response_model=CatalogVersion,
+)
 async def publish_catalog(
     principal: PrincipalDep, ref: ReferenceDep, document: Annotated[CatalogDocument, Body()]
 ) -> dict[str, int]:
@@ -111,7 +138,7 @@ def _tree(tree: RegionTree, parent: str | None) -> list[dict[str, Any]]:
     ]
 
 
-@router.get("/regions", summary="职称业务归属地（地区树）", tags=["regions"])
+@router.get("/regions", summary="职称业务归属地（地区树）", tags=["regions"], response_model=list[RegionNode])
 async def regions(ref: ReferenceDep) -> list[dict[str, Any]]:
     return _tree(await ref.regions(), None)
 
@@ -127,7 +154,7 @@ def _unit(u: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/units", summary="工作单位查询", tags=["units"])
+@router.get("/units", summary="工作单位查询", tags=["units"], response_model=UnitPage)
 async def search_units(
     ref: ReferenceDep,
     keyword: Annotated[str, Query(min_length=1, max_length=50, description="单位名称关键字")],
@@ -138,12 +165,12 @@ async def search_units(
     return {"items": [_unit(u) for u in found], "total": total, "page": page, "size": size}
 
 
-@router.get("/units/{unit_id}", summary="工作单位", tags=["units"])
+@router.get("/units/{unit_id}", summary="工作单位", tags=["units"], response_model=UnitView)
 async def unit(unit_id: str, ref: ReferenceDep) -> dict[str, Any]:
     return _unit(await ref.unit(unit_id))
 
 
-@router.post("/units", status_code=201, summary="注册工作单位（管理员）", tags=["units"])
+@router.post("/units", status_code=201, summary="注册工作单位（管理员）", tags=["units"], response_model=UnitView)
 async def register_unit(body: UnitCreate, principal: PrincipalDep, ref: ReferenceDep) -> dict[str, Any]:
     if not principal.has_role(Role.ADMIN) and not principal.has_role(Role.OPERATOR):
         raise ForbiddenProblem("当前账号无权执行此操作", code="auth.forbidden")
@@ -158,7 +185,12 @@ async def register_unit(body: UnitCreate, principal: PrincipalDep, ref: Referenc
 
 
 # --- committees -----------------------------------------------------------------------------------------
-@router.get("/committees/query", summary="选择评委会（可直接申报 / 需委托评审）", tags=["committees"])
+@router.get(
+    "/committees/query",
+    summary="选择评委会（可直接申报 / 需委托评审）",
+    tags=["committees"],
+    response_model=CommitteeQuery | NoCommitteeNeeded,
+)
 async def query_committees(
     ref: ReferenceDep,
     unit_id: Annotated[str, Query(description="工作单位")],
@@ -186,7 +218,14 @@ async def query_committees(
     )
 
 
-@router.get("/committees/{committee_id}/activities/{year}", summary="评审通知", tags=["committees"])
+# response_model_exclude_unset: a 业绩成果 type, 破格 condition or 需求材料 keeps only the keys it was saved with
+@router.get(
+    "/committees/{committee_id}/activities/{year}",
+    summary="评审通知",
+    tags=["committees"],
+    response_model=ActivityNotice | NoActivity,
+    response_model_exclude_unset=True,
+)
 async def activity_notice(committee_id: str, year: int, ref: ReferenceDep) -> dict[str, Any]:
     return await ref.activity_notice(committee_id, year)
 
@@ -198,7 +237,7 @@ def _may_maintain(principal: Principal, committee: Committee | None, organiser_i
     return committee is not None and principal.has_role(Role.COMMITTEE_STAFF, ScopeType.COMMITTEE, committee.id)
 
 
-@router.put("/committees/{committee_id}", summary="新增或修改评委会", tags=["committees"])
+@router.put("/committees/{committee_id}", summary="新增或修改评委会", tags=["committees"], response_model=Saved)
 async def save_committee(
     committee_id: str, body: CommitteeWrite, principal: PrincipalDep, ref: ReferenceDep
 ) -> dict[str, str]:
@@ -227,7 +266,9 @@ async def save_committee(
     return {"id": committee_id}
 
 
-@router.put("/committees/{committee_id}/activities/{year}", summary="设置评审活动", tags=["committees"])
+@router.put(
+    "/committees/{committee_id}/activities/{year}", summary="设置评审活动", tags=["committees"], response_model=Saved
+)
 async def save_activity(
     committee_id: str, year: int, body: ActivityWrite, principal: PrincipalDep, ref: ReferenceDep
 ) -> dict[str, str]:
@@ -259,6 +300,13 @@ async def save_activity(
 
 
 # --- 立即申报 ------------------------------------------------------------------------------------------------
-@router.post("/application-settings/check", summary="校验个人申报设置（立即申报）", tags=["settings"])
+# response_model_exclude_unset: 职称初定 answers a message and no activity, the others an activity and no message
+@router.post(
+    "/application-settings/check",
+    summary="校验个人申报设置（立即申报）",
+    tags=["settings"],
+    response_model=SettingsChecked,
+    response_model_exclude_unset=True,
+)
 async def check_settings(body: SettingsCheck, principal: PrincipalDep, ref: ReferenceDep) -> dict[str, Any]:
     return await ref.check_settings(SettingsChoice(**body.model_dump()))
