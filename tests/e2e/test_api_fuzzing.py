@@ -13,9 +13,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 from e2e.conftest import CLIENT_HEADER, ProbeStack
 
@@ -80,36 +78,3 @@ def test_fuzzed_requests_get_only_documented_answers_and_no_server_error(
     assert generated is not None, output[-5000:]
     report_counts({"generated": int(generated.group(1))})
     assert run.returncode == 0, output[-12000:]
-
-
-def _untyped(schema: dict[str, Any] | None, components: dict[str, Any], seen: frozenset[str] = frozenset()) -> bool:
-    """Whether a form could not be drawn from this schema: nothing said, or an object without its fields."""
-    if not schema:
-        return True
-    if "$ref" in schema:
-        name = schema["$ref"].rsplit("/", 1)[-1]
-        return name not in seen and _untyped(components[name], components, seen | {name})
-    for combined in ("anyOf", "oneOf", "allOf"):
-        if combined in schema:
-            return any(_untyped(s, components, seen) for s in schema[combined] if s.get("type") != "null")
-    if schema.get("type") == "array":
-        return _untyped(schema.get("items"), components, seen)
-    if schema.get("type") == "object" or ("type" not in schema and "enum" not in schema and "const" not in schema):
-        return not schema.get("properties") and not isinstance(schema.get("additionalProperties"), dict)
-    return False
-
-
-def test_every_request_body_has_a_schema_a_form_can_be_drawn_from(probe_stack: ProbeStack) -> None:
-    """Issue 19: no request body is `Any` or a bare object in the OpenAPI documents the web client is made from."""
-    untyped, bodies = [], 0
-    with httpx.Client(base_url=probe_stack.base, timeout=30) as client:
-        for service in SERVICES:
-            document = client.get(f"/api/{service}/openapi.json").json()
-            components = document.get("components", {}).get("schemas", {})
-            for path, item in document["paths"].items():
-                for method, operation in item.items():
-                    for content_type, body in operation.get("requestBody", {}).get("content", {}).items():
-                        bodies += 1
-                        if _untyped(body.get("schema"), components):
-                            untyped.append(f"{method.upper()} {path} ({content_type})")
-    assert bodies > 30 and untyped == []
