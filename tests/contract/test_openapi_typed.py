@@ -23,7 +23,7 @@ def _untyped(schema: dict[str, Any] | None, components: dict[str, Any], seen: fr
             return any(_untyped(s, components, seen) for s in schema[combined] if s.get("type") != "null")
     if schema.get("type") == "array":
         return _untyped(schema.get("items"), components, seen)
-    if schema.get("type") == "object" or "type" not in schema and "enum" not in schema and "const" not in schema:
+    if schema.get("type") == "object" or ("type" not in schema and "enum" not in schema and "const" not in schema):
         # a map (stage -> count) says what its values are
         return not schema.get("properties") and not isinstance(schema.get("additionalProperties"), dict)
     return False
