@@ -100,3 +100,34 @@ def paper(template_code: str) -> dict[str, Any]:
         "author_rank": 1,
         "words_thousands": 6.5,
     }
+
+
+# the personal records' samples (外省职称确认, 专技人才统计), and a photo: make chaos and the tests use them
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x11" * 4000 + b"\xff\xd9"
+OUT_OF_PROVINCE = {
+    "highest_education": "硕士研究生",
+    "highest_education_school": "西北农林科技大学",
+    "major": "农业工程",
+    "former_employer": "陕西省某农业技术推广站",
+    "current_employer": "成都市示例农业科技有限公司",
+    "original_title": "高级农艺师",
+    "original_title_specialty": "农业机械化",
+    "original_title_obtained": "2019-12-20",
+    "original_committee": "陕西省农业技术人员高级职称评审委员会",
+    "proposed_series": "农业技术人员",
+    "proposed_specialty": "农业机械化",
+    "proposed_title": "高级农艺师",
+    "expertise": "丘陵山区农机化",
+    "work_since_joining": "主持两项省级农机推广项目。",
+}
+TALENT = {
+    "year": 2026,
+    "post": "农业技术推广",
+    "post_grade": 9,
+    "title_name": "农艺师",
+    "title_level": "中级",
+    "specialty": "农业机械化",
+    "highest_education": "大学本科",
+    "work_start_date": "2008-07-01",
+    "on_post": True,
+}

@@ -54,6 +54,14 @@ def _problem(request: Request, status: int, detail: str, code: str, field: str |
     )
 
 
+def _identity_unavailable(request: Request) -> JSONResponse:
+    """The bridge down (restarting, its database unavailable) is not "signed out": the visitor is told to try
+    again (503) rather than sent on without a token, which every service would answer 401."""
+    response = _problem(request, 503, "登录服务暂不可用，请稍后再试", "gateway.identity_unavailable")
+    response.headers["Retry-After"] = "2"
+    return response
+
+
 def create_gateway(upstreams: Mapping[str, str], web_dir: Path | None) -> Starlette:
     """`upstreams`: path prefix (e.g. "applications") -> base URL of that service."""
     client_holder: dict[str, httpx.AsyncClient] = {}
@@ -135,20 +143,16 @@ def create_gateway(upstreams: Mapping[str, str], web_dir: Path | None) -> Starle
             ("x-original-url", str(request.url)),
             *((k, v) for k, v in request.headers.items() if k.lower() in _ORIGIN_EVIDENCE),
         ]
-        # the bridge down (restarting, its database unavailable) is not "signed out": the visitor is told to try
-        # again (503) rather than sent on without a token, which every service would answer 401
-        unavailable = _problem(request, 503, "登录服务暂不可用，请稍后再试", "gateway.identity_unavailable")
-        unavailable.headers["Retry-After"] = "2"
         try:
             authz = upstreams["identity"] + "/api/identity/session/authz"
             as_sent = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in subrequest]  # the bytes as they came
             resp = await client_holder["c"].get(authz, headers=as_sent)
         except httpx.TransportError:
-            return unavailable
+            return _identity_unavailable(request)
         except UnicodeError:
             return out
         if resp.status_code >= 500:
-            return unavailable
+            return _identity_unavailable(request)
         if resp.status_code == 403:
             return Response(resp.content, status_code=403, media_type=resp.headers.get("content-type"))
         if resp.status_code == 200 and resp.headers.get("authorization"):
