@@ -161,6 +161,9 @@ attachments = Table(
     Column("record_id", UUID(as_uuid=True), ForeignKey("personal_records.id")),
     Column("kind", String(20), nullable=False),  # photo | material
     Column("material_name", String(50)),
+    # an entry's file (kind "entry"): the section and the entry's id inside it
+    Column("section", String(40)),
+    Column("entry_id", String(40)),
     Column("filename", String(200), nullable=False),  # as the user named it; shown, never used as a path
     Column("content_type", String(50), nullable=False),  # from the content, not the name
     Column("size", Integer, nullable=False),
@@ -170,6 +173,7 @@ attachments = Table(
     Column("deleted_at", DateTime(timezone=True)),
     Index("ix_attachments_application", "application_id"),
     Index("ix_attachments_record", "record_id"),
+    Index("ix_attachments_entry", "application_id", "section", "entry_id"),
     CheckConstraint("num_nonnulls(application_id, record_id) = 1", name="one_owner"),
 )
 
