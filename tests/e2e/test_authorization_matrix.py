@@ -75,6 +75,7 @@ OBJECT_PARAMS = frozenset(
         "file_id",
         "user_id",
         "process_key",
+        "article_id",
     }
 )
 # objects anyone may look at (the manual's public pages and reference data): not in the matrix
@@ -82,9 +83,17 @@ PUBLIC = frozenset(
     {
         ("get", "/api/applications/units/{unit_id}"),
         ("get", "/api/applications/committees/{committee_id}/activities/{year}"),
+        ("get", "/api/applications/portal/articles/{article_id}"),
     }
 )
 WHY = "越权测试"
+PORTAL_ARTICLE = {
+    "kind": "policy",
+    "title": "评审政策文件（越权测试）",
+    "body": "越权测试",
+    "publisher": "成都市农业系列中级评委会0706",
+    "committee_id": DEMO_COMMITTEE,
+}
 
 
 @dataclass(frozen=True)
@@ -120,6 +129,8 @@ def _request_for(method: str, template: str, binding: Binding) -> dict[str, Any]
         return {"content": JPEG, "params": {"filename": "照片.jpg"}}
     if tail in {"materials", "entrustment-letter", "proofs", "attachments"} and method == "post":
         return {"content": PDF, "params": {"filename": "证明.pdf", "material": binding.params.get("material", "")}}
+    if template.endswith("/sections") and method == "put":  # 暂存 of the whole form
+        return {"json": {"assessments": {"version": 0, "content": SECTIONS["assessments"]}}}
     if "/sections/" in template:  # one route per section
         section = template.rsplit("/", 1)[-1]
         return {"json": SECTIONS.get(section, []), "headers": {"If-Match": "1"}}
@@ -140,6 +151,8 @@ def _request_for(method: str, template: str, binding: Binding) -> dict[str, Any]
         return {"json": bodies[tail]}
     if template.endswith("/committees/{committee_id}"):
         return {"json": binding.params["committee_body"]}
+    if template.endswith("/portal/articles/{article_id}") and method == "put":
+        return {"json": {k: PORTAL_ARTICLE[k] for k in ("title", "body", "publisher")}, "headers": {"If-Match": "1"}}
     if template.endswith("/activities/{year}"):
         return {"json": {}}  # refused for the role before the body matters, or a 422: counted below
     if template.endswith("/diff"):
@@ -189,6 +202,8 @@ def world(probe_stack: ProbeStack) -> Iterator[list[Binding]]:
                 "topic": "education",
                 "version": "1",
                 "material": material,
+                "section": "education",
+                "entry_id": "e1",
             },
             frozenset({"applicant2"}),
         )
@@ -213,6 +228,8 @@ def world(probe_stack: ProbeStack) -> Iterator[list[Binding]]:
                 "topic": "education",
                 "version": "1",
                 "material": material,
+                "section": "education",
+                "entry_id": "e1",
             },
             frozenset({"applicant4", "unit_reviewer"}),
         ),
@@ -328,6 +345,10 @@ def world(probe_stack: ProbeStack) -> Iterator[list[Binding]]:
                 frozenset({staff, "admin"}),
             )
         )
+
+    # a portal article of the demo committee, published by its staff: they and administrators maintain it
+    article = _created(as_("committee_staff").post("/api/applications/portal/articles", json=PORTAL_ARTICLE))
+    bindings.append(Binding("门户内容（评委会）", {"article_id": article}, frozenset({"committee_staff", "admin"})))
 
     # a user's roles (administrators only) and a deployed process (designers and operators)
     user_id = as_("applicant3").get("/api/identity/session").json()["user_id"]

@@ -208,7 +208,7 @@ def test_withdraw_before_the_unit_acts_is_granted_and_after_is_refused(stack: St
     applicant, app_id = journey.as_(journey.applicant), journey.outcome.application_id
     journey.task_for("unit_reviewer", app_id, "单位待办")
     assert applicant.post(f"/api/applications/applications/{app_id}/withdraw").status_code == 200
-    journey.eventually(lambda: application(journey)["status_name"] == "已退回", "撤回成功")
+    journey.eventually(lambda: application(journey)["status_name"] == "已撤回", "撤回成功")
     assert "撤回成功" in [m["title"] for m in messages(journey)]
     assert applicant.post(f"/api/applications/applications/{app_id}/submit").status_code == 200
     journey.act("unit_reviewer", "工作单位", "单位审核推荐")

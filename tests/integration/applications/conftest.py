@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
+import nats
 import pytest
 
 from applications.main import create_app
@@ -62,9 +64,48 @@ async def applications_db(database_url: str) -> str:
     return database_url
 
 
+# who the test subjects are, as the identity bridge would answer `rpc.identity.person.v1` (its own tests cover the
+# real lookup); a subject not listed is answered with the default person
+PEOPLE = {
+    "usr_applicant": {"name": "王小明", "id_type": "居民身份证", "id_number": "510104198506035532"},
+    "usr_applicant2": {"name": "钱晓燕", "id_type": "居民身份证", "id_number": "510107199003052422"},
+}
+DEFAULT_PERSON = {"name": "测试申报人", "id_type": "居民身份证", "id_number": "510104199201011236"}
+
+
 @asynccontextmanager
-async def running_api(database_url: str, nats_url: str, **overrides: Any) -> AsyncIterator[Api]:
-    """The applications API in-process, with settings as the tests need them (overrides win)."""
+async def identity_bridge_answering(nats_url: str, people: dict[str, dict[str, str]]) -> AsyncIterator[list[Any]]:
+    """Answers person lookups like the identity bridge; yields the questions asked."""
+    asked: list[Any] = []
+    nc = await nats.connect(nats_url)
+
+    async def answer(msg: Any) -> None:
+        ask = json.loads(msg.data)
+        asked.append(ask)
+        found = people.get(ask["user_id"], DEFAULT_PERSON) if ask.get("purpose") else {"error": "refused"}
+        await msg.respond(json.dumps(found, ensure_ascii=False).encode())
+
+    await nc.subscribe("rpc.identity.person.v1", queue="identity-bridge", cb=answer)
+    try:
+        yield asked
+    finally:
+        await nc.close()
+
+
+@asynccontextmanager
+async def running_api(
+    database_url: str, nats_url: str, *, people: dict[str, dict[str, str]] | None = PEOPLE, **overrides: Any
+) -> AsyncIterator[Api]:
+    """The applications API in-process, with settings as the tests need them (overrides win); `people` None: no
+    identity bridge answers."""
+    async with AsyncExitStack() as stack:
+        if people is not None:
+            await stack.enter_async_context(identity_bridge_answering(nats_url, people))
+        yield await stack.enter_async_context(_running_api(database_url, nats_url, **overrides))
+
+
+@asynccontextmanager
+async def _running_api(database_url: str, nats_url: str, **overrides: Any) -> AsyncIterator[Api]:
     clock = Clock(NOW)
     tokens = TokenFactory(issuer="http://127.0.0.1:8000/api/identity", audience="applications")
     values: dict[str, Any] = {

@@ -59,7 +59,17 @@ async def test_review_application_goes_from_empty_to_submitted_with_every_sectio
     assert created.status_code == 201, created.text
     app = created.json()
     assert app["status_name"] == "未提交" and app["settings"]["qualification_name"] == "农艺师"
-    assert app["title"] == "2026年度 - 农艺师" and len(app["section_list"]) == 12
+    assert len(app["section_list"]) == 13  # with 破格条件
+    # 我的申报's card (Fig. 2.2.55): "{year}年度 - {series}", then 申报等级 / 申报专业 / 申报职称 by name
+    (card,) = (await api.get("/applications", headers=api.applicant)).json()["items"]
+    assert card["title"] == "2026年度 - 农业技术人员"
+    names = card["settings"]
+    assert (names["level_name"], names["specialty_name"], names["qualification_name"]) == (
+        "中级",
+        "农业机械化",
+        "农艺师",
+    )
+    assert card["status_name"] == "未提交"
 
     # 暂存 with partial data is fine; 提交 says what is missing
     assert (await save(api, app["id"], "basic_info", SECTIONS["basic_info"])).status_code == 200
@@ -74,7 +84,7 @@ async def test_review_application_goes_from_empty_to_submitted_with_every_sectio
     missing = await api.post(f"/applications/{app['id']}/submit", headers=api.applicant)
     assert missing.status_code == 422 and missing.json()["field"] == "achievements"
 
-    counting = next(t for t in notice["achievement_templates"] if t["counts"])
+    counting = next(t for t in notice["achievement_templates"] if t["counts"] and t["form"] == "paper")
     other = next(t for t in notice["achievement_templates"] if not t["counts"])
     only_other = [{"template_code": other["code"], "name": "推广总结", "completed_on": "2024-05-01"}]
     assert (await save(api, app["id"], "achievements", only_other)).status_code == 200
@@ -131,6 +141,9 @@ async def test_review_application_goes_from_empty_to_submitted_with_every_sectio
     assert data["application_id"] == app["id"] and data["committee_id"] == committee_id
     assert data["method"] == "SHEHUIHUA" and data["department_ids"] and data["unit_id"] == UNIT
     assert data["authority_region"] == region_scope  # the committee's authority confirms (issue 17 item 2)
+    assert data["category"] == "正常申报"  # 申报类别 travels with the application (issue 19 item 2)
+    snap = (await api.get(f"/applications/{app['id']}/snapshots/1", headers=api.applicant)).json()
+    assert snap["settings"]["category"] == "正常申报" and snap["applicant"]["id_number_masked"] == "*****5532"
 
 
 async def test_initial_determination_has_the_smaller_set_and_no_committee(demo: Api) -> None:
@@ -392,3 +405,45 @@ async def test_health_series_has_its_own_section_and_needs_it(demo: Api) -> None
     assert back["sections"]["health_info"]["honours"][0]["name"] == "优秀援凉医生"
     refused = await save(api, (await new_initial(api))["id"], "health_info", HEALTH)
     assert refused.status_code == 422 and refused.json()["field"] == "section"
+
+
+async def test_health_front_line_items_the_letter_template_and_its_upload(demo: Api) -> None:
+    """卫生技术信息 → 抗疫一线医务人员情况: the three policy items, 推荐函 模板下载 and 推荐信上传."""
+    import io
+
+    from docx import Document
+
+    api = demo
+    template = await api.get("/templates/recommendation-letter")  # public: a blank form
+    assert template.status_code == 200
+    assert template.headers["content-type"].startswith("application/vnd.openxmlformats-officedocument")
+    assert "filename*=UTF-8''" in template.headers["content-disposition"]
+    text = "\n".join(p.text for p in Document(io.BytesIO(template.content)).paragraphs)
+    assert "一线医务人员职称申报推荐函" in text and "盖章" in text
+
+    r = await api.get(
+        "/committees/query",
+        params={"unit_id": UNIT, "method": "SHEHUIHUA", "series": "WEISHENG", "level": "FUGAO", "year": 2026},
+    )
+    committee = next(i for i in r.json()["direct"]["items"] if i["selectable"])
+    body = {
+        **settings(committee["id"], level="FUGAO", qualification="WEISHENG_FUGAO_YI"),
+        "series": "WEISHENG",
+        "specialty": "NEIKE",
+    }
+    app = (await api.post("/applications", headers=api.applicant, json=body)).json()
+    letter_url = f"/applications/{app['id']}/sections/health_info/entries/recommendation_letter/attachments"
+    early = await api.post(letter_url, files={"file": ("推荐函.pdf", PDF)}, headers=api.applicant)
+    assert early.status_code == 422 and early.json()["field"] == "entry_id"  # the section is saved first
+    front_line = {
+        **HEALTH,
+        "epidemic_category": "一线医务人员",
+        "epidemic_seniority_tilt": True,
+        "epidemic_achievements_for_summary": True,
+        "epidemic_exam_exemption": False,
+    }
+    assert (await save(api, app["id"], "health_info", front_line)).status_code == 200
+    up = await api.post(letter_url, files={"file": ("推荐函.pdf", PDF)}, headers=api.applicant)
+    assert up.status_code == 201 and up.json()["material_name"] == "一线医务人员职称申报推荐函"
+    kept = (await api.get(f"/applications/{app['id']}", headers=api.applicant)).json()["sections"]["health_info"]
+    assert kept["epidemic_seniority_tilt"] is True and kept["epidemic_exam_exemption"] is False

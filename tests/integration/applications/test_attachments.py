@@ -136,7 +136,7 @@ async def test_entrusted_review_needs_the_entrustment_letter_to_submit(api: Api)
     assert app["settings"]["entrustment_letter_required"] is True
     for name, body in SECTIONS.items():
         assert (await save(api, app["id"], name, body)).status_code == 200, name
-    counting = next(t for t in notice["achievement_templates"] if t["counts"])
+    counting = next(t for t in notice["achievement_templates"] if t["counts"] and t["form"] == "paper")
     assert (await save(api, app["id"], "achievements", [paper(counting["code"])])).status_code == 200
     for material in notice["required_materials"]:
         if material["required"]:

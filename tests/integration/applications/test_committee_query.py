@@ -218,6 +218,7 @@ async def test_activity_notice_shows_the_fields_of_the_manual(api: Api, world: d
     other = [t for t in notice["achievement_templates"] if not t["counts"]]
     assert len(other) == 1 and "不计入满足政策条数" in other[0]["clause"]
     assert notice["required_materials"][0]["max_size_mb"] == 5
+    assert notice["申报类别"] == ["正常申报", "破格申报", "转评申报"]  # the default, the activity sets none
     none = (await api.get(f"/committees/{world['0615测试评委会']}/activities/2026")).json()
     assert none["status"] == "未设置评审活动"
 
@@ -232,6 +233,7 @@ def choice(world: dict[str, str], **changes: Any) -> dict[str, Any]:
         "specialty": "NONGXUE",
         "qualification": "NONGYE_ZHONGJI_NONGYI",
         "committee_id": world["四川省农业系列中级评委会"],
+        "category": "正常申报",
     }
     return {**base, **changes}
 
@@ -289,6 +291,19 @@ REJECTIONS = {
         "以考代评",
     ),
     "year_out_of_range": ({"year": 2020}, "year", "申报年度"),
+    # 申报类别: one of the activity's; 初定 is always 正常申报
+    "category_not_set_by_the_activity": ({"category": "特殊申报"}, "category", "正常申报、破格申报、转评申报"),
+    "initial_not_normal": (
+        {
+            "method": "RENDING",
+            "committee_id": None,
+            "level": "ZHULI",
+            "qualification": "NONGYE_ZHULI_NONGYI",
+            "category": "破格申报",
+        },
+        "category",
+        "正常申报",
+    ),
 }
 
 
@@ -379,3 +394,25 @@ async def test_committee_rejected_when_it_does_not_fit_the_catalog(
     }
     r = await api.put(f"/committees/{uuid.uuid4()}", headers=api.admin, json=body)
     assert r.status_code == 422 and r.json()["field"] == field, r.text
+
+
+async def test_the_activity_sets_the_categories_and_the_special_section(api: Api, world: dict[str, str]) -> None:
+    """申报类别 values and which special section appears (由评委会预先设置) come from the review activity; the
+    chosen category travels with the application, its snapshot and the submitted event."""
+    cid = world["四川省农业系列中级评委会"]
+    body = {**activity(RECEIVING), "categories": ["正常申报", "转评申报"], "special_section": "health"}
+    assert (await api.put(f"/committees/{cid}/activities/2026", headers=api.admin, json=body)).status_code == 200
+    notice = (await api.get(f"/committees/{cid}/activities/2026")).json()
+    assert notice["申报类别"] == ["正常申报", "转评申报"] and notice["special_section"] == "health"
+    refused = await api.post(
+        "/application-settings/check", headers=api.applicant, json=choice(world, category="破格申报")
+    )
+    assert refused.status_code == 422 and refused.json()["field"] == "category"
+
+    created = await api.post("/applications", headers=api.applicant, json=choice(world, category="转评申报"))
+    assert created.status_code == 201, created.text
+    app = created.json()
+    assert app["settings"]["category"] == "转评申报"
+    assert "health_info" in [s["name"] for s in app["section_list"]]  # an agricultural series, set by the committee
+    card = (await api.get("/applications", headers=api.applicant)).json()["items"][0]
+    assert card["settings"]["category"] == "转评申报"

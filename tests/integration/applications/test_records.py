@@ -50,6 +50,14 @@ async def test_record_is_filled_in_then_submitted_to_the_unit(
     assert created.status_code == 201, created.text
     rec = created.json()
     assert rec["status_name"] == "未提交"
+    # the record carries the registered identity: 姓名, 证件类型, 证件号码 (masked), and what the number says
+    assert rec["applicant_identity"] == {
+        "name": "王小明",
+        "id_type": "居民身份证",
+        "id_number_masked": "*****5532",
+        "gender": "男",
+        "birth_date": "1985-06-03",
+    }
     half = dict(list(content.items())[:3])
     saved = await put(api, kind, rec["id"], half, 0)
     assert saved.status_code == 200 and saved.json()["version"] == 1  # a partial draft is fine
@@ -168,6 +176,7 @@ async def test_out_of_province_files_are_checked_and_read_only_by_its_reviewers(
     for reviewer in (unit_reviewer, department, chengdu, province):
         seen = await api.get(review, headers=reviewer)
         assert seen.status_code == 200 and seen.json()["content"]["original_title"] == "高级农艺师"
+        assert seen.json()["applicant_identity"]["name"] == "王小明"  # whom the record is about
         proof = await api.get(f"{review}/attachments/{files['proof']['id']}", headers=reviewer)
         assert proof.status_code == 200 and proof.content == PDF
     for outsider in (elsewhere, *foreign_authorities):

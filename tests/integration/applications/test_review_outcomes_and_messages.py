@@ -223,7 +223,7 @@ async def test_withdrawal_is_asked_of_the_review_and_its_answer_applied(api: Api
     assert (await api.post(f"/applications/{app['id']}/withdraw", headers=api.applicant)).status_code == 200
     await deliver(api, clean_jetstream, review_v1.ApplicationWithdrawn(application_id=app["id"], withdrawn_at=now))
     back = (await api.get(f"/applications/{app['id']}", headers=api.applicant)).json()
-    assert back["status_name"] == "已退回" and back["status_reason"] == "申报人已撤回"
+    assert back["status"] == "withdrawn" and back["status_name"] == "已撤回" and back["status_reason"] == "申报人已撤回"
     titles = [m["title"] for m in (await api.get("/messages", headers=api.applicant)).json()["items"]]
     assert set(titles) == {"撤回成功", "撤回未成功"}
 

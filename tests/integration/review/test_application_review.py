@@ -210,8 +210,10 @@ async def test_naming_experts_waits_while_the_identity_bridge_cannot_be_asked(  
     assert (await api.task_of(review.key, review.committee()))["task_id"] == task["task_id"]  # nothing changed
 
 
-async def test_entrusted_review_is_issued_by_the_entrusting_unit(api: Api, start) -> None:  # type: ignore[no-untyped-def]
-    review = await start(method="WEITUO")
+@pytest.mark.parametrize("method", ["WEITUO", "ZHONGYANG_ZAICHUAN"])
+async def test_entrusted_review_is_issued_by_the_entrusting_unit(api: Api, start, method: str) -> None:  # type: ignore[no-untyped-def]
+    """委托评审 and 中央在川单位委托评审 alike: the department that wrote the 委托评审函 issues the certificate."""
+    review = await start(method=method)
     await review.through_departments()
     await review.through_experts(["approve", "approve", "approve"])
     await review.pass_time(8)

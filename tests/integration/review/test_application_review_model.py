@@ -136,7 +136,7 @@ class ApplicationReviewMachine(RuleBasedStateMachine):
     loop: asyncio.AbstractEventLoop
     clock: Clock
 
-    @initialize(method=st.sampled_from(["SHEHUIHUA", "WEITUO"]))
+    @initialize(method=st.sampled_from(["SHEHUIHUA", "WEITUO", "ZHONGYANG_ZAICHUAN"]))
     def submit(self, method: str) -> None:
         self.key = str(uuid.uuid4())
         self.model = Model(method=method)
@@ -218,7 +218,8 @@ class ApplicationReviewMachine(RuleBasedStateMachine):
         if self.model.step == "unit_notice":
             self.model.step, self.model.dept = "dept", 0
         else:
-            self.model.step = "entrusting_issue" if self.model.method == "WEITUO" else "authority_confirm"
+            entrusted = self.model.method in ("WEITUO", "ZHONGYANG_ZAICHUAN")
+            self.model.step = "entrusting_issue" if entrusted else "authority_confirm"
 
     @invariant()
     def matches_the_model(self) -> None:

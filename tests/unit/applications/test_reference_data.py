@@ -214,3 +214,23 @@ def test_demo_activity_statuses(demo: dict[str, Any]) -> None:
     assert statuses == {"not_started", "receiving", "closed"}
     with_activity = {a["committee_id"] for a in demo["activities"]}
     assert any(c["id"] not in with_activity for c in demo["committees"])
+
+
+def test_demo_articles(demo: dict[str, Any]) -> None:
+    articles = demo["articles"]
+    assert {a["kind"] for a in articles} == {"notice", "policy", "publicity"}
+    ids = [a["id"] for a in articles]
+    assert len(ids) == len(set(ids)) and all(ID_PATTERN.match(i) for i in ids)
+    others = {x["id"] for key in ("departments", "organisers", "authorities", "units", "committees", "activities")
+              for x in demo[key]}  # fmt: skip
+    assert not others & set(ids)
+    held = {(a["committee_id"], a["year"]) for a in demo["activities"]}
+    committees = {c["id"] for c in demo["committees"]}
+    for a in articles:
+        assert 1 <= len(a["title"]) <= 100 and 1 <= len(a["body"]) <= 20000, a["id"]
+        assert a["committee_id"] is None or a["committee_id"] in committees, a["id"]
+        if a["kind"] == "publicity":
+            assert (a["committee_id"], a["year"]) in held, a["id"]  # the result of an activity that took place
+            assert a["entries"] and all(e["name"] and e["unit"] and e["qualification"] for e in a["entries"])
+        else:
+            assert a["entries"] == [], a["id"]

@@ -29,6 +29,7 @@ from zc_http.problems import (
 )
 from zc_http.responses import IsoDateTime
 from zc_http.settings import SettingsError, load_settings
+from zc_http.uploads import Upload, received_file, upload_body
 from zc_http.versions import if_match_version
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "ServiceUnavailableProblem",
     "SettingsError",
     "UnauthorizedProblem",
+    "Upload",
     "app_state",
     "configured_clock",
     "container_lifespan",
@@ -65,6 +67,8 @@ __all__ = [
     "problem",
     "problem_from_domain_error",
     "problem_response",
+    "received_file",
     "refuse_declared_oversize",
     "serve_api",
+    "upload_body",
 ]

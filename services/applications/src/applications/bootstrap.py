@@ -11,11 +11,15 @@ import httpx
 
 from applications.adapters.db.application_store import SqlApplicationStore
 from applications.adapters.db.message_store import SqlMessageStore
+from applications.adapters.db.portal_store import SqlPortalStore
 from applications.adapters.db.reference_store import SqlReferenceStore
 from applications.adapters.db.tables import messaging
+from applications.adapters.documents.templates import WordTemplates
 from applications.settings import Settings
 from applications.usecases.applications import ApplicationService
 from applications.usecases.messages import MessageService
+from applications.usecases.portal import PortalService
+from applications.usecases.ports import DocumentTemplates
 from applications.usecases.records import RecordService
 from applications.usecases.reference import ReferenceService
 from zc_auth import TokenVerifier
@@ -39,6 +43,8 @@ class Container:
     applications: ApplicationService
     messages: MessageService
     records: RecordService
+    portal: PortalService
+    templates: DocumentTemplates
 
     async def readiness(self) -> dict[str, bool]:
         return await self.runtime.readiness()
@@ -55,6 +61,7 @@ async def build_container(settings: Settings, *, clock: Callable[[], datetime] |
     storage = storage_from_settings(
         settings.attachments_s3_url, settings.attachments_dir, server_side_encryption=settings.attachments_s3_sse
     )
+    people = NatsPersonResolver(runtime.nats, requester=SERVICE)  # the identity bridge's person lookup
     return Container(
         settings=settings,
         runtime=runtime,
@@ -78,6 +85,7 @@ async def build_container(settings: Settings, *, clock: Callable[[], datetime] |
             )
             if settings.registry_url
             else DemoRegistry(),
+            people=people,
             **clocked,
         ),
         messages=MessageService(sessions=sessions, store=SqlMessageStore, applications=SqlApplicationStore, **clocked),
@@ -87,6 +95,9 @@ async def build_container(settings: Settings, *, clock: Callable[[], datetime] |
             reference_store=SqlReferenceStore,
             outbox=messaging,
             storage=storage,
+            people=people,
             **clocked,
         ),
+        portal=PortalService(sessions=sessions, store=SqlPortalStore, reference_store=SqlReferenceStore, **clocked),
+        templates=WordTemplates(),
     )

@@ -1,5 +1,5 @@
-"""Demo data for the embedded default (`make run`): a realistic province of units, departments, committees
-and this year's review activities. Idempotent: rows that exist are left as they are."""
+"""Demo data for the embedded default (`make run`): a realistic province of units, departments, committees,
+this year's review activities and a few portal articles. Idempotent: rows that exist are left as they are."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert
 
-from applications.adapters.db.tables import committees, departments, review_activities, units
+from applications.adapters.db.tables import committees, departments, portal_articles, review_activities, units
 from applications.domain.committees import SHANGHAI
+from applications.domain.portal import mask_name
 from applications.reference_data import load_demo_data
 from zc_db import create_engine
 
@@ -78,14 +79,44 @@ async def load(database_url: str, *, year: int | None = None) -> dict[str, int]:
                     )
                     .on_conflict_do_nothing()
                 )
+            for p in data["articles"]:
+                published = _moment(p["published_at"], year)
+                await conn.execute(
+                    insert(portal_articles)
+                    .values(
+                        id=uuid.UUID(p["id"]),
+                        kind=p["kind"],
+                        title=_this_year(p["title"], year),
+                        body=_this_year(p["body"], year),
+                        publisher=p["publisher"],
+                        committee_id=uuid.UUID(p["committee_id"]) if p["committee_id"] else None,
+                        year=year + (p["year"] - 2026) if p["year"] else None,
+                        entries=[{**e, "name": mask_name(e["name"])} for e in p["entries"]],
+                        published_at=published,
+                        author="demo-data",
+                        updated_at=published,
+                        updated_by="demo-data",
+                    )
+                    .on_conflict_do_nothing()
+                )
     finally:
         await engine.dispose()
-    return {k: len(data[k]) for k in ("departments", "units", "committees", "activities")}
+    return {k: len(data[k]) for k in ("departments", "units", "committees", "activities", "articles")}
 
 
 def _day(value: str, year: int | None) -> date:
     d = date.fromisoformat(value)
     return d.replace(year=year + (d.year - 2026)) if year else d
+
+
+def _moment(value: str, year: int) -> datetime:
+    moment = datetime.fromisoformat(value)
+    return moment.replace(year=year + (moment.year - 2026))
+
+
+def _this_year(text: str, year: int) -> str:
+    """A title that names the demo's year names the year the demo runs in."""
+    return text.replace("2026年度", f"{year}年度")
 
 
 def _notice(a: dict[str, Any]) -> dict[str, Any]:

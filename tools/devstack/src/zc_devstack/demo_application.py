@@ -18,7 +18,7 @@ SECTIONS: dict[str, Any] = {
         "birth_date": "1985-06-03",
         "ethnicity": "汉族",
         "work_start_date": "2008-07-01",
-        "political_status": "中共党员",
+        "political_status": "中国共产党党员",
         "performance_summary": "参与农业机械化推广项目十余项。",
     },
     "education": [
@@ -85,6 +85,7 @@ def settings(
         "specialty": "JIXIEHUA",
         "qualification": qualification,
         "committee_id": committee_id,
+        "category": "正常申报",
     }
 
 

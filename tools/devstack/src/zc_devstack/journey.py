@@ -161,7 +161,7 @@ class Journey:
                 f"/api/applications/applications/{app_id}/sections/{name}", json=body, headers={"If-Match": "0"}
             )
             r.raise_for_status()
-        counting = next(t for t in notice["achievement_templates"] if t["counts"])
+        counting = next(t for t in notice["achievement_templates"] if t["counts"] and t["form"] == "paper")
         applicant.put(
             f"/api/applications/applications/{app_id}/sections/achievements",
             json=[paper(counting["code"])],

@@ -48,6 +48,8 @@ class ApplicationSubmitted(EventPayload):
     # whose authority confirms and issues (added within v1): a GB/T 2260 region code, the committee's region
     # scope or, without a committee (初定), the unit's region; authority grants are checked against it
     authority_region: str | None = Field(default=None, max_length=20)
+    # 申报类别 as chosen in 个人申报设置 (added within v1), e.g. 正常申报, 破格申报
+    category: str | None = Field(default=None, max_length=20)
 
 
 @register

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Protocol
 
-from fastapi import APIRouter, Body, Depends, Header, Request, Response
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 from applications.api.responses import (
     FILE,
@@ -21,24 +21,35 @@ from applications.api.responses import (
     Snapshot,
 )
 from applications.api.schemas import SettingsCheck
-from applications.api.sections import SECTION_ADAPTERS, SECTION_TYPES
+from applications.api.sections import SECTION_ADAPTERS, SECTION_TYPES, STORED_TYPES
 from applications.domain.application import PROFILE_SECTIONS, SECTION_NAMES
-from applications.usecases.applications import ApplicationService
+from applications.domain.entry_files import may_carry_files
+from applications.usecases.applications import ENTRY_FILE, ApplicationService
+from applications.usecases.ports import DocumentTemplates
 from applications.usecases.reference import SettingsChoice
 from zc_auth import Principal, PrincipalDep, Role, ScopeType, require_role
 from zc_http import (
     ForbiddenProblem,
     ProblemError,
+    content_disposition,
     file_download,
     if_match_version,
-    refuse_declared_oversize,
+    received_file,
+    upload_body,
 )
 
 router = APIRouter(tags=["applications"])
+WORD = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+# the sections whose entries (or named slots) take files
+EntrySection = Literal[
+    "education", "qualifications", "achievements", "waiver", "continuing_education", "teacher_info", "health_info"
+]
 
 
 class Container(Protocol):
     applications: ApplicationService
+    templates: DocumentTemplates
 
 
 def service(request: Request) -> ApplicationService:
@@ -106,6 +117,21 @@ def _expected_version(if_match: str | None) -> int:
 IfMatch = Annotated[str | None, Header(description="该信息项当前版本号（首次保存为 0）")]
 
 
+def _saved_model(name: str, body: Any) -> type[SavedSection]:
+    """What a section's save answers: sections whose entries take files echo the entries with their ids."""
+    if not may_carry_files(name):
+        return SavedSection
+    return create_model(
+        f"Saved_{name}",
+        __base__=SavedSection,
+        __doc__=f"暂存“{SECTION_NAMES[name]}”：新版本号，以及保存后的内容（条目已分配编号）",
+        content=(STORED_TYPES.get(name, body) | None, Field(default=None, title=SECTION_NAMES[name])),
+    )
+
+
+SAVED_MODELS = {name: _saved_model(name, body) for name, body in SECTION_TYPES.items()}
+
+
 def _section_routes(name: str, body: Any) -> None:
     """One route per section (暂存 in the application, 维护 in 个人信息), each with its own body schema; FastAPI
     validates the body (422 naming the field) before the version is looked at."""
@@ -122,10 +148,12 @@ def _section_routes(name: str, body: Any) -> None:
         """`update_profile=true` also keeps the section in 个人信息 for the next application."""
         expected = _expected_version(if_match)
         data = adapter.dump_python(content, mode="json", exclude_none=True)
-        version = await svc.save_section(applicant(principal), app_id, name, data, expected_version=expected)
+        version, saved = await svc.save_section(applicant(principal), app_id, name, data, expected_version=expected)
         if update_profile and name != "achievements":
-            await svc.save_profile_section(principal.subject, name, data, expected_version=None)
-        return {"section": name, "version": version}
+            await svc.save_profile_section(principal.subject, name, saved, expected_version=None)
+        # the entries' ids come back (uploads name them; the next save sends them again); other sections need
+        # nothing back, and 个人基本信息 must not echo its phone numbers
+        return {"section": name, "version": version, **({"content": saved} if may_carry_files(name) else {})}
 
     async def save_profile_section(
         principal: PrincipalDep, svc: ServiceDep, content: Any, if_match: IfMatch = None
@@ -137,12 +165,14 @@ def _section_routes(name: str, body: Any) -> None:
 
     for endpoint in (save_section, save_profile_section):
         endpoint.__annotations__["content"] = Annotated[body, Body(title=title)]  # its own type, not a string
+    saved_model = SAVED_MODELS[name]
     router.put(
         f"/applications/{{app_id}}/sections/{name}",
         summary=f"暂存信息项：{title}",
         operation_id=f"save_section_{name}",
         tags=["sections"],
-        response_model=SavedSection,
+        response_model=saved_model,
+        response_model_exclude_unset=True,
     )(save_section)
     if name in PROFILE_SECTIONS:  # not 业绩成果: they belong to one application's committee
         router.put(
@@ -156,6 +186,67 @@ def _section_routes(name: str, body: Any) -> None:
 
 for _name, _body in SECTION_TYPES.items():
     _section_routes(_name, _body)
+
+
+def _change_model(name: str, body: Any) -> Any:
+    return create_model(
+        f"Change_{name}",
+        __config__=ConfigDict(extra="forbid"),
+        __doc__=f"“{SECTION_NAMES[name]}”的修改：所依据的版本号和新内容",
+        version=(int, Field(ge=0, description="所依据的版本号（首次保存为 0）")),
+        content=(body, Field(title=SECTION_NAMES[name])),
+    )
+
+
+class _AtLeastOne(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="after")
+    def _some(self) -> _AtLeastOne:
+        if not self.model_fields_set:
+            raise ValueError("请至少提交一个信息项")
+        return self
+
+
+SectionsChange = create_model(
+    "SectionsChange",
+    __base__=_AtLeastOne,
+    __doc__="暂存整个申报表：修改过的信息项，各带所依据的版本号",
+    **{n: (_change_model(n, b) | None, Field(default=None, title=SECTION_NAMES[n])) for n, b in SECTION_TYPES.items()},
+)
+SectionsSaved = create_model(
+    "SectionsSaved",
+    __config__=ConfigDict(extra="forbid"),
+    __doc__="暂存整个申报表：每个保存的信息项的新版本号",
+    **{n: (SAVED_MODELS[n] | None, Field(default=None, title=SECTION_NAMES[n])) for n in SECTION_TYPES},
+)
+
+
+@router.put(
+    "/applications/{app_id}/sections",
+    summary="暂存（整个申报表：一次保存所有修改过的信息项）",
+    tags=["sections"],
+    response_model=SectionsSaved,
+    response_model_exclude_unset=True,
+)
+async def save_sections(
+    app_id: str,
+    body: Annotated[SectionsChange, Body()],
+    principal: PrincipalDep,
+    svc: ServiceDep,  # type: ignore[valid-type]
+) -> dict[str, Any]:
+    """All or nothing: every section is checked against its version in one transaction; a stale one is a 409
+    naming it, an invalid one a 422 naming `section.field`, and then nothing is saved."""
+    changes = {
+        name: (change.version, SECTION_ADAPTERS[name].dump_python(change.content, mode="json", exclude_none=True))
+        for name in body.model_fields_set
+        if (change := getattr(body, name)) is not None
+    }
+    saved = await svc.save_sections(applicant(principal), app_id, changes)
+    return {
+        name: {"section": name, "version": version, **({"content": content} if may_carry_files(name) else {})}
+        for name, (version, content) in saved.items()
+    }
 
 
 @router.get("/profile", summary="个人信息", response_model=Profile)
@@ -196,28 +287,41 @@ async def snapshot(app_id: str, version: int, principal: PrincipalDep, svc: Serv
     return await svc.snapshot(applicant(principal), app_id, version)
 
 
-# --- attachments --------------------------------------------------------------------------------------------
+# --- attachments: multipart/form-data with one part `file` (or the raw bytes), streamed ------------------------
 @router.post(
-    "/applications/{app_id}/photo", status_code=201, summary="上传照片（JPG/JPEG，≤500KB）", response_model=Attachment
+    "/applications/{app_id}/photo",
+    status_code=201,
+    summary="上传照片（JPG/JPEG，≤500KB）",
+    response_model=Attachment,
+    openapi_extra=upload_body("照片（JPG/JPEG，不超过 500KB）"),
 )
 async def upload_photo(
-    app_id: str, request: Request, principal: PrincipalDep, svc: ServiceDep, filename: str = "photo.jpg"
+    app_id: str, request: Request, principal: PrincipalDep, svc: ServiceDep, filename: str | None = None
 ) -> dict[str, Any]:
-    refuse_declared_oversize(request)
+    upload = await received_file(request, filename=filename, default_name="photo.jpg")
     return await svc.upload(
-        applicant(principal), app_id, kind="photo", material=None, filename=filename, stream=request.stream()
+        applicant(principal), app_id, kind="photo", material=None, filename=upload.filename, stream=upload.chunks
     )
 
 
 @router.post(
-    "/applications/{app_id}/materials", status_code=201, summary="上传评委会需求材料", response_model=Attachment
+    "/applications/{app_id}/materials",
+    status_code=201,
+    summary="上传评委会需求材料",
+    response_model=Attachment,
+    openapi_extra=upload_body("评委会需求材料（类型、大小和数量按评委会设置）"),
 )
 async def upload_material(
-    app_id: str, request: Request, principal: PrincipalDep, svc: ServiceDep, material: str, filename: str
+    app_id: str,
+    request: Request,
+    principal: PrincipalDep,
+    svc: ServiceDep,
+    material: Annotated[str, Query(max_length=50, description="材料名称")],
+    filename: str | None = None,
 ) -> dict[str, Any]:
-    refuse_declared_oversize(request)
+    upload = await received_file(request, filename=filename)
     return await svc.upload(
-        applicant(principal), app_id, kind="material", material=material, filename=filename, stream=request.stream()
+        applicant(principal), app_id, kind="material", material=material, filename=upload.filename, stream=upload.chunks
     )
 
 
@@ -226,18 +330,70 @@ async def upload_material(
     status_code=201,
     summary="上传委托评审函（委托评审时必传）",
     response_model=Attachment,
+    openapi_extra=upload_body("委托评审函（图片或 PDF，不超过 10M）"),
 )
 async def upload_entrustment_letter(
-    app_id: str, request: Request, principal: PrincipalDep, svc: ServiceDep, filename: str = "委托评审函.pdf"
+    app_id: str, request: Request, principal: PrincipalDep, svc: ServiceDep, filename: str | None = None
 ) -> dict[str, Any]:
-    refuse_declared_oversize(request)
+    upload = await received_file(request, filename=filename, default_name="委托评审函.pdf")
     return await svc.upload(
         applicant(principal),
         app_id,
         kind="entrustment_letter",
         material=None,
-        filename=filename,
-        stream=request.stream(),
+        filename=upload.filename,
+        stream=upload.chunks,
+    )
+
+
+EntryId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,40}$", description="条目编号（保存后分配）或附件材料位置")]
+
+
+@router.post(
+    "/applications/{app_id}/sections/{section}/entries/{entry_id}/attachments",
+    status_code=201,
+    summary="上传条目附件（学历证、学位证、论文等；图片或 PDF，≤10M，每条最多10个）",
+    response_model=Attachment,
+    openapi_extra=upload_body("条目的附件（图片或 PDF，不超过 10M）"),
+)
+async def upload_entry_file(
+    app_id: str,
+    section: EntrySection,
+    entry_id: EntryId,
+    request: Request,
+    principal: PrincipalDep,
+    svc: ServiceDep,
+    filename: str | None = None,
+) -> dict[str, Any]:
+    """An entry saved before (its `id`), or a named slot: 破格条件 `proof`; 中小学教师信息 `teacher_certificate`;
+    卫生技术信息 `work_report`, `exceptional`, `paired_support`, `recommendation_letter`."""
+    upload = await received_file(request, filename=filename)
+    return await svc.upload(
+        applicant(principal),
+        app_id,
+        kind=ENTRY_FILE,
+        material=None,
+        filename=upload.filename,
+        stream=upload.chunks,
+        section=section,
+        entry_id=entry_id,
+    )
+
+
+@router.get(
+    "/templates/recommendation-letter",
+    summary="模板下载：一线医务人员职称申报推荐函（Word）",
+    tags=["templates"],
+    response_class=Response,
+    responses={200: {"content": {WORD: {}}, "description": "Word 模板（.docx）"}},
+)
+async def recommendation_letter_template(request: Request) -> Response:
+    """Public: a blank template, no personal data (卫生技术信息 → 抗疫一线医务人员情况 → 模板下载)."""
+    container: Container = request.app.state.container
+    return Response(
+        container.templates.recommendation_letter(),
+        media_type=container.templates.media_type,
+        headers={"Content-Disposition": content_disposition("一线医务人员职称申报推荐函.docx")},
     )
 
 

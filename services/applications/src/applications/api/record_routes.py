@@ -22,7 +22,15 @@ from applications.api.responses import (
 )
 from applications.usecases.records import RecordService
 from zc_auth import Principal, PrincipalDep, Role, ScopeType
-from zc_http import NotFoundProblem, ProblemError, draft_of, file_download, if_match_version, refuse_declared_oversize
+from zc_http import (
+    NotFoundProblem,
+    ProblemError,
+    draft_of,
+    file_download,
+    if_match_version,
+    received_file,
+    upload_body,
+)
 
 router = APIRouter(tags=["records"])
 
@@ -145,13 +153,14 @@ async def submit(kind: str, rec_id: str, principal: PrincipalDep, svc: ServiceDe
     status_code=201,
     summary="上传照片（1寸白底免冠，JPG/JPEG，≤500KB）",
     response_model=Attachment,
+    openapi_extra=upload_body("照片（1寸白底免冠，JPG/JPEG，不超过 500KB）"),
 )
 async def upload_photo(
-    kind: str, rec_id: str, request: Request, principal: PrincipalDep, svc: ServiceDep, filename: str = "photo.jpg"
+    kind: str, rec_id: str, request: Request, principal: PrincipalDep, svc: ServiceDep, filename: str | None = None
 ) -> dict[str, Any]:
-    refuse_declared_oversize(request)
+    upload = await received_file(request, filename=filename, default_name="photo.jpg")
     return await svc.upload(
-        principal.subject, _kind(kind), rec_id, file_kind="photo", filename=filename, stream=request.stream()
+        principal.subject, _kind(kind), rec_id, file_kind="photo", filename=upload.filename, stream=upload.chunks
     )
 
 
@@ -160,13 +169,14 @@ async def upload_photo(
     status_code=201,
     summary="上传证明材料（原职称证书等，≤10M）",
     response_model=Attachment,
+    openapi_extra=upload_body("证明材料（图片或 PDF，不超过 10M）"),
 )
 async def upload_proof(
-    kind: str, rec_id: str, request: Request, principal: PrincipalDep, svc: ServiceDep, filename: str
+    kind: str, rec_id: str, request: Request, principal: PrincipalDep, svc: ServiceDep, filename: str | None = None
 ) -> dict[str, Any]:
-    refuse_declared_oversize(request)
+    upload = await received_file(request, filename=filename)
     return await svc.upload(
-        principal.subject, _kind(kind), rec_id, file_kind="proof", filename=filename, stream=request.stream()
+        principal.subject, _kind(kind), rec_id, file_kind="proof", filename=upload.filename, stream=upload.chunks
     )
 
 

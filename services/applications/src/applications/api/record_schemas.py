@@ -1,5 +1,6 @@
 """API: the fields of 外省职称确认 (Fig. 2.7.1–2.7.2) and 专技人才统计 (§2.6; the manual lists no fields,
-see docs/decisions/0010). 姓名, 证件 and 性别 come from the identity platform and are not typed in again."""
+see docs/decisions/0010). 姓名, 证件 and 性别 come from the identity platform and are not typed in again.
+A dropdown is an enumeration (domain/codes.py): 最高学历 has the same list as a section's 学历."""
 
 from __future__ import annotations
 
@@ -8,17 +9,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter
 
+from applications.domain import codes
 from zc_http import FORM
 
 Text = Annotated[str, Field(min_length=1)]
+EducationLevel = Literal[codes.EDUCATION_LEVELS]  # type: ignore[valid-type]
 
 
 class OutOfProvince(BaseModel):
     model_config = FORM
 
-    highest_education: Literal["博士研究生", "硕士研究生", "大学本科", "大学专科", "其他"] = Field(
-        description="最高学历"
-    )
+    highest_education: EducationLevel = Field(description="最高学历")
     highest_education_school: Text = Field(max_length=50, description="最高学历毕业院校")
     major: Text = Field(max_length=50, description="所学专业")
     former_employer: Text = Field(max_length=50, description="原工作单位")
@@ -43,9 +44,7 @@ class TalentStats(BaseModel):
     title_name: str | None = Field(default=None, max_length=50, description="现职称")
     title_level: Literal["正高级", "副高级", "中级", "助理级", "员级", "无"] = Field(description="职称级别")
     specialty: Text = Field(max_length=50, description="从事专业")
-    highest_education: Literal["博士研究生", "硕士研究生", "大学本科", "大学专科", "中等专科", "其他"] = Field(
-        description="最高学历"
-    )
+    highest_education: EducationLevel = Field(description="最高学历")
     work_start_date: date = Field(description="参加工作时间")
     on_post: bool = Field(description="是否在岗")
     talent_category: str | None = Field(default=None, max_length=50, description="人才类别")

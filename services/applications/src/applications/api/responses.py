@@ -44,8 +44,10 @@ class Attachment(BaseModel):
     model_config = RESPONSE
 
     id: str
-    kind: str = Field(description="附件类型（photo、material、entrustment_letter、proof）")
+    kind: str = Field(description="附件类型（photo、material、entrustment_letter、entry、proof）")
     material_name: str | None = Field(title="材料名称")
+    section: str | None = Field(default=None, title="所属信息项（条目附件）")
+    entry_id: str | None = Field(default=None, title="所属条目编号或附件材料位置（条目附件）")
     filename: str = Field(title="文件名")
     content_type: str = Field(title="文件类型")
     size: int = Field(title="文件大小（字节）")
@@ -74,13 +76,29 @@ class ApplicationSettings(BaseModel):
     level: str = Field(description="申报层级（编码）")
     specialty: str = Field(title="申报职称专业")
     qualification: str = Field(description="申报资格名称（编码）")
-    qualification_name: str = Field(title="申报资格名称")
+    qualification_name: str = Field(title="申报职称")
+    series_name: str | None = Field(default=None, title="申报系列")
+    level_name: str | None = Field(default=None, title="申报等级")
+    specialty_name: str | None = Field(default=None, title="申报专业")
+    category: str | None = Field(default=None, title="申报类别")
     catalog_version: int = Field(description="职称目录版本")
     exam_record_required: bool = Field(title="须有考试记录")
     special_section: str | None = Field(description="系列专属信息项")
     committee_id: str | None = Field(description="申报评委会")
     committee_name: str | None = Field(title="申报评委会")
     entrustment_letter_required: bool = Field(title="须上传委托评审函")
+
+
+class RegisteredIdentity(BaseModel):
+    """The applicant as the identity platform registered them (not editable in the form)."""
+
+    model_config = RESPONSE
+
+    name: str = Field(title="姓名")
+    id_type: str = Field(title="证件类型")
+    id_number_masked: str = Field(title="证件号码")
+    gender: Literal["男", "女"] | None = Field(default=None, title="性别（由证件号码确定）")
+    birth_date: date | None = Field(default=None, title="出生日期（由证件号码确定）")
 
 
 class TrailEntry(BaseModel):
@@ -103,7 +121,7 @@ class ApplicationSummary(BaseModel):
 
     id: str
     year: int = Field(title="申报年度")
-    status: Literal["draft", "submitted", "returned", "abandoned", "approved", "rejected", "certified"]
+    status: Literal["draft", "submitted", "withdrawn", "returned", "abandoned", "approved", "rejected", "certified"]
     status_name: str = Field(title="申报状态")
     status_reason: str | None = Field(title="退回或未通过原因")
     settings: ApplicationSettings = Field(title="申报设置")
@@ -113,6 +131,9 @@ class ApplicationSummary(BaseModel):
     withdraw_requested: bool = Field(title="已申请撤回")
     trail: list[TrailEntry] = Field(title="审核流程")
     stage: str | None = Field(description="审核中的当前环节（unit、department、committee、expert、authority）")
+    applicant_identity: RegisteredIdentity | None = Field(
+        default=None, title="申报人（统一身份认证登记的身份）", description="暂时无法获取时为空，提交时必须已知"
+    )
 
 
 class ApplicationList(BaseModel):
@@ -166,6 +187,9 @@ class Snapshot(BaseModel):
     sections: dict[str, Any] = Field(title="申报信息", description="信息项标识 → 提交时的内容（手机号码等已脱敏）")
     submitted_at: IsoDateTime = Field(title="提交时间")
     applicant_id: str = Field(description="申报人（用户标识）")
+    applicant: RegisteredIdentity | None = Field(
+        default=None, title="申报人", description="姓名、证件类型和脱敏的证件号码（此前提交的版本没有）"
+    )
     year: int = Field(title="申报年度")
     version: int = Field(title="申报材料版本")
     attachments: list[Attachment] | None = Field(default=None, title="附件")
@@ -211,6 +235,9 @@ class PersonalRecord(BaseModel):
     content: RecordContent = Field(title="填写信息")
     version: int = Field(description="当前版本号：修改时以 If-Match 发送")
     submitted_at: IsoDateTime | None = Field(title="提交时间")
+    applicant_identity: RegisteredIdentity | None = Field(
+        default=None, title="申报人（统一身份认证登记的身份）", description="姓名、证件类型、脱敏的证件号码"
+    )
 
 
 class PersonalRecordList(BaseModel):
@@ -446,6 +473,59 @@ class NoCommitteeNeeded(BaseModel):
     method: str = Field(title="评价方式")
 
 
+class ActivitySummary(BaseModel):
+    """The year's review activity of a committee as the directory shows it (the whole 评审通知 is its own route)."""
+
+    model_config = RESPONSE
+
+    id: str = Field(description="评审活动")
+    year: int = Field(title="年度")
+    start: date = Field(title="申报开始时间")
+    first_submit_deadline: date = Field(title="个人初次提交截止时间")
+    modify_deadline: date = Field(title="个人修改提交截止时间")
+    unit_deadline: date = Field(title="各单位提交截止时间")
+    review_method: str = Field(title="评审方式")
+    phone: str = Field(title="咨询电话")
+
+
+class DirectoryCommittee(BaseModel):
+    """评审委员会: one committee of the directory, with its work status and the year's activity."""
+
+    model_config = RESPONSE
+
+    no: int = Field(title="序号")
+    id: str
+    name: str = Field(title="评委会名称")
+    series: str = Field(description="评审系列（编码）")
+    series_name: str = Field(title="评审系列")
+    levels: list[CodeName] = Field(title="评审层级", description="由高到低")
+    region_code: str = Field(description="评审区域范围（行政区划代码）")
+    region_path: str = Field(title="评审区域范围")
+    organiser_name: str = Field(title="组建单位")
+    contact_person: str = Field(title="评委会联系人")
+    contact_phone: str = Field(title="联系电话")
+    status: str = Field(title="工作状态")
+    open: bool = Field(title="材料接收中", description="本年度评审活动正在接收申报材料")
+    activity: ActivitySummary | None = Field(title="评审活动", description="所查年度的评审活动；未设置为空")
+
+
+class CommitteeDirectory(BaseModel):
+    """评审委员会 (填报说明 1): committees by 所在地区, series, level and name, before applying."""
+
+    model_config = RESPONSE
+
+    year: int = Field(title="年度")
+    region_path: str | None = Field(title="所在地区", description="按地区查询时为所选地区")
+    direct_scopes: list[str] = Field(
+        title="可直接申报开设范围", description="按地区查询时：该地区可直接申报的评审区域范围（属地原则）"
+    )
+    items: list[DirectoryCommittee] = Field(title="评委会")
+    total: int = Field(title="总数")
+    page: int = Field(title="页码")
+    size: int = Field(title="每页条数")
+    pages: int = Field(title="总页数")
+
+
 class AchievementTemplate(BaseModel):
     """业绩成果 type a committee accepts (its clause of the policy)."""
 
@@ -457,6 +537,9 @@ class AchievementTemplate(BaseModel):
         default="generic", description="填写格式"
     )
     counts: bool = Field(default=True, title="计入满足政策条数")
+    required_fields: list[str] | None = Field(
+        default=None, title="必填项", description="该格式除名称、时间外的必填字段（业绩成果的字段名）"
+    )
 
 
 class WaiverCondition(BaseModel):
@@ -504,6 +587,10 @@ class ActivityNotice(BaseModel):
     achievement_templates: list[AchievementTemplate] = Field(title="业绩成果类型")
     waivers: list[WaiverCondition] = Field(title="破格条件")
     required_materials: list[RequiredMaterialView] = Field(title="需求材料")
+    categories: list[str] = Field(alias="申报类别", title="申报类别")
+    special_section: Literal["teacher", "health", "none"] | None = Field(
+        default=None, description="专属信息项（评委会预先设置；为空时按申报系列）"
+    )
 
 
 class NoActivity(BaseModel):
@@ -547,6 +634,10 @@ class SettingsChecked(BaseModel):
     method_name: str = Field(title="评价方式")
     year: int = Field(title="申报年度")
     qualification: CodeName = Field(title="申报资格名称")
+    series_name: str = Field(title="申报系列")
+    level_name: str = Field(title="申报等级")
+    specialty_name: str | None = Field(title="申报专业")
+    category: str = Field(title="申报类别")
     exam_mode: str = Field(title="评价方式（考评）")
     exam_record_required: bool = Field(title="须有考试记录")
     special_section: str | None = Field(description="系列专属信息项")

@@ -8,12 +8,15 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 
 from applications.api.application_routes import router as application_router
 from applications.api.message_routes import router as message_router
+from applications.api.permissions import may_maintain
+from applications.api.portal_routes import router as portal_router
 from applications.api.record_routes import router as record_router
 from applications.api.responses import (
     ActivityNotice,
     Cascade,
     CatalogVersion,
     CatalogView,
+    CommitteeDirectory,
     CommitteeQuery,
     NoActivity,
     NoCommitteeNeeded,
@@ -28,7 +31,7 @@ from applications.domain.committees import ActivityDates, Committee
 from applications.domain.regions import RegionTree
 from applications.domain.settings import GUIDANCE, METHOD_NAMES, SettingsRejectedError
 from applications.usecases.reference import NotFoundError, ReferenceService, SettingsChoice
-from zc_auth import Principal, PrincipalDep, Role, ScopeType
+from zc_auth import Principal, PrincipalDep, Role
 from zc_auth.routes import whoami_router
 from zc_http import ForbiddenProblem
 
@@ -37,6 +40,7 @@ router.include_router(whoami_router())
 router.include_router(application_router)
 router.include_router(message_router)
 router.include_router(record_router)
+router.include_router(portal_router)
 
 
 class Container(Protocol):
@@ -186,6 +190,35 @@ async def register_unit(body: UnitCreate, principal: PrincipalDep, ref: Referenc
 
 # --- committees -----------------------------------------------------------------------------------------
 @router.get(
+    "/committees",
+    summary="评审委员会（按地区、系列查询可申报的评委会）",
+    tags=["committees"],
+    response_model=CommitteeDirectory,
+)
+async def committee_directory(
+    ref: ReferenceDep,
+    region: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=20,
+            description="所在地区（行政区划代码，如 510100-BJ）：只列出该地区可直接申报的评委会",
+        ),
+    ] = None,
+    series: Annotated[str | None, Query(min_length=1, max_length=40, description="申报系列（编码）")] = None,
+    level: Annotated[str | None, Query(min_length=1, max_length=20, description="申报层级（编码）")] = None,
+    keyword: Annotated[str | None, Query(min_length=1, max_length=50, description="评委会名称（部分即可）")] = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100, description="评审活动年度（默认今年）")] = None,
+    page: Annotated[int, Query(ge=1, le=1000, description="页码")] = 1,
+    size: Annotated[int, Query(ge=1, le=50, description="每页条数")] = 10,
+) -> dict[str, Any]:
+    """Public: anyone may look before logging in (填报说明 1, “点击查看评审委员会”)."""
+    return await ref.committee_directory(
+        region=region, series=series, level=level, keyword=keyword, year=year, page=page, size=size
+    )
+
+
+@router.get(
     "/committees/query",
     summary="选择评委会（可直接申报 / 需委托评审）",
     tags=["committees"],
@@ -203,6 +236,7 @@ async def query_committees(
     page: Annotated[int, Query(ge=1, le=1000)] = 1,
     entrusted_page: Annotated[int, Query(ge=1, le=1000)] = 1,
     size: Annotated[int, Query(ge=1, le=50)] = 10,
+    keyword: Annotated[str | None, Query(max_length=50, description="评委会名称（部分即可）")] = None,
 ) -> dict[str, Any]:
     return await ref.query_committees(
         unit_id=unit_id,
@@ -215,6 +249,7 @@ async def query_committees(
         page=page,
         entrusted_page=entrusted_page,
         size=size,
+        keyword=keyword,
     )
 
 
@@ -230,13 +265,6 @@ async def activity_notice(committee_id: str, year: int, ref: ReferenceDep) -> di
     return await ref.activity_notice(committee_id, year)
 
 
-def _may_maintain(principal: Principal, committee: Committee | None, organiser_id: str) -> bool:
-    """Admins; the organising unit's 评委会组建单位 staff; the committee's own staff (not its scope)."""
-    if principal.has_role(Role.ADMIN) or principal.has_role(Role.COMMITTEE_ORGANISER, ScopeType.UNIT, organiser_id):
-        return True
-    return committee is not None and principal.has_role(Role.COMMITTEE_STAFF, ScopeType.COMMITTEE, committee.id)
-
-
 @router.put("/committees/{committee_id}", summary="新增或修改评委会", tags=["committees"], response_model=Saved)
 async def save_committee(
     committee_id: str, body: CommitteeWrite, principal: PrincipalDep, ref: ReferenceDep
@@ -245,8 +273,8 @@ async def save_committee(
         existing: Committee | None = await ref.committee(committee_id)
     except NotFoundError:
         existing = None  # a new committee
-    if not _may_maintain(principal, existing, body.organiser_id) or (
-        existing is not None and not _may_maintain(principal, existing, existing.organiser_id)
+    if not may_maintain(principal, existing, body.organiser_id) or (
+        existing is not None and not may_maintain(principal, existing, existing.organiser_id)
     ):
         raise ForbiddenProblem("当前账号无权维护该评委会", code="auth.forbidden")
     await ref.save_committee(
@@ -273,7 +301,7 @@ async def save_activity(
     committee_id: str, year: int, body: ActivityWrite, principal: PrincipalDep, ref: ReferenceDep
 ) -> dict[str, str]:
     committee = await ref.committee(committee_id)
-    if not _may_maintain(principal, committee, committee.organiser_id):
+    if not may_maintain(principal, committee, committee.organiser_id):
         raise ForbiddenProblem("当前账号无权维护该评委会的评审活动", code="auth.forbidden")
     if body.start.year != year:
         raise SettingsRejectedError(f"申报开始时间应在{year}年内", field="start")
@@ -290,6 +318,8 @@ async def save_activity(
             "specialty_group_vote": body.specialty_group_vote,
             "policy_documents": body.policy_documents,
             "schedule": body.schedule,
+            "categories": body.categories,
+            "special_section": body.special_section,
         },
         templates=[t.model_dump() for t in body.achievement_templates],
         waivers=[w.model_dump() for w in body.waivers],

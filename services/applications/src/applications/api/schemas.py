@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from applications.domain.committees import DEFAULT_CATEGORIES
 
 Method = Literal["SHEHUIHUA", "WEITUO", "ZHONGYANG_ZAICHUAN", "RENDING"]
 
@@ -23,6 +25,9 @@ class SettingsCheck(BaseModel):
     specialty: str = Field(min_length=1, max_length=40, description="申报职称专业")
     qualification: str = Field(min_length=1, max_length=60, description="申报资格名称")
     committee_id: str | None = Field(default=None, max_length=64, description="申报评委会")
+    category: str = Field(
+        min_length=1, max_length=20, description="申报类别（评审活动设置的类别，如正常申报、破格申报、转评申报）"
+    )
 
 
 class UnitCreate(BaseModel):
@@ -91,6 +96,14 @@ class ActivityWrite(BaseModel):
     achievement_templates: list[Template] = Field(default_factory=list, max_length=50)
     waivers: list[Waiver] = Field(default_factory=list, max_length=50)
     required_materials: list[RequiredMaterial] = Field(default_factory=list, max_length=50)
+    categories: list[Annotated[str, Field(min_length=1, max_length=20)]] = Field(
+        default_factory=lambda: list(DEFAULT_CATEGORIES), min_length=1, max_length=10, description="申报类别"
+    )
+    special_section: Literal["teacher", "health", "none"] | None = Field(
+        default=None,
+        description="专属信息项（由评委会预先设置）：teacher 中小学教师信息，health 卫生技术信息，none 不填写；"
+        "不设置时按申报系列",
+    )
 
 
 # --- a new version of the 职称目录 (admins): the document's shape; the domain checks its references --------------

@@ -1,5 +1,6 @@
 """API: the information sections of an application; field names, required marks and length limits follow
-the manual's screenshots (a "0 / 50" counter is a maximum length of 50)."""
+the manual's screenshots (a "0 / 50" counter is a maximum length of 50; tests/contract/manual_fields.py holds
+the manual's fields and a test compares). A dropdown is an enumeration (the code lists: domain/codes.py)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,32 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter, model_validator
 
+from applications.domain import codes
 from zc_http import FORM
 
 Text = Annotated[str, Field(min_length=1)]
 
+# the dropdowns: a value outside its list is refused with the field (422), and the JSON Schema has the `enum`
+Nationality = Literal[codes.NATIONALITIES]  # type: ignore[valid-type]
+Ethnicity = Literal[codes.ETHNICITIES]  # type: ignore[valid-type]
+PoliticalStatus = Literal[codes.POLITICAL_STATUSES]  # type: ignore[valid-type]
+AdminPostLevel = Literal[codes.ADMIN_POST_LEVELS]  # type: ignore[valid-type]
+EducationLevel = Literal[codes.EDUCATION_LEVELS]  # type: ignore[valid-type]
+SchoolingYears = Literal[codes.SCHOOLING_YEARS]  # type: ignore[valid-type]
+AssessmentResult = Literal[codes.ASSESSMENT_RESULTS]  # type: ignore[valid-type]
+
 
 class Section(BaseModel):
     model_config = FORM
+
+
+class Entry(Section):
+    """A row that may carry files (附件信息): the server gives it an id on save; send it back with every later save,
+    or the row counts as new and the old row's files are deleted."""
+
+    id: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9_-]{1,40}$", description="条目编号（保存后由系统分配，修改时原样带回）"
+    )
 
 
 class BasicInfo(Section):
@@ -22,21 +42,21 @@ class BasicInfo(Section):
 
     former_name: str | None = Field(default=None, max_length=10, description="曾用名")
     gender: Literal["男", "女"] = Field(description="性别")
-    mobile_phone: str = Field(pattern=r"^1\d{10}$", description="手机号码")
-    contact_phone: str | None = Field(default=None, pattern=r"^[0-9-]{7,11}$", description="联系电话")
+    mobile_phone: str = Field(max_length=11, pattern=r"^1\d{10}$", description="手机号码")
+    contact_phone: str | None = Field(default=None, max_length=11, pattern=r"^[0-9-]{7,11}$", description="联系电话")
     birth_date: date = Field(description="出生日期")
-    nationality: str = Field(default="中国", max_length=20, description="国籍")
-    ethnicity: str = Field(max_length=20, description="民族")
+    nationality: Nationality = Field(default="中国", description="国籍")
+    ethnicity: Ethnicity = Field(description="民族")
     household_address: str | None = Field(default=None, max_length=50, description="户籍地址")
     birthplace: str | None = Field(default=None, max_length=50, description="出生地")
     email: str | None = Field(default=None, max_length=20, description="电子信箱")
     residence: str | None = Field(default=None, max_length=50, description="常住地")
     postcode: str | None = Field(default=None, max_length=20, description="邮政编码")
     admin_post: str | None = Field(default=None, max_length=20, description="行政职务")
-    admin_post_level: str | None = Field(default=None, max_length=20, description="行政职务级别")
+    admin_post_level: AdminPostLevel | None = Field(default=None, description="行政职务级别")
     admin_post_since: date | None = Field(default=None, description="行政职务任职时间")
     work_start_date: date = Field(description="参加工作时间")
-    political_status: str = Field(max_length=20, description="政治面貌")
+    political_status: PoliticalStatus = Field(description="政治面貌")
     party_post: str | None = Field(default=None, max_length=20, description="现任共产党(共青团)职务")
     party_joined: date | None = Field(default=None, description="加入共产党(共青团)时间")
     title_foreign_language: str | None = Field(default=None, max_length=10, description="职称外语情况")
@@ -44,18 +64,16 @@ class BasicInfo(Section):
     performance_summary: str = Field(min_length=1, max_length=2000, description="业绩综述")
 
 
-class Education(Section):
+class Education(Entry):
     """学历信息 (Fig. 2.2.8)."""
 
     enrolled: date = Field(description="入学时间")
     graduated: date = Field(description="毕业时间")
     school: Text = Field(max_length=30, description="毕业院校")
     major: Text = Field(max_length=30, description="所学专业")
-    degree_level: Literal["博士研究生", "硕士研究生", "大学本科", "大学专科", "中等专科", "高中", "其他"] = Field(
-        description="学历"
-    )
+    degree_level: EducationLevel = Field(description="学历")
     degree: Literal["博士", "硕士", "学士", "无"] = Field(description="学位")
-    years: int = Field(ge=1, le=10, description="学制")
+    years: SchoolingYears = Field(description="学制")
     before_work: bool = Field(description="是否工作前学历")
     remark: str | None = Field(default=None, max_length=200, description="备注")
 
@@ -66,7 +84,7 @@ class Education(Section):
         return self
 
 
-class Qualification(Section):
+class Qualification(Entry):
     """资历信息 (Fig. 2.2.10)."""
 
     title_name: Text = Field(max_length=50, description="现职称名称")
@@ -108,7 +126,10 @@ class WorkHistory(Section):
         return self
 
 
-class Achievement(Section):
+PatentType = Literal["发明专利", "实用新型专利", "外观设计专利"]
+
+
+class Achievement(Entry):
     """业绩成果 (Fig. 2.2.17–2.2.19): the policy clause chosen, and that clause's form."""
 
     template_code: Text = Field(max_length=40, description="业绩成果类型（政策条款）")
@@ -123,6 +144,17 @@ class Achievement(Section):
         default=None, max_length=200, description="出版、登载获奖或在学术会议上交流情况"
     )
     description: str | None = Field(default=None, max_length=500, description="说明")
+    # the other forms' fields (项目, 获奖, 专利, 报告); which are required follows the clause's form (the activity
+    # notice lists them per template as `required_fields`)
+    project_level: str | None = Field(default=None, max_length=50, description="项目来源及级别")
+    acceptance: str | None = Field(default=None, max_length=200, description="验收或鉴定情况")
+    grantor: str | None = Field(default=None, max_length=50, description="授奖单位")
+    award_grade: str | None = Field(default=None, max_length=20, description="奖励等级")
+    patent_type: Literal["发明专利", "实用新型专利", "外观设计专利"] | None = Field(
+        default=None, description="专利类型"
+    )
+    patent_no: str | None = Field(default=None, max_length=50, description="专利号")
+    adopted_by: str | None = Field(default=None, max_length=50, description="采纳单位")
 
 
 class SocialGroup(Section):
@@ -134,7 +166,7 @@ class SocialGroup(Section):
     post: Text = Field(max_length=30, description="任何职务")
 
 
-class ContinuingEducation(Section):
+class ContinuingEducation(Entry):
     """继续教育 (Fig. 2.2.51)."""
 
     start: date = Field(description="开始时间")
@@ -149,7 +181,7 @@ class Assessment(Section):
     """考核情况 (Fig. 2.2.53)."""
 
     year: int = Field(ge=1950, le=2100, description="考核年度")
-    result: Literal["优秀", "合格", "称职", "基本合格", "基本称职", "不合格", "不称职"] = Field(description="考核结果")
+    result: AssessmentResult = Field(description="考核结果")
 
 
 class Exam(Section):
@@ -177,14 +209,20 @@ SECTION_TYPES: dict[str, Any] = {
 }
 
 
-class TeacherActivity(Section):
+class TeacherActivity(Entry):
     """A row of the 中小学教师 sub-tables (Fig. 2.2.30–2.2.31)."""
 
     start: date = Field(description="开始时间")
     end: date = Field(description="结束时间")
-    result: str | None = Field(default=None, max_length=20, description="考核结果")
+    result: AssessmentResult | None = Field(default=None, description="考核结果")
     content: Text = Field(max_length=200, description="工作内容")
     effect: Text = Field(max_length=200, description="成绩及效果")
+
+
+class MoralEducation(TeacherActivity):
+    """A row of 从事学生思想政治工作经历及考核结果 (Fig. 2.2.31): its 考核结果 is required."""
+
+    result: AssessmentResult = Field(description="考核结果")
 
 
 class TeacherInfo(Section):
@@ -207,7 +245,7 @@ class TeacherInfo(Section):
     school_leader_post: str | None = Field(default=None, max_length=20, description="现任职务")
     as_ordinary_teacher: bool = Field(default=False, description="是否以普通教师身份申报")
     it_competence: str | None = Field(default=None, max_length=200, description="信息技术应用能力")
-    moral_education: list[TeacherActivity] = Field(
+    moral_education: list[MoralEducation] = Field(
         default_factory=list, max_length=50, description="从事学生思想政治工作经历及考核结果"
     )
     demonstration_lessons: list[TeacherActivity] = Field(
@@ -247,6 +285,9 @@ class HealthInfo(Section):
     aid_xinjiang: bool = Field(description="是否援疆")
     liangshan_team: bool = Field(description="是否为凉山州脱贫攻坚综合帮扶工作队队员")
     epidemic_category: str | None = Field(default=None, max_length=20, description="人员类别")
+    epidemic_seniority_tilt: bool = Field(default=False, description="申报资历倾斜政策")
+    epidemic_achievements_for_summary: bool = Field(default=False, description="业绩成果代替论文综述政策")
+    epidemic_exam_exemption: bool = Field(default=False, description="免于参加学历破格、转岗考试政策")
     epidemic_results: str | None = Field(default=None, max_length=200, description="参加免疫防控工作成果")
     honours: list[Honour] = Field(default_factory=list, max_length=50, description="荣誉惩罚")
     incidents: str | None = Field(
@@ -254,6 +295,22 @@ class HealthInfo(Section):
     )
 
 
+class WaiverClaim(Section):
+    """破格条件: the applicant claims one of the waivers the committee's review activity set (评委会预先设置), says why
+    it applies, and uploads the proof (条目附件 `proof`); reviewers see the claim with the condition's text."""
+
+    waiver_code: Text = Field(max_length=40, description="破格条件（评审活动设置的条件）")
+    justification: Text = Field(max_length=1000, description="破格申报理由（符合该条件的情况说明）")
+
+
+class StoredWaiverClaim(WaiverClaim):
+    """A 破格 claim as stored and shown: with the text of the condition claimed."""
+
+    condition: str | None = Field(default=None, description="破格条件内容（由系统按评审活动填写）")
+
+
+SECTION_TYPES["waiver"] = WaiverClaim
+STORED_TYPES: dict[str, Any] = {"waiver": StoredWaiverClaim}  # a section stored with more than it is sent
 SECTION_TYPES["teacher_info"] = TeacherInfo
 SECTION_TYPES["health_info"] = HealthInfo
 SECTION_ADAPTERS: dict[str, TypeAdapter[Any]] = {name: TypeAdapter(kind) for name, kind in SECTION_TYPES.items()}

@@ -10,17 +10,19 @@ from typing import Any
 from applications.domain.errors import DomainError
 
 DRAFT, SUBMITTED, RETURNED, ABANDONED = "draft", "submitted", "returned", "abandoned"
+WITHDRAWN = "withdrawn"  # 撤回 granted: editable again, and the first-submission deadline applies
 APPROVED, REJECTED, CERTIFIED = "approved", "rejected", "certified"
 STATUS_NAMES = {
     DRAFT: "未提交",
     SUBMITTED: "审核中",
+    WITHDRAWN: "已撤回",
     RETURNED: "已退回",
     ABANDONED: "已作废",
     APPROVED: "通过",
     REJECTED: "未通过",
     CERTIFIED: "已发证",
 }
-EDITABLE = frozenset({DRAFT, RETURNED})
+EDITABLE = frozenset({DRAFT, WITHDRAWN, RETURNED})
 
 # Sections of 申报评审 (§2.2.1.1.2) and the smaller set of 职称初定 (§2.2.1.2.2).
 REVIEW_SECTIONS = (
@@ -32,6 +34,7 @@ REVIEW_SECTIONS = (
     "provincial_certificates",
     "work_history",
     "achievements",
+    "waiver",
     "social_groups",
     "continuing_education",
     "assessments",
@@ -48,8 +51,8 @@ INITIAL_SECTIONS = (
     "continuing_education",
     "assessments",
 )
-# 个人信息 (§2.3) keeps everything but the committee-specific achievements
-PROFILE_SECTIONS = tuple(n for n in REVIEW_SECTIONS if n not in ("achievements", "social_insurance"))
+# 个人信息 (§2.3) keeps everything but the committee-specific achievements and 破格 claim
+PROFILE_SECTIONS = tuple(n for n in REVIEW_SECTIONS if n not in ("achievements", "waiver", "social_insurance"))
 # Filled only from their external source (社保 fetched, 省职业资格证书 同步), never typed in.
 SOURCED_SECTIONS = frozenset({"social_insurance", "provincial_certificates"})
 SECTION_NAMES = {
@@ -61,6 +64,7 @@ SECTION_NAMES = {
     "titles_held": "取得职称职业技能等级情况",
     "work_history": "工作经历",
     "achievements": "业绩成果",
+    "waiver": "破格条件",
     "social_groups": "社会团体任职情况",
     "continuing_education": "继续教育",
     "assessments": "考核情况",

@@ -15,6 +15,10 @@ PAST_DEADLINE = "已过申报材料提交截止时间"
 NO_ACTIVITY = "未设置评审活动"
 NOT_STARTED = "尚未开始接收材料"  # not in the manual's screenshots; activities announced ahead of time
 STATUS_ORDER = {RECEIVING: 0, NOT_STARTED: 1, PAST_DEADLINE: 2, NO_ACTIVITY: 3}
+# 申报类别 (Fig. 2.2.1, required): each review activity sets its own list; this is the default (decision 0021).
+# 职称初定 has no activity: it is always a 正常申报.
+DEFAULT_CATEGORIES = ("正常申报", "破格申报", "转评申报")
+INITIAL_CATEGORIES = ("正常申报",)
 
 
 class InvalidActivityError(DomainError):

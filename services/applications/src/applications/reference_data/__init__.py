@@ -1,4 +1,5 @@
-"""Reference data files of the applications service: the title catalog, the region tree, demo data."""
+"""Reference data files of the applications service: the title catalog, the region tree, demo data, and the
+个人操作说明 the portal offers for download."""
 
 from __future__ import annotations
 
@@ -20,6 +21,11 @@ def load_catalog_document() -> dict[str, Any]:
 
 def load_demo_data() -> dict[str, Any]:
     return _load("demo_data.json")
+
+
+def load_personal_guide() -> bytes:
+    """个人操作说明 (Markdown, UTF-8), as the file is: served as a download."""
+    return (DATA_DIR / "personal-guide.md").read_bytes()
 
 
 def region_rows() -> list[dict[str, Any]]:

@@ -9,9 +9,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from applications.domain.achievements import check_form
 from applications.domain.application import (
     ABANDONED,
     DRAFT,
+    EDITABLE,
     PROFILE_SECTIONS,
     RETURNED,
     SECTION_NAMES,
@@ -32,6 +34,16 @@ from applications.domain.application import (
     reviewer_may_read,
 )
 from applications.domain.committees import local_today
+from applications.domain.entry_files import (
+    ENTRY_FILE_MAX_COUNT,
+    ENTRY_FILE_MAX_MB,
+    check_target,
+    entry_label,
+    file_targets,
+    may_carry_files,
+    with_entry_ids,
+)
+from applications.domain.errors import DomainError
 from applications.domain.files import (
     PHOTO_MAX_BYTES,
     FileRejectedError,
@@ -39,17 +51,20 @@ from applications.domain.files import (
     check_material,
     check_photo,
 )
+from applications.domain.identity import lock_basic_info, reviewed_identity
 from applications.domain.settings import INITIAL
 from applications.usecases.personal_data import PhoneFields
 from applications.usecases.ports import (
     ApplicationStore,
     AttachmentStorage,
     ExternalRegistry,
+    PersonResolver,
     PiiProtector,
     ReferenceStore,
     SourceUnavailableError,
 )
 from applications.usecases.reference import ReferenceService, SettingsChoice
+from applications.usecases.registered import RegisteredIdentities
 from applications.usecases.uploads import file_row, file_view
 from zc_contracts import applications_v1, make_envelope
 from zc_db import MessagingTables
@@ -62,6 +77,9 @@ NOT_FOUND = "申报不存在"
 # 委托评审 (and 中央在川单位委托评审): the letter the competent department issued (manual §2.2.1.1.1)
 ENTRUSTMENT_LETTER = {"name": "委托评审函", "type": "any", "max_size_mb": 10, "max_count": 1}
 SINGLE_FILE_KINDS = ("photo", "entrustment_letter")
+ENTRY_FILE = "entry"
+# the methods whose certificate the department that wrote the 委托评审函 issues (manual §2.2.1 overview)
+ENTRUSTED_METHODS = ("WEITUO", "ZHONGYANG_ZAICHUAN")  # a file of one entry of a section (学历证, 论文, …)
 
 
 class ApplicationService:
@@ -76,6 +94,7 @@ class ApplicationService:
         storage: AttachmentStorage,
         cipher: PiiProtector,
         registry: ExternalRegistry,
+        people: PersonResolver | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._sessions = sessions
@@ -86,6 +105,7 @@ class ApplicationService:
         self._storage = storage
         self._pii = PhoneFields(cipher)
         self._registry = registry
+        self._identities = RegisteredIdentities(people)  # who the applicant is, from the identity bridge
         self._clock = clock
 
     async def create(self, applicant: str, choice: SettingsChoice) -> dict[str, Any]:
@@ -100,6 +120,10 @@ class ApplicationService:
             "specialty": choice.specialty,
             "qualification": choice.qualification,
             "qualification_name": checked["qualification"]["name"],
+            "series_name": checked["series_name"],
+            "level_name": checked["level_name"],
+            "specialty_name": checked["specialty_name"],
+            "category": choice.category,
             "catalog_version": checked["catalog_version"],
             "exam_record_required": checked["exam_record_required"],
             "special_section": checked["special_section"],
@@ -108,10 +132,11 @@ class ApplicationService:
             "entrustment_letter_required": checked["entrustment_letter_required"],
         }
         initial = choice.method == INITIAL
+        identity = await self._registered(applicant, required=False)  # asked again at submit if unavailable now
         async with self._sessions() as s, s.begin():
             profile = await self._store(s).profile(applicant)  # 个人信息 is copied in
             copied = {
-                k: v
+                k: with_entry_ids(k, v)
                 for k, v in profile["sections"].items()
                 if k in allowed_sections(initial, checked["special_section"])
             }
@@ -127,6 +152,7 @@ class ApplicationService:
                     "status": DRAFT,
                     "sections": copied,
                     "section_versions": dict.fromkeys(copied, 1),
+                    "applicant_identity": identity,
                 }
             )
         if app_id is None:
@@ -134,6 +160,9 @@ class ApplicationService:
                 f"您已有{choice.year}年度“{settings['qualification_name']}”的申报，请在我的申报中继续申报"
             )
         return await self.get(applicant, app_id)
+
+    async def _registered(self, applicant: str, *, required: bool) -> dict[str, Any] | None:
+        return await self._identities.of(applicant, purpose="申报表登记身份信息", required=required)
 
     async def _own(self, store: ApplicationStore, applicant: str, app_id: str, *, lock: bool = False) -> dict[str, Any]:
         row = await store.get(app_id, lock=lock)
@@ -148,6 +177,12 @@ class ApplicationService:
             row = await self._own(store, applicant, app_id)
             if reveal:
                 await store.log_access(actor=applicant, app_id=app_id, fields=list(self._pii.FIELDS))
+        if row["applicant_identity"] is None and row["status"] in EDITABLE:  # not known at creation: ask again
+            identity = await self._registered(applicant, required=False)
+            if identity is not None:
+                async with self._sessions() as s, s.begin():
+                    await self._store(s).update(app_id, {"applicant_identity": identity}, now=self._clock())
+                row = {**row, "applicant_identity": identity}
         view = self._view(row, full=True)
         view["sections"] = self._pii.show(view["sections"], reveal=reveal)
         return view
@@ -167,12 +202,14 @@ class ApplicationService:
             "status_name": _status_name(row),
             "status_reason": row["status_reason"],
             "settings": settings,
-            "title": f"{row['year']}年度 - {settings['qualification_name']}",
+            # the card of 我的申报 (Fig. 2.2.55): "2023年度 - 农业技术人员", the series' name
+            "title": f"{row['year']}年度 - {settings.get('series_name') or settings['qualification_name']}",
             "snapshot_version": row["snapshot_version"],
             "submitted_at": row["submitted_at"].isoformat() if row["submitted_at"] else None,
             "withdraw_requested": row["withdraw_requested_at"] is not None,
             "trail": row.get("trail") or [],
             "stage": (row.get("stages_reached") or [{}])[-1].get("stage") if row["status"] == SUBMITTED else None,
+            "applicant_identity": row.get("applicant_identity"),
         }
         if full:
             view["sections"] = row["sections"]
@@ -183,36 +220,116 @@ class ApplicationService:
             ]
         return view
 
-    async def save_section(self, applicant: str, app_id: str, name: str, content: Any, *, expected_version: int) -> int:
-        """暂存 one section. A save based on an older version of the section is refused (409), not merged."""
+    async def save_section(
+        self, applicant: str, app_id: str, name: str, content: Any, *, expected_version: int
+    ) -> tuple[int, Any]:
+        """暂存 one section: (its new version, the content as saved — entries that carry files have ids). A save
+        based on an older version of the section is refused (409), not merged. The files of entries the save
+        removed go with them (the bytes stay while a submitted snapshot shows them)."""
+        saved = await self.save_sections(applicant, app_id, {name: (expected_version, content)}, prefix_fields=False)
+        return saved[name]
+
+    async def save_sections(
+        self, applicant: str, app_id: str, changes: dict[str, tuple[int, Any]], *, prefix_fields: bool = True
+    ) -> dict[str, tuple[int, Any]]:
+        """暂存 of the whole form: every changed section with the version it was based on, checked and saved in one
+        transaction — all or nothing, so a stale or invalid section leaves every other one as it was."""
+        prepared = {name: (expected, with_entry_ids(name, content)) for name, (expected, content) in changes.items()}
+        gone: list[str] = []
         async with self._sessions() as s, s.begin():
             store = self._store(s)
             row = await self._own(store, applicant, app_id, lock=True)
             check_editable(row["status"])
-            if name not in allowed_sections(row["method"] == INITIAL, row["settings"].get("special_section")):
-                raise ApplicationError("该申报方式不包含此信息项", field="section")
-            current = int(row["section_versions"].get(name, 0))
-            if current != expected_version:
-                raise StaleSectionError("该信息已被修改（可能在其他窗口），请刷新后再保存")
-            if name == "achievements":
-                await self._check_templates(s, row, content)
-            if name == "work_history":
-                check_locked_work_history(content, await store.passed_work_history(applicant))
-            if name == "basic_info":
-                content = self._pii.seal(content)  # phone numbers never reach the database in clear
-            sections = {**row["sections"], name: content}
-            versions = {**row["section_versions"], name: current + 1}
+            sections, versions = dict(row["sections"]), dict(row["section_versions"])
+            for name, (expected, content) in prepared.items():
+                try:
+                    sections[name] = await self._checked_section(s, store, row, applicant, name, content, expected)
+                except DomainError as exc:
+                    if prefix_fields:  # the batch names the section the error is in
+                        exc.field = f"{name}.{exc.field}" if exc.field and exc.field != "section" else name
+                    raise
+                versions[name] = int(versions.get(name, 0)) + 1
             await store.update(app_id, {"sections": sections, "section_versions": versions}, now=self._clock())
-        return current + 1
+            for name, (_, content) in prepared.items():
+                gone += await self._drop_files_of_gone_entries(store, app_id, name, content)
+        await delete_after_commit(self._storage, gone)
+        # what was stored (a 破格 claim with its condition); 个人基本信息 as sent, not sealed
+        return {
+            name: (versions[name], content if name == "basic_info" else sections[name])
+            for name, (_, content) in prepared.items()
+        }
+
+    async def _checked_section(
+        self,
+        s: AsyncSession,
+        store: ApplicationStore,
+        row: dict[str, Any],
+        applicant: str,
+        name: str,
+        content: Any,
+        expected_version: int,
+    ) -> Any:
+        """The section's content as stored, once its rules hold."""
+        if name not in allowed_sections(row["method"] == INITIAL, row["settings"].get("special_section")):
+            raise ApplicationError("该申报方式不包含此信息项", field="section")
+        if int(row["section_versions"].get(name, 0)) != expected_version:
+            raise StaleSectionError("该信息已被修改（可能在其他窗口），请刷新后再保存")
+        if name == "achievements":
+            await self._check_templates(s, row, content)
+        if name == "waiver":
+            return await self._checked_waiver(s, row, content)
+        if name == "work_history":
+            check_locked_work_history(content, await store.passed_work_history(applicant))
+        if name == "basic_info":
+            content = lock_basic_info(content, row.get("applicant_identity"))
+            return self._pii.seal(content)  # phone numbers never reach the database in clear
+        return content
+
+    async def _drop_files_of_gone_entries(
+        self, store: ApplicationStore, app_id: str, section: str, content: Any
+    ) -> list[str]:
+        """Delete the rows of files whose entry is no longer in the section; the storage keys to drop after the
+        commit (not those a submitted snapshot shows)."""
+        if not may_carry_files(section):
+            return []
+        live = file_targets(section, content)
+        files = [
+            f
+            for f in await store.attachments_of(app_id)
+            if f["kind"] == ENTRY_FILE and f["section"] == section and f["entry_id"] not in live
+        ]
+        if not files:
+            return []
+        frozen = await store.frozen_attachment_ids(app_id)
+        for f in files:
+            await store.delete_attachment(str(f["id"]), now=self._clock())
+        return [f["storage_key"] for f in files if str(f["id"]) not in frozen]
 
     async def _check_templates(self, s: AsyncSession, row: dict[str, Any], content: list[dict[str, Any]]) -> None:
         committee_id = row["settings"].get("committee_id")
         activities = await self._reference_store(s).activities([committee_id], row["year"]) if committee_id else {}
         activity = activities.get(committee_id) if committee_id else None
-        codes = {t["code"] for t in activity.achievement_templates} if activity else set()
+        forms = {t["code"]: t.get("form", "generic") for t in activity.achievement_templates} if activity else {}
         for i, item in enumerate(content):
-            if item.get("template_code") not in codes:
+            if item.get("template_code") not in forms:
                 raise ApplicationError("请选择评委会设置的业绩成果类型", field=f"{i}.template_code")
+            check_form(i, item, forms[item["template_code"]])  # the clause's form: 论文著作, 项目, 获奖, …
+
+    async def _checked_waiver(self, s: AsyncSession, row: dict[str, Any], claim: dict[str, Any]) -> dict[str, Any]:
+        """A 破格 claim names one of the activity's waivers; the condition's text is kept with it for the reviewers."""
+        committee_id = row["settings"].get("committee_id")
+        activity = (
+            (await self._reference_store(s).activities([committee_id], row["year"])).get(committee_id)
+            if committee_id
+            else None
+        )
+        waivers = {w["code"]: w for w in (activity.waivers if activity else [])}
+        if not waivers:
+            raise ApplicationError("该评审活动未设置破格条件", field="waiver_code")
+        chosen = waivers.get(claim.get("waiver_code"))
+        if chosen is None:
+            raise ApplicationError("请选择评审活动设置的破格条件", field="waiver_code")
+        return {**claim, "condition": chosen["condition"]}
 
     # --- external sources: 社保 (fetched, read-only), 学历 and 省职业资格证书 (同步: choose some or all) ---------
     async def _fetch(self, topic: str, subject: str) -> list[dict[str, Any]]:
@@ -233,7 +350,7 @@ class ApplicationService:
             row = await self._own(self._store(s), applicant, app_id)
         records = await self._fetch("social_insurance", applicant)
         section = {"source": self._registry.name, "fetched_at": self._clock().isoformat(), "records": records}
-        if row["status"] in (DRAFT, RETURNED):
+        if row["status"] in EDITABLE:
             await self._store_sourced(applicant, app_id, "social_insurance", section)
         return section
 
@@ -268,6 +385,7 @@ class ApplicationService:
                 else:
                     entry = {k: rec[k] for k in ("name", "level", "certificate_no", "issued", "issuer")}
                 current.append({**entry, "source_record": rid})
+            current = with_entry_ids(section, current)
             version = int(row["section_versions"].get(section, 0)) + 1
             await store.update(
                 app_id,
@@ -324,6 +442,9 @@ class ApplicationService:
     async def submit(self, applicant: str, app_id: str) -> dict[str, Any]:
         """提交: complete, in time, then frozen as a new snapshot version and announced to the review."""
         now = self._clock()
+        async with self._sessions() as s:  # reviewers must see whom they review: the registered identity first
+            known = (await self._own(self._store(s), applicant, app_id))["applicant_identity"]
+        identity = known or await self._registered(applicant, required=True)
         async with self._sessions() as s, s.begin():
             store = self._store(s)
             row = await self._own(store, applicant, app_id, lock=True)
@@ -360,6 +481,8 @@ class ApplicationService:
                 section, reason = missing[0]
                 raise ApplicationError(reason, field=section)
             files = await store.attachments_of(app_id)
+            if row["sections"].get("waiver") and not any(f["section"] == "waiver" for f in files):
+                raise ApplicationError("破格申报须上传破格证明材料", field="waiver")
             for material in activity.required_materials if activity else []:
                 if material.get("required") and not any(f["material_name"] == material["name"] for f in files):
                     raise ApplicationError(f"请上传评委会要求的材料“{material['name']}”", field="materials")
@@ -370,9 +493,13 @@ class ApplicationService:
             unit = await refs.unit(str(row["unit_id"]))
             committee = await refs.committee(str(row["committee_id"])) if row["committee_id"] else None
             version = int(row["snapshot_version"]) + 1
+            sections = dict(row["sections"])
+            if "basic_info" in sections:  # copied from 个人信息 before the identity was known, perhaps
+                sections["basic_info"] = lock_basic_info(sections["basic_info"], identity)
             content = {
                 "settings": settings,
-                "sections": row["sections"],
+                "applicant": reviewed_identity(identity),
+                "sections": sections,
                 "submitted_at": now.isoformat(),
                 "applicant_id": applicant,
                 "year": row["year"],
@@ -382,7 +509,14 @@ class ApplicationService:
             await store.add_snapshot(app_id, version, content)
             await store.update(
                 app_id,
-                {"status": SUBMITTED, "status_reason": None, "submitted_at": now, "snapshot_version": version},
+                {
+                    "status": SUBMITTED,
+                    "status_reason": None,
+                    "submitted_at": now,
+                    "snapshot_version": version,
+                    "sections": sections,
+                    "applicant_identity": identity,
+                },
                 now=now,
             )
             education, years = education_and_years(row["sections"], now.date())
@@ -404,11 +538,12 @@ class ApplicationService:
                 highest_education=education,
                 professional_years=years,
                 qualification_name=settings.get("qualification_name"),
+                category=settings.get("category"),
                 specialty=settings.get("specialty"),
                 committee_name=settings.get("committee_name"),
                 entrusting_unit_name=(
                     unit.department_chain[0]["name"]
-                    if unit and unit.department_chain and row["method"] == "WEITUO"
+                    if unit and unit.department_chain and row["method"] in ENTRUSTED_METHODS
                     else None
                 ),
                 authority_region=committee.region_scope if committee else unit.region_code if unit else None,
@@ -496,14 +631,22 @@ class ApplicationService:
         return file_view(att), self._storage.read(att["storage_key"])
 
     async def abandon(self, applicant: str, app_id: str) -> None:
-        """废弃: the record goes, and with it the committee-specific achievements (the manual's note)."""
+        """废弃: "个人所填的本次申报信息将被删除" — every section and every file of this application (业绩成果, 评委会
+        需求材料, 委托评审函, entries' files, the photo) with their bytes; 个人信息 stays. The row remains as 已作废
+        with the fact in its trail; files a submitted snapshot shows keep their bytes (what was reviewed)."""
+        now = self._clock()
         async with self._sessions() as s, s.begin():
             store = self._store(s)
             row = await self._own(store, applicant, app_id, lock=True)
-            if row["status"] not in (DRAFT, RETURNED):
-                raise ApplicationStateError("只有未提交或已退回的申报可以废弃")
-            sections = {k: v for k, v in row["sections"].items() if k != "achievements"}
-            await store.update(app_id, {"status": ABANDONED, "sections": sections}, now=self._clock())
+            if row["status"] not in EDITABLE:
+                raise ApplicationStateError("只有未提交、已撤回或已退回的申报可以废弃")
+            files = await store.attachments_of(app_id)
+            frozen = await store.frozen_attachment_ids(app_id)
+            for f in files:
+                await store.delete_attachment(str(f["id"]), now=now)
+            await store.update(app_id, {"status": ABANDONED, "sections": {}, "section_versions": {}}, now=now)
+            await store.add_trail(app_id, {"at": now.isoformat(), "action": "废弃", "note": f"删除附件{len(files)}个"})
+        await delete_after_commit(self._storage, [f["storage_key"] for f in files if str(f["id"]) not in frozen])
 
     async def snapshot(self, applicant: str, app_id: str, version: int) -> dict[str, Any]:
         async with self._sessions() as s:
@@ -516,17 +659,40 @@ class ApplicationService:
 
     # --- attachments: the photo and the committee's required materials ---------------------------------
     async def upload(
-        self, applicant: str, app_id: str, *, kind: str, material: str | None, filename: str, stream: Any
+        self,
+        applicant: str,
+        app_id: str,
+        *,
+        kind: str,
+        material: str | None,
+        filename: str,
+        stream: Any,
+        section: str | None = None,
+        entry_id: str | None = None,
     ) -> dict[str, Any]:
+        """The photo, a committee-required material, the 委托评审函, or a file of a section's entry (`section` and
+        `entry_id`: an entry saved before, or a named slot such as 卫生技术信息's 专业技术工作报告)."""
         async with self._sessions() as s:
             store = self._store(s)
             row = await self._own(store, applicant, app_id)
             check_editable(row["status"])
-            rule = await self._material_rule(s, row, kind, material)
+            if kind == ENTRY_FILE:
+                assert section is not None and entry_id is not None
+                check_target(section, entry_id, row["sections"].get(section))
+                rule: dict[str, Any] | None = {
+                    "name": entry_label(section, entry_id) or "附件",
+                    "type": "any",
+                    "max_size_mb": ENTRY_FILE_MAX_MB,
+                    "max_count": ENTRY_FILE_MAX_COUNT,
+                }
+            else:
+                rule = await self._material_rule(s, row, kind, material)
             existing = [
                 f
                 for f in await store.attachments_of(app_id)
-                if f["kind"] == kind and f["material_name"] == (material if kind == "material" else None)
+                if f["kind"] == kind
+                and f["material_name"] == (material if kind == "material" else f["material_name"])
+                and (f["section"], f["entry_id"]) == (section, entry_id)
             ]
         single = kind in SINGLE_FILE_KINDS  # a new one replaces the old
         if kind == "photo":
@@ -558,8 +724,13 @@ class ApplicationService:
                         await store.delete_attachment(str(old["id"]), now=self._clock())
                         if str(old["id"]) not in frozen:
                             replaced.append(old["storage_key"])
-                named = material if kind == "material" else None
-                values = file_row(stored, kind=kind, filename=filename, material=named)
+                if kind == ENTRY_FILE:  # the entry may have gone while the bytes were arriving
+                    assert section is not None and entry_id is not None
+                    check_target(section, entry_id, row["sections"].get(section))
+                named = material if kind == "material" else entry_label(section or "", entry_id or "")
+                values = file_row(
+                    stored, kind=kind, filename=filename, material=named, section=section, entry_id=entry_id
+                )
                 att_id = await store.add_attachment({"application_id": row["id"], **values})
                 saved = await store.attachment(app_id, att_id)
             await delete_after_commit(self._storage, replaced)

@@ -16,6 +16,7 @@ from applications.domain.application import (
     RETURNED,
     STAGE_NAMES,
     SUBMITTED,
+    WITHDRAWN,
     ApplicationNotFoundError,
     MessageNotFoundError,
     NotAllowedError,
@@ -156,7 +157,7 @@ async def apply_review_outcome(envelope: Envelope, *, store: MessageStore, now: 
         title, body = "证书已发放", f"您的职称证书已发放，证书编号：{payload.certificate_no}。可在“我的证书”中下载。"
     elif isinstance(payload, review_v1.ApplicationWithdrawn):
         row = await store.set_status(
-            str(payload.application_id), expected=(SUBMITTED,), status=RETURNED, reason="申报人已撤回", now=now
+            str(payload.application_id), expected=(SUBMITTED,), status=WITHDRAWN, reason="申报人已撤回", now=now
         )
         title, body = "撤回成功", "您的申报已撤回，可修改后在规定时间内重新提交。"
     elif isinstance(payload, review_v1.WithdrawRefused):

@@ -9,6 +9,7 @@ from applications.domain.catalog import Catalog
 from applications.domain.committees import ActivityDates, Committee
 from applications.domain.regions import RegionTree
 from zc_registries import ExternalRegistry as ExternalRegistry  # shared ports: zc_registries, zc_storage
+from zc_registries import PersonResolver as PersonResolver
 from zc_registries import SourceUnavailableError as SourceUnavailableError
 from zc_storage import AttachmentStorage as AttachmentStorage
 
@@ -47,6 +48,9 @@ class ReferenceStore(Protocol):
     async def unit(self, unit_id: str) -> Unit | None: ...
     async def add_unit(self, unit: Unit) -> None: ...
     async def committees_of_series(self, series: str) -> list[Committee]: ...
+    async def find_committees(
+        self, *, series: str | None, level: str | None, scopes: list[str] | None, keyword: str | None
+    ) -> list[Committee]: ...
     async def committee(self, committee_id: str) -> Committee | None: ...
     async def save_committee(self, committee: Committee) -> None: ...
     async def activities(self, committee_ids: list[str], year: int) -> dict[str, Activity]: ...
@@ -96,6 +100,32 @@ class MessageStore(Protocol):
     ) -> dict[str, Any] | None: ...
 
 
+class PortalStore(Protocol):
+    """The portal's articles inside the caller's transaction; a row carries its committee's name."""
+
+    async def add(self, values: dict[str, Any]) -> str: ...
+    async def get(self, article_id: str, *, lock: bool = False) -> dict[str, Any] | None: ...
+    async def page(
+        self,
+        *,
+        kind: str | None,
+        committee_id: str | None,
+        year: int | None,
+        keyword: str | None,
+        offset: int,
+        limit: int,
+    ) -> tuple[list[dict[str, Any]], int]: ...
+    async def update(self, article_id: str, values: dict[str, Any]) -> None: ...
+
+
 class PiiProtector(Protocol):
     def encrypt(self, plaintext: str, *, context: str) -> bytes: ...
     def decrypt(self, blob: bytes, *, context: str) -> str: ...
+
+
+class DocumentTemplates(Protocol):
+    """Blank documents an applicant downloads, fills in and uploads (the adapter builds them with python-docx)."""
+
+    media_type: str
+
+    def recommendation_letter(self) -> bytes: ...

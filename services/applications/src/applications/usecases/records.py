@@ -24,7 +24,14 @@ from applications.domain.files import (
     check_material,
     check_photo,
 )
-from applications.usecases.ports import ApplicationStore, AttachmentStorage, MessageStore, ReferenceStore
+from applications.usecases.ports import (
+    ApplicationStore,
+    AttachmentStorage,
+    MessageStore,
+    PersonResolver,
+    ReferenceStore,
+)
+from applications.usecases.registered import RegisteredIdentities
 from applications.usecases.uploads import file_row, file_view
 from zc_contracts import Envelope, applications_v1, make_envelope, parse_payload, review_v1
 from zc_db import MessagingTables
@@ -70,8 +77,10 @@ class RecordService:
         reference_store: Callable[[AsyncSession], ReferenceStore],
         outbox: MessagingTables,
         storage: AttachmentStorage,
+        people: PersonResolver | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        self._identities = RegisteredIdentities(people)  # 证件类型, 证件号码 (masked), 姓名 as registered
         self._storage = storage
         self._sessions = sessions
         self._store = store
@@ -92,6 +101,7 @@ class RecordService:
             "content": row["content"],
             "version": row["version"],
             "submitted_at": row["submitted_at"].isoformat() if row["submitted_at"] else None,
+            "applicant_identity": row.get("applicant_identity"),
         }
 
     async def _own(
@@ -103,6 +113,7 @@ class RecordService:
         return row
 
     async def create(self, applicant: str, kind: str, unit_id: str) -> dict[str, Any]:
+        identity = await self._identities.of(applicant, purpose=f"{KIND_NAMES[kind]}登记身份信息", required=False)
         async with self._sessions() as s, s.begin():
             if await self._refs(s).unit(unit_id) is None:
                 raise ApplicationError("所选工作单位未在系统中注册，请联系本单位职称业务管理部门注册", field="unit_id")
@@ -115,6 +126,7 @@ class RecordService:
                     "status": "draft",
                     "content": {},
                     "version": 0,
+                    "applicant_identity": identity,
                 }
             )
             row = await store.record(rec_id)
@@ -264,6 +276,11 @@ class RecordService:
     ) -> dict[str, Any]:
         """提交审核: `complete` raises when a required field is missing; the unit reviews it via the review."""
         now = self._clock()
+        async with self._sessions() as s:  # the reviewer must see whom the record is about
+            known = (await self._own(self._store(s), applicant, kind, rec_id))["applicant_identity"]
+        identity = known or await self._identities.of(
+            applicant, purpose=f"{KIND_NAMES[kind]}登记身份信息", required=True
+        )
         async with self._sessions() as s, s.begin():
             store = self._store(s)
             row = await self._own(store, applicant, kind, rec_id, lock=True)
@@ -275,7 +292,10 @@ class RecordService:
                 if rule.required and not any(f["kind"] == file_kind for f in files):
                     raise ApplicationError(f"请上传“{rule.name}”", field=file_kind)
             unit = await self._refs(s).unit(str(row["unit_id"]))
-            await store.update_record(rec_id, {"status": "submitted", "status_reason": None, "submitted_at": now})
+            await store.update_record(
+                rec_id,
+                {"status": "submitted", "status_reason": None, "submitted_at": now, "applicant_identity": identity},
+            )
             await add_to_outbox(
                 s,
                 self._outbox,

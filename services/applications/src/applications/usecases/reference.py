@@ -12,8 +12,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from applications.domain.achievements import required_fields
 from applications.domain.catalog import Catalog, InvalidChoiceError
 from applications.domain.committees import (
+    DEFAULT_CATEGORIES,
+    INITIAL_CATEGORIES,
     NO_ACTIVITY,
     RECEIVING,
     STATUS_ORDER,
@@ -65,6 +68,46 @@ class SettingsChoice:
     specialty: str
     qualification: str
     committee_id: str | None = None
+    category: str = "正常申报"
+
+
+def activity_categories(activity: Activity) -> list[str]:
+    return list(activity.notice.get("categories") or DEFAULT_CATEGORIES)
+
+
+def special_section(activity: Activity, by_series: str | None) -> str | None:
+    """The activity's setting wins ("none": no special section); unset, the series decides."""
+    chosen = activity.notice.get("special_section")
+    if chosen is None:
+        return by_series
+    return None if chosen == "none" else str(chosen)
+
+
+def _check_category(category: str, allowed: list[str] | tuple[str, ...]) -> None:
+    if category not in allowed:
+        raise SettingsRejectedError(f"申报类别只能为：{'、'.join(allowed)}", field="category")
+
+
+def _named(committee: Committee, keyword: str | None) -> bool:
+    wanted = (keyword or "").strip().casefold()
+    return not wanted or wanted in committee.name.casefold()
+
+
+def _activity_summary(activity: Activity | None, committee: Committee) -> dict[str, Any] | None:
+    """The year's review activity as a list shows it: its key dates (the whole 评审通知 is its own route)."""
+    if activity is None:
+        return None
+    d = activity.dates
+    return {
+        "id": activity.id,
+        "year": activity.year,
+        "start": d.start.isoformat(),
+        "first_submit_deadline": d.first_submit_deadline.isoformat(),
+        "modify_deadline": d.modify_deadline.isoformat(),
+        "unit_deadline": d.unit_deadline.isoformat(),
+        "review_method": activity.notice.get("review_method", ""),
+        "phone": activity.notice.get("phone", committee.contact_phone),
+    }
 
 
 class ReferenceService:
@@ -128,7 +171,10 @@ class ReferenceService:
         page: int,
         entrusted_page: int,
         size: int,
+        keyword: str | None = None,
     ) -> dict[str, Any]:
+        """`keyword` (评委会名称, the dialog's 查询): a part of the name, any case; both lists and their counts
+        are of the committees that match."""
         unit = await self.unit(unit_id)
         rule = method_rule(method, central_unit=unit.central_in_sichuan)
         catalog = await self.catalog()
@@ -144,7 +190,7 @@ class ReferenceService:
             candidates = [
                 c
                 for c in await store.committees_of_series(series)
-                if c.covers(series=series, level=level, specialty=specialty)
+                if c.covers(series=series, level=level, specialty=specialty) and _named(c, keyword)
             ]
             activities = await store.activities([c.id for c in candidates], year)
         direct_codes = [r.code for r in tree.direct_scopes(unit.region_code)]
@@ -216,6 +262,91 @@ class ReferenceService:
             "pages": result.pages,
         }
 
+    # --- the committee directory (填报说明 1; the portal's 评审委员会) ---------------------------------------
+    async def committee_directory(
+        self,
+        *,
+        region: str | None,
+        series: str | None,
+        level: str | None,
+        keyword: str | None,
+        year: int | None,
+        page: int,
+        size: int,
+    ) -> dict[str, Any]:
+        """Committees before applying, for anyone: with `region` (所在地区) those an applicant there may apply to
+        directly (the territorial principle, docs/decisions/0009); each with its work status and, when it has
+        one, the year's review activity."""
+        catalog = await self.catalog()
+        tree = await self.regions()
+        if region is not None and region not in tree:
+            raise SettingsRejectedError("所在地区不存在，请从地区列表中选择", field="region")
+        if series is not None and catalog.get_series(series) is None:
+            raise SettingsRejectedError("申报系列不存在，请从列表中选择", field="series")
+        if level is not None and catalog.get_level(level) is None:
+            raise SettingsRejectedError("申报层级不存在，请从列表中选择", field="level")
+        year = year or self.current_year()
+        scopes = tree.direct_scopes(region) if region is not None else None
+        async with self._sessions() as s:
+            store = self._store(s)
+            found = await store.find_committees(
+                series=series,
+                level=level,
+                scopes=[r.code for r in scopes] if scopes is not None else None,
+                keyword=(keyword or "").strip() or None,
+            )
+            activities = await store.activities([c.id for c in found], year)
+        now = self._clock()
+        rank = {lv.code: lv.rank for lv in catalog.levels}
+        rows: list[dict[str, Any]] = []
+        for c in found:
+            activity = activities.get(c.id)
+            status = work_status(activity.dates if activity else None, now)
+            scope = tree.get(c.region_scope)
+            series_of = catalog.get_series(c.series)
+            rows.append(
+                {
+                    "id": c.id,
+                    "name": c.name,
+                    "series": c.series,
+                    "series_name": series_of.name if series_of else c.series,
+                    "levels": [
+                        {"code": lv.code, "name": lv.name}
+                        for lv in sorted(
+                            (lv for lv in catalog.levels if lv.code in c.levels), key=lambda lv: -rank[lv.code]
+                        )
+                    ],
+                    "region_code": c.region_scope,
+                    "region_path": scope.display_path if scope else c.region_scope,
+                    "organiser_name": c.organiser_name,
+                    "contact_person": c.contact_person,
+                    "contact_phone": c.contact_phone,
+                    "status": status,
+                    "open": status == RECEIVING,
+                    "activity": _activity_summary(activity, c),
+                }
+            )
+        # as the 选择评委会 dialog: receiving first, the nearer scope first, then by name
+        rows.sort(key=lambda r: (STATUS_ORDER[r["status"]], -r["region_path"].count("/"), r["name"], r["id"]))
+        start = (page - 1) * size
+        result = Page(
+            items=[{"no": start + i + 1, **row} for i, row in enumerate(rows[start : start + size])],
+            total=len(rows),
+            page=page,
+            size=size,
+        )
+        chosen = tree.get(region) if region is not None else None
+        return {
+            "year": year,
+            "region_path": chosen.display_path if chosen else None,
+            "direct_scopes": [r.display_path for r in scopes or []],
+            "items": result.items,
+            "total": result.total,
+            "page": result.page,
+            "size": result.size,
+            "pages": result.pages,
+        }
+
     @staticmethod
     def _check_partial_choice(
         catalog: Catalog, *, series: str, level: str | None, specialty: str | None, qualification: str | None
@@ -271,9 +402,14 @@ class ReferenceService:
             "是否设专业组投票": "是" if activity.notice.get("specialty_group_vote") else "否",
             "政策文件": activity.notice.get("policy_documents", []),
             "评审活动安排": activity.notice.get("schedule", []),
-            "achievement_templates": activity.achievement_templates,
+            "achievement_templates": [  # each with the fields its form requires, so the form can star them
+                {**t, "required_fields": list(required_fields(t.get("form", "generic")))}
+                for t in activity.achievement_templates
+            ],
             "waivers": activity.waivers,
             "required_materials": activity.required_materials,
+            "申报类别": activity_categories(activity),
+            "special_section": activity.notice.get("special_section"),
         }
 
     # --- 立即申报: the full settings check ------------------------------------------------------------------
@@ -300,7 +436,12 @@ class ReferenceService:
             "method": choice.method,
             "method_name": METHOD_NAMES[choice.method],
             "year": choice.year,
+            "category": choice.category,
             "qualification": {"code": qualification.code, "name": qualification.name},
+            # the names 我的申报's card shows (Fig. 2.2.55: 2023年度 - 农业技术人员, 申报等级 / 申报专业 / 申报职称)
+            "series_name": series.name,
+            "level_name": level.name if (level := catalog.get_level(choice.level)) else choice.level,
+            "specialty_name": next((sp.name for sp in series.specialties if sp.code == choice.specialty), None),
             "exam_mode": level_rule.exam_mode,
             "exam_record_required": level_rule.exam_record_required,
             "special_section": series.special_section,
@@ -311,6 +452,7 @@ class ReferenceService:
                 raise SettingsRejectedError("职称初定只适用于员级、助理级和中级", field="level")
             if choice.committee_id:
                 raise SettingsRejectedError(NO_COMMITTEE_NEEDED, field="committee_id")
+            _check_category(choice.category, INITIAL_CATEGORIES)
             return {**result, "committee": None, "message": NO_COMMITTEE_NEEDED}
         if not choice.committee_id:
             raise SettingsRejectedError("请选择申报评委会", field="committee_id")
@@ -336,8 +478,11 @@ class ReferenceService:
             raise SettingsRejectedError("所选评委会未设置评审活动，暂不能申报", field="committee_id")
         if status != RECEIVING:
             raise SettingsRejectedError(f"所选评委会{status}，不能申报", field="committee_id")
+        _check_category(choice.category, activity_categories(activity))
         return {
             **result,
+            # 中小学教师 / 卫生技术信息 appear as the committee set them (由评委会预先设置), else by the series
+            "special_section": special_section(activity, result["special_section"]),
             "committee": {"id": committee.id, "name": committee.name, "direct": is_direct},
             "activity_id": activity.id,
         }

@@ -13,6 +13,8 @@ def file_view(f: dict[str, Any]) -> dict[str, Any]:
         "id": str(f["id"]),
         "kind": f["kind"],
         "material_name": f["material_name"],
+        "section": f.get("section"),
+        "entry_id": f.get("entry_id"),
         "filename": f["filename"],
         "content_type": f["content_type"],
         "size": f["size"],
@@ -20,10 +22,20 @@ def file_view(f: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def file_row(stored: StoredFile, *, kind: str, filename: str, material: str | None = None) -> dict[str, Any]:
+def file_row(
+    stored: StoredFile,
+    *,
+    kind: str,
+    filename: str,
+    material: str | None = None,
+    section: str | None = None,
+    entry_id: str | None = None,
+) -> dict[str, Any]:
     return {
         "kind": kind,
         "material_name": material,
+        "section": section,
+        "entry_id": entry_id,
         "filename": filename[:200] or "未命名",
         "content_type": stored.content_type,
         "size": stored.size,

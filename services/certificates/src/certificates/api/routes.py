@@ -32,7 +32,8 @@ from zc_http import (
     file_download,
     if_match_version,
     problem,
-    refuse_declared_oversize,
+    received_file,
+    upload_body,
 )
 
 router = APIRouter()
@@ -257,12 +258,13 @@ async def sync_social_insurance(
     status_code=201,
     summary="证书核验：上传相关附件材料（JPG、PNG、PDF，≤10M，最多10个）",
     response_model=VerificationAttachment,
+    openapi_extra=upload_body("相关附件材料（JPG、PNG 或 PDF，不超过 10M）"),
 )
 async def upload_verification_file(
-    verification_id: UUID, request: Request, principal: PrincipalDep, svc: VerificationsDep, filename: str
+    verification_id: UUID, request: Request, principal: PrincipalDep, svc: VerificationsDep, filename: str | None = None
 ) -> dict[str, Any]:
-    refuse_declared_oversize(request)
-    return await svc.upload(principal.subject, verification_id, filename=filename, stream=request.stream())
+    upload = await received_file(request, filename=filename)
+    return await svc.upload(principal.subject, verification_id, filename=upload.filename, stream=upload.chunks)
 
 
 @router.get(

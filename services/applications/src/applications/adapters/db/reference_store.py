@@ -23,6 +23,11 @@ from applications.domain.regions import Region, RegionTree
 from applications.usecases.ports import Activity, Unit
 
 
+def contains_pattern(keyword: str) -> str:
+    """A LIKE pattern matching `keyword` anywhere, its wildcards taken literally (escape character \\)."""
+    return "%" + keyword.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 class SqlReferenceStore:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
@@ -62,8 +67,7 @@ class SqlReferenceStore:
 
     # --- units -------------------------------------------------------------------------------------
     async def search_units(self, keyword: str, *, offset: int, limit: int) -> tuple[list[Unit], int]:
-        pattern = "%" + keyword.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        where = or_(units.c.name.ilike(pattern, escape="\\"), units.c.credit_code == keyword.upper())
+        where = or_(units.c.name.ilike(contains_pattern(keyword), escape="\\"), units.c.credit_code == keyword.upper())
         total = (await self._s.execute(select(func.count()).select_from(units).where(where))).scalar_one()
         rows = (
             await self._s.execute(
@@ -120,6 +124,21 @@ class SqlReferenceStore:
 
     async def committees_of_series(self, series: str) -> list[Committee]:
         rows = await self._s.execute(select(committees).where(committees.c.series == series))
+        return [self._committee(r) for r in rows]
+
+    async def find_committees(
+        self, *, series: str | None, level: str | None, scopes: list[str] | None, keyword: str | None
+    ) -> list[Committee]:
+        where: list[Any] = []
+        if series:
+            where.append(committees.c.series == series)
+        if level:
+            where.append(committees.c.levels.contains([level]))
+        if scopes is not None:
+            where.append(committees.c.region_scope.in_(scopes))
+        if keyword:
+            where.append(committees.c.name.ilike(contains_pattern(keyword), escape="\\"))
+        rows = await self._s.execute(select(committees).where(*where).order_by(committees.c.name, committees.c.id))
         return [self._committee(r) for r in rows]
 
     async def committee(self, committee_id: str) -> Committee | None:

@@ -129,6 +129,9 @@ applications_table = Table(
     Column("trail", JSONB, nullable=False, server_default="[]"),  # 审核流程: what happened, when, why
     # review stages reached so far ([{"stage", "department_id"}]); decides which reviewers may read
     Column("stages_reached", JSONB, nullable=False, server_default="[]"),
+    # who applies, as the identity platform registered them (name, ID type, masked number, gender, birth date);
+    # the full ID number is never kept here
+    Column("applicant_identity", JSONB),
     Index("ix_applications_applicant", "applicant_id"),
     # one live application per applicant, year and qualification (created in migration a10000000004)
     Index(
@@ -229,5 +232,31 @@ personal_records = Table(
     Column("version", Integer, nullable=False, server_default="0"),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("submitted_at", DateTime(timezone=True)),
+    Column("applicant_identity", JSONB),  # as on applications
     Index("ix_personal_records_applicant", "applicant_id", "kind"),
+)
+
+# The portal's articles (通知公告, 政策文件, 评审公示): public once published, until withdrawn; a 评审公示 is a
+# committee's for one year and lists its people with masked names (docs/decisions/0020)
+portal_articles = Table(
+    "portal_articles",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("kind", String(20), nullable=False),  # notice | policy | publicity
+    Column("title", String(100), nullable=False),
+    Column("body", String(20000), nullable=False),  # plain text, never rendered as HTML
+    Column("publisher", String(100), nullable=False),  # 发布单位, as shown
+    Column("committee_id", UUID(as_uuid=True), ForeignKey("committees.id")),
+    Column("year", Integer),  # the review activity's year
+    Column("entries", JSONB, nullable=False, server_default="[]"),  # 评审公示: [{name (masked), unit, …}]
+    Column("published_at", DateTime(timezone=True), nullable=False),
+    Column("withdrawn_at", DateTime(timezone=True)),
+    Column("author", String(100), nullable=False),  # who published it (user:<subject>)
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_by", String(100), nullable=False),
+    Column("version", Integer, nullable=False, server_default="1"),
+    CheckConstraint("kind IN ('notice', 'policy', 'publicity')", name="kind"),
+    CheckConstraint("kind <> 'publicity' OR (committee_id IS NOT NULL AND year IS NOT NULL)", name="publicity_scope"),
+    Index("ix_portal_articles_listing", "kind", "published_at"),
+    Index("ix_portal_articles_committee", "committee_id", "year"),
 )

@@ -1,0 +1,1 @@
+"""Adapters: documents the service hands out (Word templates), made with python-docx."""
