@@ -21,7 +21,7 @@ from e2e.test_dev_stack import stop_with_ctrl_c, wait_until_running
 
 from integration.applications.test_records import JPEG, OUT_OF_PROVINCE, PDF, TALENT
 from integration.certificates.test_verifications import HISTORICAL
-from zc_devstack.demo_application import SECTIONS, UNIT, settings
+from zc_devstack.demo_application import SECTIONS, UNIT, paper, settings
 from zc_devstack.journey import DEMO_COMMITTEE, Journey
 from zc_devstack.procs import free_port
 from zc_messaging import TOPOLOGY
@@ -355,3 +355,84 @@ def test_entrusted_review_is_issued_by_the_department_that_entrusted_it(stack: S
     assert outcome.certificate["document_number"] == "成农委评〔2026〕5号"
     assert outcome.certificate["evaluation_method"] == "委托评审"
     assert outcome.check_by_number["result"] == "valid"
+
+
+@pytest.mark.timeout(300)
+def test_the_form_carries_files_a_waiver_and_the_registered_identity_and_abandon_removes_them(stack: Stack) -> None:
+    """Issue 19 items 1, 3, 5 and 11 through the gateway: entries' files and a 破格 claim with its proof reach the
+    unit reviewer with the applicant's registered identity; 废弃 takes the information and the files away."""
+    journey = stack.journey(applicant="applicant9")
+    applicant, unit = journey.as_("applicant9"), journey.as_("unit_reviewer")
+    notice = applicant.get(f"/api/applications/committees/{DEMO_COMMITTEE}/activities/2026").json()
+    created = applicant.post("/api/applications/applications", json=settings(DEMO_COMMITTEE))
+    assert created.status_code == 201, created.text
+    app = created.json()
+    base = f"/api/applications/applications/{app['id']}"
+    # 5: who applies, as the identity platform registered them
+    assert app["applicant_identity"] == {
+        "name": "郑浩然",
+        "id_type": "居民身份证",
+        "id_number_masked": "*****3530",
+        "gender": "男",
+        "birth_date": "1988-04-12",
+    }
+    # the whole form in one 暂存; the entries come back with their ids
+    paper_clause = next(t for t in notice["achievement_templates"] if t["counts"] and t["form"] == "paper")
+    form = {name: {"version": 0, "content": body} for name, body in SECTIONS.items()}
+    form["achievements"] = {"version": 0, "content": [paper(paper_clause["code"])]}
+    waiver = notice["waivers"][0]
+    form["waiver"] = {"version": 0, "content": {"waiver_code": waiver["code"], "justification": "获省农技推广奖。"}}
+    saved = applicant.put(f"{base}/sections", json=form)
+    assert saved.status_code == 200, saved.text
+    (degree,) = saved.json()["education"]["content"]
+    (article,) = saved.json()["achievements"]["content"]
+
+    # 1: files on entries, as multipart/form-data
+    def upload(section: str, entry: str, name: str) -> dict[str, Any]:
+        r = applicant.post(f"{base}/sections/{section}/entries/{entry}/attachments", files={"file": (name, PDF)})
+        assert r.status_code == 201, r.text
+        return dict(r.json())
+
+    diploma = upload("education", degree["id"], "学位证.pdf")
+    upload("achievements", article["id"], "论文首页.pdf")
+    proof = upload("waiver", "proof", "获奖证书.pdf")  # 3: the claim's proof
+    for material in notice["required_materials"]:
+        if material["required"]:
+            r = applicant.post(
+                f"{base}/materials", params={"material": material["name"]}, files={"file": ("m.pdf", PDF)}
+            )
+            assert r.status_code == 201, r.text
+    assert applicant.post(f"{base}/submit").status_code == 200
+
+    seen = unit.get(f"/api/applications/review/applications/{app['id']}")
+    assert seen.status_code == 200, seen.text
+    view = seen.json()
+    assert view["applicant"]["name"] == "郑浩然" and view["applicant"]["id_number_masked"] == "*****3530"
+    assert view["sections"]["waiver"]["condition"] == waiver["condition"]
+    assert {(f["section"], f["filename"]) for f in view["attachments"]} >= {
+        ("education", "学位证.pdf"),
+        ("achievements", "论文首页.pdf"),
+        ("waiver", "获奖证书.pdf"),
+    }
+    for file in (diploma, proof):
+        got = unit.get(f"/api/applications/review/applications/{app['id']}/attachments/{file['id']}")
+        assert got.status_code == 200 and got.content == PDF
+    stranger = journey.as_("applicant3")
+    assert stranger.get(f"{base}/attachments/{diploma['id']}").status_code == 404
+
+    # 11: another applicant's draft with files, abandoned: its information and files are gone
+    other = journey.as_("applicant10")
+    draft = other.post("/api/applications/applications", json=settings(DEMO_COMMITTEE)).json()
+    draft_base = f"/api/applications/applications/{draft['id']}"
+    (entry,) = other.put(
+        f"{draft_base}/sections/education", json=SECTIONS["education"], headers={"If-Match": "0"}
+    ).json()["content"]
+    kept = other.post(
+        f"{draft_base}/sections/education/entries/{entry['id']}/attachments", files={"file": ("a.pdf", PDF)}
+    )
+    assert kept.status_code == 201
+    assert other.post(f"{draft_base}/abandon").status_code == 204
+    gone = other.get(draft_base).json()
+    assert gone["status"] == "abandoned" and gone["sections"] == {} and gone["trail"][-1]["action"] == "废弃"
+    assert other.get(f"{draft_base}/attachments").json()["items"] == []
+    assert other.get(f"{draft_base}/attachments/{kept.json()['id']}").status_code == 404

@@ -69,6 +69,13 @@ async def test_entries_get_ids_and_their_files_go_with_them(initial_draft: tuple
         first["id"],
         "学位证.pdf",
     )
+    # a scan of several MB: the upload ceiling applies, not the JSON body limit
+    scan = PDF + b"0" * (3 * 1024 * 1024)
+    big = await entry_upload(api, app["id"], "education", second["id"], scan, name="扫描件.pdf")
+    assert big.status_code == 201 and big.json()["size"] == len(scan), big.text
+    await api.client.delete(
+        f"/api/applications/applications/{app['id']}/attachments/{big.json()['id']}", headers=api.applicant
+    )
     kept = await entry_upload(api, app["id"], "education", second["id"], JPEG, name="学历证.jpg")
     assert kept.status_code == 201 and kept.json()["content_type"] == "image/jpeg"
     assert len(stored_files(tmp_path)) == 2

@@ -23,10 +23,11 @@ from zc_http import (
 )
 
 PREFIX = "/api/applications"
-# raw uploads (photo, materials, the entrustment letter, proofs): the ceiling; each kind's own limit is counted
-# by the storage while the file streams in
+# uploads (photo, materials, the entrustment letter, entries' files, proofs): the ceiling; each kind's own limit
+# is counted by the storage while the file streams in
 UPLOAD_ROUTES = (
-    r"/api/applications/(applications/[^/]+/(photo|materials|entrustment-letter)|records/[^/]+/[^/]+/(photo|proofs))"
+    r"/api/applications/(applications/[^/]+/(photo|materials|entrustment-letter|sections/[^/]+/entries/[^/]+/attachments)"
+    r"|records/[^/]+/[^/]+/(photo|proofs))"
 )
 
 
