@@ -123,6 +123,39 @@ async def holder_lookups(nats_url: str) -> AsyncIterator[list[dict[str, Any]]]:
         await nc.close()
 
 
+# the committee directory as the applications service answers it (its own test covers the real answer)
+COMMITTEES = {
+    "0193a1f0-0000-7000-8000-00000000c001": {
+        "id": "0193a1f0-0000-7000-8000-00000000c001",
+        "name": "成都市农业系列中级评委会0706",
+        "series": "NONGYE",
+        "series_name": "农业技术人员",
+        "region_scope": "510100",
+        "organiser_name": "成都市农业农村局",
+        "specialties": ["农学", "农业机械化", "畜牧"],
+    }
+}
+
+
+@pytest.fixture
+async def committee_lookups(nats_url: str) -> AsyncIterator[list[dict[str, Any]]]:
+    """Answers rpc.applications.committee.v1 like the applications service."""
+    asked: list[dict[str, Any]] = []
+    nc = await nats.connect(nats_url)
+
+    async def answer(msg: Any) -> None:
+        ask = json.loads(msg.data)
+        asked.append(ask)
+        found = COMMITTEES.get(ask["committee_id"], {"error": "not_found"})
+        await msg.respond(json.dumps(found, ensure_ascii=False).encode())
+
+    await nc.subscribe("rpc.applications.committee.v1", queue="applications", cb=answer)
+    try:
+        yield asked
+    finally:
+        await nc.close()
+
+
 @pytest.fixture
 async def certificates_db(database_url: str) -> str:
     await asyncio.to_thread(upgrade, REPO / "services" / "certificates" / "migrations", database_url)
@@ -142,7 +175,11 @@ def certificate_settings(database_url: str, nats_url: str, **extra: Any) -> Sett
 
 @pytest.fixture
 async def api(
-    certificates_db: str, nats_url: str, holder_lookups: list[dict[str, Any]], tmp_path: Path
+    certificates_db: str,
+    nats_url: str,
+    holder_lookups: list[dict[str, Any]],
+    committee_lookups: list[dict[str, Any]],
+    tmp_path: Path,
 ) -> AsyncIterator[Api]:
     clock = Clock(NOW)
     tokens = TokenFactory(issuer="http://127.0.0.1:8000/api/identity", audience="certificates")

@@ -188,3 +188,51 @@ async def test_submission_needs_synced_social_insurance_and_attachments_which_th
     assert scan.status_code == 200 and scan.content == PDF
     assert (await api.get(review, headers=other)).status_code == 404
     assert (await api.get(review, headers=api.holder())).status_code == 404
+
+
+async def test_the_committee_comes_from_the_directory_or_is_other_and_goes_to_the_authority(api: Api) -> None:
+    """Issue 19 item 13: an id the directory does not know would reach nobody, so it is refused; 其他 names a
+    review body the directory lacks and the provincial authority verifies it; 专业 is one the committee reviews."""
+    unknown = await api.post("/verifications", headers=api.holder(), json={"committee_id": str(uuid.uuid4())})
+    assert unknown.status_code == 422 and unknown.json()["field"] == "committee_id"
+    assert "其他" in unknown.json()["detail"]
+    neither = await api.post("/verifications", headers=api.holder(), json={})
+    both = await api.post(
+        "/verifications", headers=api.holder(), json={"committee_id": COMMITTEE, "other_committee": "某评委会"}
+    )
+    assert neither.status_code == 422 and both.status_code == 422
+
+    listed = (await api.post("/verifications", headers=api.holder(), json={"committee_id": COMMITTEE})).json()
+    assert listed["committee_name"] == "成都市农业系列中级评委会0706"
+    assert "农业机械化" in listed["committee_specialties"]
+    put = f"/api/certificates/verifications/{listed['id']}"
+    wrong = await api.client.put(
+        put,
+        headers={**api.holder(), "If-Match": "0"},
+        json={**HISTORICAL, "specialty": "园艺", "specialty_other": None},
+    )
+    assert wrong.status_code == 422 and wrong.json()["field"] == "specialty"
+    fine = await api.client.put(
+        put, headers={**api.holder(), "If-Match": "0"}, json={**HISTORICAL, "committee_name": "x"}
+    )
+    assert fine.status_code == 200 and fine.json()["content"]["committee_name"] == "成都市农业系列中级评委会0706"
+
+    other = await api.post("/verifications", headers=api.holder(), json={"other_committee": "重庆市农业系列中级评委会"})
+    assert other.status_code == 201 and other.json()["committee_id"] is None
+    vid = other.json()["id"]
+    content = {**HISTORICAL, "committee_name": "重庆市农业系列中级评委会"}
+    saved = await api.client.put(
+        f"/api/certificates/verifications/{vid}", headers={**api.holder(), "If-Match": "0"}, json=content
+    )
+    assert saved.is_success, saved.text
+    await add_evidence(api, vid)
+    assert (await api.post(f"/verifications/{vid}/submit", headers=api.holder())).status_code == 200
+    (asked,) = [e for e in await api.events() if e.type == "certificates.verification.requested"]
+    assert asked.data["committee_id"] is None and asked.data["authority_region"] == "510000"
+    province = api.as_(RoleGrant(Role.AUTHORITY, ScopeType.REGION, "510000"), subject="usr_sc")
+    city = api.as_(RoleGrant(Role.AUTHORITY, ScopeType.REGION, "510100"), subject="usr_cd")
+    organiser = api.as_(RoleGrant(Role.COMMITTEE_ORGANISER, ScopeType.COMMITTEE, COMMITTEE), subject="usr_org")
+    seen = await api.get(f"/review/verifications/{vid}", headers=province)
+    assert seen.status_code == 200 and seen.json()["committee_name"] == "重庆市农业系列中级评委会"
+    for outsider in (city, organiser):
+        assert (await api.get(f"/review/verifications/{vid}", headers=outsider)).status_code == 404

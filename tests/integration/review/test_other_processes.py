@@ -134,6 +134,24 @@ async def test_certificate_verification_by_the_organising_unit(api: Api, deploye
     assert [e.type for e in await api.events(key)] == ["review.record.decided"]
 
 
+async def test_certificate_verification_of_another_review_body_goes_to_the_authority(api: Api, deployed: Any) -> None:
+    """其他: the review body is not in the committee directory, so no organising unit would see it; the provincial
+    authority verifies it instead (issue 19 item 13)."""
+    key = await start(
+        api,
+        "certificate_verification",
+        record_kind="certificate_verification",
+        committee_id=None,
+        authority_region="510000",
+    )
+    organiser = api.as_(RoleGrant(Role.COMMITTEE_ORGANISER, ScopeType.COMMITTEE, COMMITTEE), subject="usr_org")
+    assert await api.tasks(organiser) == []
+    assert await api.tasks(authority(api, "510100")) == []  # a city's authority does not cover the province
+    await act(api, key, authority(api, "510000"), "return", reasons=["请补充发证机关证明"])
+    (outcome,) = await decided(api, key)
+    assert (outcome["outcome"], outcome["reason"]) == ("returned", "请补充发证机关证明")
+
+
 async def test_initial_determination_ends_when_the_resubmission_deadline_passes(api: Api, deployed: Any) -> None:
     key = await start(api, "initial_determination", application_id=None, education_level="博士研究生", work_years=0)
     await act(api, key, api.unit_reviewer(), "return", reasons=["学位证书不清晰"])

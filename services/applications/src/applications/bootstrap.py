@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +16,7 @@ from applications.adapters.db.portal_store import SqlPortalStore
 from applications.adapters.db.reference_store import SqlReferenceStore
 from applications.adapters.db.tables import messaging
 from applications.adapters.documents.templates import WordTemplates
+from applications.consumers.committee_lookup import serve_committee_lookups
 from applications.settings import Settings
 from applications.usecases.applications import ApplicationService
 from applications.usecases.messages import MessageService
@@ -45,11 +47,14 @@ class Container:
     records: RecordService
     portal: PortalService
     templates: DocumentTemplates
+    lookups: asyncio.Task[None] | None = None  # answers the committee lookups of other services
 
     async def readiness(self) -> dict[str, bool]:
         return await self.runtime.readiness()
 
     async def aclose(self) -> None:
+        if self.lookups is not None:
+            self.lookups.cancel()
         await self.runtime.aclose()
 
 
@@ -100,4 +105,5 @@ async def build_container(settings: Settings, *, clock: Callable[[], datetime] |
         ),
         portal=PortalService(sessions=sessions, store=SqlPortalStore, reference_store=SqlReferenceStore, **clocked),
         templates=WordTemplates(),
+        lookups=asyncio.create_task(serve_committee_lookups(runtime.nats, reference), name="committee-lookups"),
     )

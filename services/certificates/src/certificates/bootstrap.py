@@ -9,6 +9,7 @@ from datetime import datetime
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from certificates.adapters.committees import NatsCommitteeDirectory
 from certificates.adapters.db.store import SqlCertificateStore
 from certificates.adapters.db.tables import messaging
 from certificates.adapters.holders import NatsHolderDirectory
@@ -16,7 +17,7 @@ from certificates.adapters.pdf import render_certificate
 from certificates.adapters.signing import Signer
 from certificates.settings import Settings
 from certificates.usecases.certificates import CertificateService, HolderDirectory, IssuingPolicy
-from certificates.usecases.verifications import VerificationService
+from certificates.usecases.verifications import CommitteeDirectory, VerificationService
 from zc_auth import TokenVerifier
 from zc_auth.live import live_session_verifier
 from zc_db import MessagingTables
@@ -80,6 +81,7 @@ def build_verifications(
     holders: HolderDirectory,
     registry: ExternalRegistry,
     *,
+    committees: CommitteeDirectory | None = None,
     clock: Callable[[], datetime] | None = None,
 ) -> VerificationService:
     return VerificationService(
@@ -92,6 +94,7 @@ def build_verifications(
         signer=Signer.from_spec(settings.signing_key, settings.verify_keys),
         holders=holders,
         outbox=messaging,
+        committees=committees,
         clock=clock,
     )
 
@@ -112,6 +115,7 @@ async def build_container(settings: Settings, *, clock: Callable[[], datetime] |
             runtime.sessions,
             NatsHolderDirectory(runtime.nats),
             build_registry(settings, runtime.nats),
+            committees=NatsCommitteeDirectory(runtime.nats),
             clock=clock,
         ),
     )

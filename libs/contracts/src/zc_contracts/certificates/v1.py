@@ -64,5 +64,8 @@ class VerificationRequested(EventPayload):
 
     record_id: UUID
     applicant_id: str
-    committee_id: UUID = Field(description="the committee whose organising unit verifies it")
+    # the committee whose organising unit verifies it; None (其他, a review body not in the directory, within
+    # v1): the authority of `authority_region` verifies it
+    committee_id: UUID | None = Field(default=None, description="the committee whose organising unit verifies it")
     submitted_at: datetime
+    authority_region: str | None = Field(default=None, max_length=20)

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from certificates.api.schemas import (
     Certificate,
@@ -165,9 +165,21 @@ FILE: dict[str, Any] = {
 
 
 class NewVerification(BaseModel):
+    """证书上的评审组织: a committee of the directory (its organising unit verifies), or 其他 with its name (the
+    provincial authority verifies)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    committee_id: UUID = Field(description="证书上的评审组织（评委会）；由其组建单位审核")
+    committee_id: UUID | None = Field(default=None, description="评委会（从评委会名录中选择）；由其组建单位审核")
+    other_committee: str | None = Field(
+        default=None, min_length=2, max_length=100, description="其他：评审组织全称（名录中没有时填写）"
+    )
+
+    @model_validator(mode="after")
+    def _one(self) -> NewVerification:
+        if (self.committee_id is None) == (self.other_committee is None):
+            raise ValueError("请从评委会名录中选择评审组织，或选择“其他”并填写评审组织全称（二者选一）")
+        return self
 
 
 @router.post(
@@ -179,7 +191,7 @@ class NewVerification(BaseModel):
     response_model_exclude_unset=True,
 )
 async def new_verification(body: NewVerification, principal: PrincipalDep, svc: VerificationsDep) -> dict[str, Any]:
-    return await svc.create(principal.subject, body.committee_id)
+    return await svc.create(principal.subject, body.committee_id, body.other_committee)
 
 
 @router.get(
@@ -289,8 +301,16 @@ async def remove_verification_file(
     await svc.remove_file(principal.subject, verification_id, file_id)
 
 
-def _organiser_of(principal: Principal) -> Callable[[UUID], bool]:
-    return lambda committee_id: principal.has_role(Role.COMMITTEE_ORGANISER, ScopeType.COMMITTEE, str(committee_id))
+def _organiser_of(principal: Principal) -> Callable[[dict[str, Any]], bool]:
+    """Who reviews a 证书核验: the named committee's organising unit; for 其他, the authority of its region."""
+
+    def may(row: dict[str, Any]) -> bool:
+        if row["committee_id"] is not None:
+            return principal.has_role(Role.COMMITTEE_ORGANISER, ScopeType.COMMITTEE, str(row["committee_id"]))
+        region = row.get("authority_region")
+        return region is not None and principal.has_role(Role.AUTHORITY, ScopeType.REGION, region)
+
+    return may
 
 
 @router.get(

@@ -136,7 +136,11 @@ class Verification(BaseModel):
     model_config = RESPONSE
 
     id: UUID
-    committee_id: UUID = Field(description="证书上的评审组织（评委会）")
+    committee_id: UUID | None = Field(description="证书上的评审组织（评委会名录中的评委会；“其他”时为空）")
+    committee_name: str | None = Field(default=None, title="评审组织")
+    committee_specialties: list[str] = Field(
+        default_factory=list, title="可选专业", description="该评委会评审的专业（职称目录）；没有的选“其他”"
+    )
     status: Literal["draft", "submitted", "approved", "returned", "rejected"]
     status_name: str = Field(title="核验状态")
     status_reason: str | None = Field(title="审核意见")

@@ -50,3 +50,10 @@ class SourceUnavailableError(DomainError):
 
     code = "external.unavailable"
     status_hint = 503
+
+
+class DirectoryUnavailableError(DomainError):
+    """The applications service did not answer which committee a 证书核验 names."""
+
+    code = "certificates.directory_unavailable"
+    status_hint = 503

@@ -7,13 +7,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from certificates.domain.errors import (
+    DirectoryUnavailableError,
     DomainError,
     FileRejectedError,
     FileTooLargeError,
@@ -36,6 +37,15 @@ EDITABLE = ("draft", "returned")
 FILE_TYPES = {"image/jpeg", "image/png", "application/pdf"}
 FILE_MAX_BYTES = 10 * 1024 * 1024
 FILE_MAX_COUNT = 10
+OTHER = "其他"
+# 其他: a review body the directory does not list is verified by the provincial authority (decision 0021)
+PROVINCE_AUTHORITY_REGION = "510000"
+
+
+class CommitteeDirectory(Protocol):
+    async def committee(self, committee_id: str) -> dict[str, Any] | None: ...
+
+
 STATUS_NAMES = {
     "draft": "未提交",
     "submitted": "审核中",
@@ -73,6 +83,18 @@ class VerificationError(DomainError):
     status_hint = 422
 
 
+def _with_committee(content: dict[str, Any], committee: dict[str, Any] | None) -> dict[str, Any]:
+    """评审组织 is the committee chosen (not retyped); 专业 is one it reviews, or 其他 with the real name."""
+    if not committee:
+        return content
+    content = {**content, "committee_name": committee["name"]}
+    specialties = committee.get("specialties") or []
+    specialty = content.get("specialty")
+    if specialties and specialty not in (None, OTHER, *specialties):
+        raise VerificationError("请选择该评委会评审的专业；没有的请选择“其他”并填写实际的专业名称", field="specialty")
+    return content
+
+
 def _check(content: dict[str, Any], *, partial: bool) -> None:
     try:
         HistoricalCertificate.model_validate(content)
@@ -96,8 +118,10 @@ class VerificationService:
         outbox: MessagingTables,
         registry: ExternalRegistry,
         storage: AttachmentStorage,
+        committees: CommitteeDirectory | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
+        self._committees = committees
         self._registry = registry
         self._storage = storage
         self._sessions = sessions
@@ -107,12 +131,34 @@ class VerificationService:
         self._outbox = outbox
         self._clock = clock or (lambda: datetime.now(UTC))
 
-    async def create(self, applicant: str, committee_id: UUID) -> dict[str, Any]:
+    async def create(self, applicant: str, committee_id: UUID | None, other_committee: str | None) -> dict[str, Any]:
+        """The committee comes from the directory (its organising unit verifies); 其他 names a review body the
+        directory lacks, verified by the provincial authority. An id the directory does not know is refused:
+        such a request would reach nobody."""
         now = self._clock()
+        if committee_id is not None:
+            if self._committees is None:
+                raise DirectoryUnavailableError("评委会名录暂时无法查询，请稍后再试")
+            found = await self._committees.committee(str(committee_id))
+            if found is None:
+                raise VerificationError(
+                    "评委会名录中没有该评委会，请从名录中选择，或选择“其他”并填写评审组织名称", field="committee_id"
+                )
+            committee: dict[str, Any] = {
+                "name": found["name"],
+                "series_name": found.get("series_name"),
+                "specialties": list(found.get("specialties") or []),
+            }
+            authority_region = None
+        else:
+            committee = {"name": other_committee, "other": True, "specialties": []}
+            authority_region = PROVINCE_AUTHORITY_REGION
         row = {
             "id": uuid.uuid4(),
             "applicant_id": applicant,
             "committee_id": committee_id,
+            "committee": committee,
+            "authority_region": authority_region,
             "status": "draft",
             "content": {},
             "version": 0,
@@ -130,11 +176,13 @@ class VerificationService:
     async def save(
         self, applicant: str, verification_id: UUID, content: dict[str, Any], expected: int
     ) -> dict[str, Any]:
-        """暂存: partial content is fine, but what is there must be valid; the version guards lost updates."""
+        """暂存: partial content is fine, but what is there must be valid; the version guards lost updates. The
+        评审组织 is the one chosen at 新增; the 专业 one the committee reviews (from the catalog) or 其他."""
         _check(content, partial=True)
         async with self._sessions() as s, s.begin():
             store = self._store(s)
             row = await self._own(store, applicant, verification_id)
+            content = _with_committee(content, row.get("committee"))
             if row["status"] not in EDITABLE:
                 raise StateError("审核中或已办结的核验不能修改")
             if row["version"] != expected:
@@ -234,7 +282,7 @@ class VerificationService:
     # the organising unit of the named committee reviews it (certificate_verification's lane)
 
     async def reviewer_view(
-        self, *, reviewer: str, may: Callable[[UUID], bool], verification_id: UUID
+        self, *, reviewer: str, may: Callable[[Row], bool], verification_id: UUID
     ) -> dict[str, Any]:
         async with self._sessions() as s, s.begin():
             store = self._store(s)
@@ -244,7 +292,7 @@ class VerificationService:
         return {**detail(row, files), "applicant_id": row["applicant_id"]}
 
     async def reviewer_download(
-        self, *, reviewer: str, may: Callable[[UUID], bool], verification_id: UUID, file_id: UUID
+        self, *, reviewer: str, may: Callable[[Row], bool], verification_id: UUID, file_id: UUID
     ) -> tuple[dict[str, Any], Any]:
         async with self._sessions() as s, s.begin():
             store = self._store(s)
@@ -254,9 +302,9 @@ class VerificationService:
             await store.audit(f"user:{reviewer}", "verification_file_read", None, details)
         return file_view(file), self._storage.read(file["storage_key"])
 
-    async def _readable(self, store: CertificateStore, may: Callable[[UUID], bool], verification_id: UUID) -> Row:
+    async def _readable(self, store: CertificateStore, may: Callable[[Row], bool], verification_id: UUID) -> Row:
         row = await store.verification(verification_id)
-        if row is None or row["submitted_at"] is None or not may(row["committee_id"]):
+        if row is None or row["submitted_at"] is None or not may(dict(row)):
             raise NotFoundError("核验记录不存在")
         return dict(row)
 
@@ -276,7 +324,11 @@ class VerificationService:
             await store.update_verification(verification_id, values)
             row.update(values)
             asked = certificates_v1.VerificationRequested(
-                record_id=verification_id, applicant_id=applicant, committee_id=row["committee_id"], submitted_at=now
+                record_id=verification_id,
+                applicant_id=applicant,
+                committee_id=row["committee_id"],
+                authority_region=row.get("authority_region"),
+                submitted_at=now,
             )
             await add_to_outbox(s, self._outbox, make_envelope(asked, source=SOURCE, subject_id=str(verification_id)))
         return view(row)
@@ -340,9 +392,12 @@ class VerificationService:
 
 
 def view(row: Row) -> dict[str, Any]:
+    committee = row.get("committee") or {}
     return {
         "id": str(row["id"]),
-        "committee_id": str(row["committee_id"]),
+        "committee_id": str(row["committee_id"]) if row["committee_id"] else None,
+        "committee_name": committee.get("name"),
+        "committee_specialties": committee.get("specialties") or [],
         "status": row["status"],
         "status_name": STATUS_NAMES[row["status"]],
         "status_reason": row.get("status_reason"),

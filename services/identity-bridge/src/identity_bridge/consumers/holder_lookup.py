@@ -12,37 +12,18 @@ these subjects (deploy/k8s/README.md); the requester field names the service for
 
 from __future__ import annotations
 
-import asyncio
-import json
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from identity_bridge.domain.errors import DomainError
 from identity_bridge.usecases.handlers import IdentityService
 from zc_messaging.connection import NatsConnection
+from zc_messaging.requests import serve_json
 
 HOLDER_SUBJECT = "rpc.identity.holder.v1"
 PERSON_SUBJECT = "rpc.identity.person.v1"
 GRANTS_SUBJECT = "rpc.identity.grants.v1"
 MAX_USERS_PER_ASK = 100
-log = logging.getLogger(__name__)
-
-
-def _responder(name: str, answer: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]) -> Any:
-    """A NATS callback: parse the ask, reply with what `answer` gives or an error; never kill the subscription."""
-
-    async def respond(msg: Any) -> None:
-        try:
-            reply = await answer(json.loads(msg.data))
-        except PermissionError:
-            reply = {"error": "forbidden"}
-        except Exception:
-            log.exception("%s lookup failed", name)
-            reply = {"error": "failed"}
-        await msg.respond(json.dumps(reply, ensure_ascii=False).encode())
-
-    return respond
 
 
 def _person_lookup(lookup: Callable[..., Awaitable[dict[str, str] | None]]) -> Callable[..., Awaitable[dict[str, Any]]]:
@@ -81,21 +62,14 @@ def _grants_check(identity: IdentityService) -> Callable[[dict[str, Any]], Await
 async def serve_holder_lookups(
     nats: NatsConnection, identity: IdentityService, *, person_requesters: frozenset[str] = frozenset()
 ) -> None:
-    """Runs until cancelled; subscribes once NATS is up (the client resubscribes after reconnects)."""
-    await nats.wait_connected()
-    assert nats.client is not None
+    """Runs until cancelled (zc_messaging.serve_json: one queue group across the replicas)."""
 
     async def person(**who: str) -> dict[str, str] | None:
         return await identity.person(**who, allowed=person_requesters)
 
     answers = {
-        HOLDER_SUBJECT: _responder("holder", _person_lookup(identity.holder)),
-        PERSON_SUBJECT: _responder("person", _person_lookup(person)),
-        GRANTS_SUBJECT: _responder("grants", _grants_check(identity)),
+        HOLDER_SUBJECT: _person_lookup(identity.holder),
+        PERSON_SUBJECT: _person_lookup(person),
+        GRANTS_SUBJECT: _grants_check(identity),
     }
-    subs = [await nats.client.subscribe(subject, queue="identity-bridge", cb=cb) for subject, cb in answers.items()]
-    try:
-        await asyncio.Event().wait()
-    finally:
-        for sub in subs:
-            await sub.unsubscribe()
+    await serve_json(nats, answers, queue="identity-bridge")

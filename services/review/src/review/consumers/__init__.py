@@ -83,7 +83,8 @@ def handlers(reviews: ReviewService) -> dict[str, Handler]:
         data = {
             "record_id": str(event.record_id),
             "applicant_id": event.applicant_id,
-            "committee_id": str(event.committee_id),
+            "committee_id": str(event.committee_id) if event.committee_id else None,
+            "authority_region": event.authority_region,  # 其他: no committee, the authority verifies
             "record_kind": "certificate_verification",
             **PROCESS_DEFAULTS,
         }

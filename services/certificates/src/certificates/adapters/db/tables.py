@@ -52,7 +52,11 @@ verifications = Table(
     metadata,
     Column("id", UUID(as_uuid=True), primary_key=True),
     Column("applicant_id", String(100), nullable=False),
-    Column("committee_id", UUID(as_uuid=True), nullable=False),  # the review body named on the certificate
+    # the review body named on the certificate: a committee of the directory (its facts as the directory gave
+    # them), or none (其他: a free name, reviewed by the authority of `authority_region`)
+    Column("committee_id", UUID(as_uuid=True)),
+    Column("committee", JSONB),
+    Column("authority_region", String(20)),
     Column("status", String(20), nullable=False),  # draft | submitted | approved | returned | rejected
     Column("status_reason", Text),
     Column("content", JSONB, nullable=False),
