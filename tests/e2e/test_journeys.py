@@ -24,12 +24,14 @@ from integration.certificates.test_verifications import HISTORICAL
 from zc_devstack.demo_application import SECTIONS, UNIT, paper, settings
 from zc_devstack.journey import DEMO_COMMITTEE, Journey
 from zc_devstack.procs import free_port
+from zc_devstack.stack import clock_offset_file
 from zc_messaging import TOPOLOGY
 
 
 class Stack:
     def __init__(self, base: str, clock_file: Path, nats_url: str) -> None:
         self.base, self.clock_file, self.offset, self.nats_url = base, clock_file, 0.0, nats_url
+        self.data_dir, self.port = clock_file.parent, int(base.rsplit(":", 1)[1])
 
     def advance(self, seconds: float) -> None:
         self.offset += seconds
@@ -47,14 +49,18 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     tmp = tmp_path_factory.mktemp("journeys")
-    port, clock_file, log = free_port(), tmp / "clock-offset", tmp / "stack.log"
+    # the clock file `make run` and `make demo` use (the data directory's), so `make demo` can run on this stack
+    data = tmp / "data"
+    data.mkdir()
+    port, clock_file, log = free_port(), clock_offset_file(data), tmp / "stack.log"
     clock_file.write_text("0", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "ZC_CLOCK_OFFSET_FILE"}
     with open(log, "wb") as stderr:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "zc_devstack", "run", "--data-dir", str(tmp / "data"), "--port", str(port)],
+            [sys.executable, "-m", "zc_devstack", "run", "--data-dir", str(data), "--port", str(port)],
             stdout=subprocess.DEVNULL,
             stderr=stderr,
-            env={**os.environ, "ZC_LOG_FORMAT": "json", "ZC_CLOCK_OFFSET_FILE": str(clock_file)},
+            env={**env, "ZC_LOG_FORMAT": "json"},
         )
         try:
             wait_until_running(proc, log)
@@ -436,3 +442,19 @@ def test_the_form_carries_files_a_waiver_and_the_registered_identity_and_abandon
     assert gone["status"] == "abandoned" and gone["sections"] == {} and gone["trail"][-1]["action"] == "废弃"
     assert other.get(f"{draft_base}/attachments").json()["items"] == []
     assert other.get(f"{draft_base}/attachments/{kept.json()['id']}").status_code == 404
+
+
+@pytest.mark.timeout(600)
+def test_make_demo_runs_again_and_again_on_the_same_data(stack: Stack) -> None:
+    """Issue 19 item 18: each `make demo` takes a demo applicant without an application and puts the clock back,
+    so a second run on the same data (the activity's deadline not passed, no duplicate application) succeeds."""
+    stack.clock_file.write_text("0", encoding="utf-8")
+    demo = [sys.executable, "-m", "zc_devstack", "demo", "--data-dir", str(stack.data_dir), "--port", str(stack.port)]
+    applicants = []
+    for _ in range(2):
+        run = subprocess.run(demo, capture_output=True, text=True, timeout=300, check=False)
+        assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+        assert "公开查询结果" in run.stdout
+        applicants.append(re.search(r"演示申报人 (\w+)", run.stdout).group(1))  # type: ignore[union-attr]
+        assert stack.clock_file.read_text(encoding="utf-8") == "0"  # the clock as it was
+    assert applicants[0] != applicants[1]
