@@ -278,7 +278,8 @@ _IDENTITY = "comes from the identity platform (统一身份认证), not typed in
 _ATTACHMENT = "an upload (附件材料), sent through the attachments API, not a field of the section's body"
 _PER_TEMPLATE = (
     "starred on the 论文著作 form only; the section's body serves every committee's template form (line 457: "
-    "the forms differ), so its schema cannot require it: the paper form's stars belong to a check by template"
+    "the forms differ), so its schema cannot require it: the save checks it by the template's form "
+    "(applications.domain.achievements.FORMS, listed per template in the notice as required_fields)"
 )
 
 EXCEPTIONS: dict[tuple[str, str], Excepted] = {

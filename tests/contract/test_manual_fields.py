@@ -156,3 +156,20 @@ def test_dropdowns_are_enumerations(section: str, title: str) -> None:
     properties, _ = _section(section)
     (prop,) = [_resolve(p) for p in properties.values() if p.get("title") == title]
     assert len(prop["enum"]) >= 2
+
+
+def test_the_paper_forms_stars_are_what_the_save_requires_of_a_paper() -> None:
+    """The 论文著作 stars the schema cannot require (one body serves every form) are exactly the fields the save
+    requires of an entry under a paper-form clause."""
+    from contract.manual_fields import ACHIEVEMENT_PAPER
+
+    from applications.domain.achievements import FORMS, LABELS
+
+    starred_but_optional = {
+        f.label
+        for f in ACHIEVEMENT_PAPER
+        if f.required
+        and EXCEPTIONS.get((f.section, f.label), None) is not None
+        and EXCEPTIONS[(f.section, f.label)].optional
+    }
+    assert starred_but_optional == {LABELS[field] for field in FORMS["paper"][1]}
