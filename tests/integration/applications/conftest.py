@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -12,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import nats
 import pytest
 
 from applications.main import create_app
 from applications.settings import Settings
 from support.clock import Clock
+from support.responders import answering
 from zc_auth import Role, RoleGrant, ScopeType, StaticJwks, TokenVerifier
 from zc_auth.testing import TokenFactory
 from zc_db.migrate import upgrade
@@ -76,20 +75,12 @@ DEFAULT_PERSON = {"name": "测试申报人", "id_type": "居民身份证", "id_n
 @asynccontextmanager
 async def identity_bridge_answering(nats_url: str, people: dict[str, dict[str, str]]) -> AsyncIterator[list[Any]]:
     """Answers person lookups like the identity bridge; yields the questions asked."""
-    asked: list[Any] = []
-    nc = await nats.connect(nats_url)
 
-    async def answer(msg: Any) -> None:
-        ask = json.loads(msg.data)
-        asked.append(ask)
-        found = people.get(ask["user_id"], DEFAULT_PERSON) if ask.get("purpose") else {"error": "refused"}
-        await msg.respond(json.dumps(found, ensure_ascii=False).encode())
+    def answer(ask: dict[str, Any]) -> dict[str, Any]:
+        return people.get(ask["user_id"], DEFAULT_PERSON) if ask.get("purpose") else {"error": "refused"}
 
-    await nc.subscribe("rpc.identity.person.v1", queue="identity-bridge", cb=answer)
-    try:
+    async with answering(nats_url, "rpc.identity.person.v1", answer, queue="identity-bridge") as asked:
         yield asked
-    finally:
-        await nc.close()
 
 
 @asynccontextmanager

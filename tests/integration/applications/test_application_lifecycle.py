@@ -374,8 +374,8 @@ HEALTH = {
 }
 
 
-async def test_health_series_has_its_own_section_and_needs_it(demo: Api) -> None:
-    api = demo
+async def new_health_application(api: Api) -> dict[str, Any]:
+    """A 副主任医师 (卫生系列, 副高级) draft under the first committee receiving it."""
     r = await api.get(
         "/committees/query",
         params={"unit_id": UNIT, "method": "SHEHUIHUA", "series": "WEISHENG", "level": "FUGAO", "year": 2026},
@@ -388,7 +388,12 @@ async def test_health_series_has_its_own_section_and_needs_it(demo: Api) -> None
     }
     created = await api.post("/applications", headers=api.applicant, json=body)
     assert created.status_code == 201, created.text
-    app = created.json()
+    return dict(created.json())
+
+
+async def test_health_series_has_its_own_section_and_needs_it(demo: Api) -> None:
+    api = demo
+    app = await new_health_application(api)
     names = {s["name"] for s in app["section_list"]}
     assert "health_info" in names and "teacher_info" not in names
     for name in ("basic_info", "education", "work_history", "assessments"):
@@ -421,17 +426,7 @@ async def test_health_front_line_items_the_letter_template_and_its_upload(demo: 
     text = "\n".join(p.text for p in Document(io.BytesIO(template.content)).paragraphs)
     assert "一线医务人员职称申报推荐函" in text and "盖章" in text
 
-    r = await api.get(
-        "/committees/query",
-        params={"unit_id": UNIT, "method": "SHEHUIHUA", "series": "WEISHENG", "level": "FUGAO", "year": 2026},
-    )
-    committee = next(i for i in r.json()["direct"]["items"] if i["selectable"])
-    body = {
-        **settings(committee["id"], level="FUGAO", qualification="WEISHENG_FUGAO_YI"),
-        "series": "WEISHENG",
-        "specialty": "NEIKE",
-    }
-    app = (await api.post("/applications", headers=api.applicant, json=body)).json()
+    app = await new_health_application(api)
     letter_url = f"/applications/{app['id']}/sections/health_info/entries/recommendation_letter/attachments"
     early = await api.post(letter_url, files={"file": ("推荐函.pdf", PDF)}, headers=api.applicant)
     assert early.status_code == 422 and early.json()["field"] == "entry_id"  # the section is saved first

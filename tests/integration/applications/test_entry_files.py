@@ -44,6 +44,19 @@ async def entry_upload(api: Api, app_id: str, section: str, entry: str, body: by
     )
 
 
+async def upload_required_materials(api: Api, app_id: str, notice: dict[str, Any], headers: Any) -> None:
+    """评委会需求材料 marked 必填, one PDF each."""
+    for m in notice["required_materials"]:
+        if m["required"]:
+            r = await api.post(
+                f"/applications/{app_id}/materials",
+                params={"material": m["name"]},
+                files={"file": ("m.pdf", PDF)},
+                headers=headers,
+            )
+            assert r.status_code == 201, r.text
+
+
 async def listed(api: Api, app_id: str) -> list[dict[str, Any]]:
     return list((await api.get(f"/applications/{app_id}/attachments", headers=api.applicant)).json()["items"])
 
@@ -79,6 +92,12 @@ async def test_entries_get_ids_and_their_files_go_with_them(initial_draft: tuple
     kept = await entry_upload(api, app["id"], "education", second["id"], JPEG, name="学历证.jpg")
     assert kept.status_code == 201 and kept.json()["content_type"] == "image/jpeg"
     assert len(stored_files(tmp_path)) == 2
+    one_entry = await api.get(
+        f"/applications/{app['id']}/attachments",
+        params={"section": "education", "entry_id": first["id"]},
+        headers=api.applicant,
+    )
+    assert [f["filename"] for f in one_entry.json()["items"]] == ["学位证.pdf"]  # the entry's 附件信息 table
 
     # an entry not saved yet, a section without files, a foreign applicant: refused, nothing stored
     unknown = await entry_upload(api, app["id"], "education", "not-saved-yet", PDF)
@@ -224,14 +243,7 @@ async def test_withdrawn_reads_already_withdrawn_and_the_first_deadline_applies_
         for name in ("basic_info", "education", "work_history", "assessments"):
             await save(api, app["id"], name, SECTIONS[name], headers=who)
         await save(api, app["id"], "achievements", [paper(counting["code"])], headers=who)
-        for m in notice["required_materials"]:
-            if m["required"]:
-                await api.post(
-                    f"/applications/{app['id']}/materials",
-                    params={"material": m["name"]},
-                    files={"file": ("m.pdf", PDF)},
-                    headers=who,
-                )
+        await upload_required_materials(api, app["id"], notice, who)
         r = await api.post(f"/applications/{app['id']}/submit", headers=who)
         assert r.status_code == 200, r.text
         apps.append((app["id"], who))
@@ -350,14 +362,7 @@ async def test_the_applicant_claims_a_waiver_with_proof_and_the_reviewer_sees_it
     for name in ("basic_info", "education", "work_history", "assessments"):
         await save(api, app["id"], name, SECTIONS[name])
     await save(api, app["id"], "achievements", [paper(counting["code"])])
-    for m in notice["required_materials"]:
-        if m["required"]:
-            await api.post(
-                f"/applications/{app['id']}/materials",
-                params={"material": m["name"]},
-                files={"file": ("m.pdf", PDF)},
-                headers=api.applicant,
-            )
+    await upload_required_materials(api, app["id"], notice, api.applicant)
     no_proof = await api.post(f"/applications/{app['id']}/submit", headers=api.applicant)
     assert (
         no_proof.status_code == 422 and no_proof.json()["field"] == "waiver" and "破格证明" in no_proof.json()["detail"]

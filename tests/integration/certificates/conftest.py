@@ -4,7 +4,6 @@ a stand-in for the identity bridge's holder lookup answering over the real NATS 
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -13,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import nats
 import pytest
 from sqlalchemy import select
 
@@ -24,6 +22,7 @@ from certificates.settings import Settings
 from certificates.usecases.certificates import CertificateService
 from certificates.usecases.verifications import VerificationService
 from support.clock import Clock
+from support.responders import answering
 from zc_auth import Role, RoleGrant, ScopeType, StaticJwks, TokenVerifier
 from zc_auth.testing import TokenFactory
 from zc_contracts import Envelope, make_envelope, review_v1
@@ -108,19 +107,12 @@ def approval(
 @pytest.fixture
 async def holder_lookups(nats_url: str) -> AsyncIterator[list[dict[str, Any]]]:
     """Answers rpc.identity.holder.v1 like the identity bridge (its own test covers the real one)."""
-    asked: list[dict[str, Any]] = []
-    nc = await nats.connect(nats_url)
 
-    async def answer(msg: Any) -> None:
-        ask = json.loads(msg.data)
-        asked.append(ask)
-        await msg.respond(json.dumps(HOLDERS.get(ask["user_id"], {"error": "not_found"})).encode())
+    def answer(ask: dict[str, Any]) -> dict[str, Any]:
+        return HOLDERS.get(ask["user_id"], {"error": "not_found"})
 
-    await nc.subscribe("rpc.identity.holder.v1", queue="identity-bridge", cb=answer)
-    try:
+    async with answering(nats_url, "rpc.identity.holder.v1", answer, queue="identity-bridge") as asked:
         yield asked
-    finally:
-        await nc.close()
 
 
 # the committee directory as the applications service answers it (its own test covers the real answer)
@@ -140,20 +132,12 @@ COMMITTEES = {
 @pytest.fixture
 async def committee_lookups(nats_url: str) -> AsyncIterator[list[dict[str, Any]]]:
     """Answers rpc.applications.committee.v1 like the applications service."""
-    asked: list[dict[str, Any]] = []
-    nc = await nats.connect(nats_url)
 
-    async def answer(msg: Any) -> None:
-        ask = json.loads(msg.data)
-        asked.append(ask)
-        found = COMMITTEES.get(ask["committee_id"], {"error": "not_found"})
-        await msg.respond(json.dumps(found, ensure_ascii=False).encode())
+    def answer(ask: dict[str, Any]) -> dict[str, Any]:
+        return COMMITTEES.get(ask["committee_id"], {"error": "not_found"})
 
-    await nc.subscribe("rpc.applications.committee.v1", queue="applications", cb=answer)
-    try:
+    async with answering(nats_url, "rpc.applications.committee.v1", answer, queue="applications") as asked:
         yield asked
-    finally:
-        await nc.close()
 
 
 @pytest.fixture

@@ -398,8 +398,22 @@ async def recommendation_letter_template(request: Request) -> Response:
 
 
 @router.get("/applications/{app_id}/attachments", summary="附件列表", response_model=AttachmentList)
-async def list_files(app_id: str, principal: PrincipalDep, svc: ServiceDep) -> dict[str, Any]:
-    return {"items": await svc.files(applicant(principal), app_id)}
+async def list_files(
+    app_id: str,
+    principal: PrincipalDep,
+    svc: ServiceDep,
+    section: Annotated[EntrySection | None, Query(description="只列出该信息项的条目附件")] = None,
+    entry_id: Annotated[str | None, Query(max_length=40, description="只列出该条目（或附件材料位置）的附件")] = None,
+) -> dict[str, Any]:
+    """All the application's files in upload order; with `section` (and `entry_id`) one entry's 附件信息 table."""
+    files = await svc.files(applicant(principal), app_id)
+    return {
+        "items": [
+            f
+            for f in files
+            if (section is None or f["section"] == section) and (entry_id is None or f["entry_id"] == entry_id)
+        ]
+    }
 
 
 @router.get("/applications/{app_id}/attachments/{att_id}", summary="下载附件", **FILE)
