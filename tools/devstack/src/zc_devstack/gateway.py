@@ -14,11 +14,13 @@ from pathlib import Path
 import httpx
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from zc_http import ControlCharacterMiddleware
 
@@ -60,6 +62,19 @@ def _identity_unavailable(request: Request) -> JSONResponse:
     response = _problem(request, 503, "登录服务暂不可用，请稍后再试", "gateway.identity_unavailable")
     response.headers["Retry-After"] = "2"
     return response
+
+
+class WebClient(StaticFiles):
+    """The built web client (web/dist): its files as they are; a deep link of the single-page app (a path whose
+    last part has no file extension, e.g. /centre/applications) gets index.html, and the router shows the page."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        try:
+            return await super().get_response(path, scope)
+        except HTTPException as exc:
+            if exc.status_code != 404 or "." in path.rsplit("/", 1)[-1]:
+                raise
+        return await super().get_response("index.html", scope)
 
 
 def create_gateway(upstreams: Mapping[str, str], web_dir: Path | None) -> Starlette:
@@ -167,7 +182,7 @@ def create_gateway(upstreams: Mapping[str, str], web_dir: Path | None) -> Starle
         ),
     ]
     if web_dir is not None and web_dir.exists():
-        routes.append(Mount("/", StaticFiles(directory=web_dir, html=True)))
+        routes.append(Mount("/", WebClient(directory=web_dir, html=True)))
     # a control character in the path or query is the same 422 a service gives (a line break would not even
     # match the route)
     return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(ControlCharacterMiddleware)])

@@ -31,6 +31,8 @@ from zc_messaging import provision
 log = logging.getLogger("zc_devstack")
 
 REPO = Path(__file__).resolve().parents[4]
+# the web client as `make web` builds it (web/dist); the gateway serves it at /
+WEB_BUNDLE = REPO / "web" / "dist"
 
 
 @dataclass(frozen=True)
@@ -283,7 +285,7 @@ class Stack:
 
     def gateway(self) -> uvicorn.Server:
         upstreams = {prefix: f"http://127.0.0.1:{port}" for prefix, port in self.service_ports.items()}
-        app = create_gateway(upstreams, REPO / "web")
+        app = create_gateway(upstreams, WEB_BUNDLE)
         return uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None, access_log=False))
 
     def shutdown(self) -> None:

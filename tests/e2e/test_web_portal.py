@@ -1,0 +1,115 @@
+"""The web client in a real browser (Debian's Chromium, driven by Playwright) against `make run`'s stack: the
+portal's public pages, the 登录入口 and the development login, 个人中心, and a form drawn from the server's
+schema refusing what the server would refuse before any request. Each step leaves a screenshot in
+.artifacts/web-portal/."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from e2e.conftest import ProbeStack
+from playwright.sync_api import Browser, Page, Request, expect, sync_playwright
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / ".artifacts" / "web-portal"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# as root, without a sandbox; no background connections (this machine's network is closed)
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is installed by `make test`")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser, probe_stack: ProbeStack) -> Iterator[Page]:
+    context = browser.new_context(base_url=probe_stack.base, locale="zh-CN", viewport={"width": 1360, "height": 900})
+    opened = context.new_page()
+    opened.set_default_timeout(20_000)
+    try:
+        yield opened
+    finally:
+        context.close()
+
+
+def shot(page: Page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_public_pages_answer_without_login(page: Page) -> None:
+    page.goto("/")
+    expect(page).to_have_title("首页 - 四川省职称评审系统")
+    nav = page.get_by_role("navigation", name="主导航")
+    for label in ("首页", "通知公告", "政策文件", "评审公示", "证书查询", "评审委员会", "个人中心"):
+        expect(nav.get_by_role("link", name=label, exact=True)).to_be_visible()
+    shot(page, "01-home")
+
+    nav.get_by_role("link", name="评审委员会").click()
+    expect(page.get_by_text("评审区域范围")).to_be_visible()
+    rows = page.locator(".el-table__body tr")
+    expect(rows.first).to_be_visible()
+    assert rows.count() >= 1
+    shot(page, "02-committees")
+
+    nav.get_by_role("link", name="证书查询").click()
+    page.get_by_placeholder("请输入证书编号").fill("川NOT-A-NUMBER-1")
+    page.get_by_placeholder("请输入持证人姓名").fill("王小明")
+    page.get_by_role("button", name="查询").click()
+    expect(page.get_by_text("未查询到该证书")).to_be_visible()
+    shot(page, "03-certificate-check")
+
+    page.goto("/no-such-page/deeper")  # a deep link after a reload: the app answers, not the server
+    expect(page.get_by_text("页面不存在")).to_be_visible()
+
+
+def test_an_applicant_logs_in_and_the_form_refuses_before_sending(page: Page) -> None:
+    page.goto("/")
+    page.get_by_role("button", name="登录").click()
+    dialog = page.get_by_role("dialog", name="登录入口")
+    expect(dialog.get_by_role("button", name="个人登录")).to_be_visible()
+    expect(dialog.get_by_role("button", name="单位登录")).to_be_visible()
+    shot(page, "04-login-entry")
+    dialog.get_by_role("link", name="开发环境登录（演示用户）").click()
+    page.get_by_role("button", name="申报人（十二）").click()
+    expect(page.get_by_role("button", name="退出登录")).to_be_visible()
+
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="个人中心").click()
+    expect(page.get_by_role("heading", name="我的申报")).to_be_visible()
+    shot(page, "05-my-applications")
+
+    page.get_by_role("menuitem", name="个人信息").click()
+    former = page.locator('[data-field="former_name"]')
+    expect(former).to_contain_text("曾用名")
+    expect(former).to_contain_text("0 / 10")
+    expect(page.locator('[data-field="mobile_phone"]')).to_have_class(re.compile(r"\bis-required\b"))  # the star
+    former.locator("input").fill("一二三四五六七八九十一二")  # 12 characters into a field of at most 10
+    expect(former).to_contain_text("10 / 10")
+    expect(page.locator('[data-field="ethnicity"] .el-select')).to_be_visible()
+
+    sent: list[Request] = []
+    page.on("request", lambda r: sent.append(r) if r.method == "PUT" else None)
+    page.get_by_role("button", name="保存").click()
+    expect(page.locator('[data-field="mobile_phone"]')).to_contain_text("请填写手机号码")
+    assert sent == []  # refused in the form, before any request
+    shot(page, "06-profile-refused")
