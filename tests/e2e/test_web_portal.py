@@ -113,3 +113,52 @@ def test_an_applicant_logs_in_and_the_form_refuses_before_sending(page: Page) ->
     expect(page.locator('[data-field="mobile_phone"]')).to_contain_text("请填写手机号码")
     assert sent == []  # refused in the form, before any request
     shot(page, "06-profile-refused")
+
+
+def choose(page: Page, field: str, option: str) -> None:
+    """An Element Plus select of the settings form: open it, pick the option by its text."""
+    page.locator(f'[data-field="{field}"] .el-select').click()
+    page.locator(".el-select-dropdown__item:visible", has_text=option).first.click()
+
+
+def test_a_new_application_is_made_through_the_settings_and_its_dialogs(page: Page) -> None:
+    """新增申报 (Fig. 2.2.1–2.2.4): the unit picker, the cascade, the 选择评委会 dialog, the 评审通知, 立即申报."""
+    page.goto("/api/identity/dev/login?return_to=/centre/new")
+    page.get_by_role("button", name="申报人（十三）").click()
+    expect(page.get_by_text("个人申报设置")).to_be_visible()
+    early = page.get_by_role("button", name="立即申报")
+    early.click()
+    expect(page.locator('[data-field="unit_id"]')).to_contain_text("请选择工作单位")  # the form, before any request
+
+    page.locator('[data-field="unit_id"]').get_by_role("button", name="选择").click()
+    unit_dialog = page.get_by_role("dialog", name="选择工作单位")
+    unit_dialog.get_by_placeholder("请输入单位名称或统一社会信用代码").fill("示例农业")
+    unit_dialog.get_by_role("button", name="查询").click()
+    unit_dialog.get_by_text("成都市示例农业科技有限公司").click()
+    unit_dialog.get_by_role("button", name="确认").click()
+    expect(page.locator('[data-field="unit_id"] input')).to_have_value("成都市示例农业科技有限公司")
+
+    choose(page, "method", "社会化评审")
+    choose(page, "series", "农业技术人员")
+    choose(page, "level", "中级")
+    choose(page, "specialty", "农业机械化")
+    choose(page, "qualification", "农艺师")
+    page.get_by_role("button", name="选择评委会").click()
+    committees = page.get_by_role("dialog", name="选择评委会")
+    expect(committees.get_by_text("可直接申报的评委会")).to_be_visible()
+    expect(committees.get_by_text("需委托评审的评委会")).to_be_visible()
+    shot(page, "07-choose-committee")
+    row = committees.locator('[data-part="direct"] .el-table__row', has_text="成都市农业系列中级评委会0706")
+    row.get_by_role("button", name="选择").click()
+    expect(page.get_by_text("成都市农业系列中级评委会0706评审通知")).to_be_visible()
+    choose(page, "category", "正常申报")
+    shot(page, "08-settings-filled")
+    page.get_by_role("button", name="立即申报").click()
+
+    expect(page.get_by_role("heading", name="我的申报")).to_be_visible()
+    card = page.locator(".el-card", has_text="农业技术人员")
+    expect(card).to_contain_text("申报等级：中级")
+    expect(card).to_contain_text("申报专业：农业机械化")
+    expect(card).to_contain_text("申报职称：农艺师")
+    expect(card).to_contain_text("未提交")
+    shot(page, "09-card")

@@ -62,6 +62,12 @@ const routes: RouteRecordRaw[] = [
             meta: { title: "我的申报" },
           },
           {
+            path: "new",
+            name: "new-application",
+            component: () => import("./applicant/NewApplication.vue"),
+            meta: { title: "新增申报" },
+          },
+          {
             path: "profile",
             name: "profile",
             component: () => import("./applicant/ProfilePage.vue"),
