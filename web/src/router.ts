@@ -62,6 +62,13 @@ const routes: RouteRecordRaw[] = [
             meta: { title: "我的申报" },
           },
           {
+            path: "applications/:id",
+            name: "application-editor",
+            component: () => import("./applicant/ApplicationEditor.vue"),
+            props: true,
+            meta: { title: "继续申报" },
+          },
+          {
             path: "new",
             name: "new-application",
             component: () => import("./applicant/NewApplication.vue"),
