@@ -15,6 +15,8 @@ from e2e.conftest import ProbeStack
 from playwright.sync_api import Browser, Page, Request, expect, sync_playwright
 
 REPO = Path(__file__).resolve().parents[2]
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x11" * 4000 + b"\xff\xd9"
+PDF = b"%PDF-1.7\n" + b"0" * 2048 + b"\n%%EOF\n"
 ARTIFACTS = REPO / ".artifacts" / "web-portal"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # as root, without a sandbox; no background connections (this machine's network is closed)
@@ -172,6 +174,33 @@ def test_a_new_application_is_made_through_the_settings_and_its_dialogs(page: Pa
     page.get_by_role("menubar", name="信息项").get_by_role("menuitem", name="考核情况").click()
     expect(page.locator(".el-table__row", has_text="优秀")).to_contain_text("2025")
     shot(page, "09-editor")
+
+    # uploads: the rule is shown before choosing; a wrong type is refused in the page, before any request
+    sections = page.get_by_role("menubar", name="信息项")
+    sections.get_by_role("menuitem", name="个人基本信息").click()
+    expect(page.locator(".photo")).to_contain_text("JPG/JPEG，不超过 500KB")
+    gender = page.locator('[data-field="gender"]')
+    expect(gender.get_by_role("combobox")).to_be_disabled()  # the ID number says it
+    expect(gender).to_contain_text("男")  # 511502198503064119: the 17th digit, 1, is odd
+    expect(page.locator('[data-field="birth_date"] input')).to_have_value("1985-03-06")
+    posted: list[Request] = []
+    page.on("request", lambda r: posted.append(r) if r.method == "POST" else None)
+    page.locator(".photo input[type=file]").set_input_files(
+        files=[{"name": "照片.png", "mimeType": "image/png", "buffer": b"\x89PNG\r\n\x1a\n" + b"\x00" * 64}]
+    )
+    expect(page.get_by_text("请上传JPG/JPEG格式的文件")).to_be_visible()
+    assert [r.url for r in posted if "/photo" in r.url] == []
+    page.locator(".photo input[type=file]").set_input_files(
+        files=[{"name": "证件照.jpg", "mimeType": "image/jpeg", "buffer": JPEG}]
+    )
+    expect(page.locator(".photo")).to_contain_text("证件照.jpg")
+    sections.get_by_role("menuitem", name="评委会需求材料").click()
+    material = page.locator(".el-table__row", has_text="申报人诚信承诺书")
+    material.locator("input[type=file]").set_input_files(
+        files=[{"name": "诚信承诺书.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+    )
+    expect(material).to_contain_text("诚信承诺书.pdf")
+    shot(page, "09b-uploads")
 
     page.get_by_role("menuitem", name="我的申报").click()
     expect(page.get_by_role("heading", name="我的申报")).to_be_visible()
