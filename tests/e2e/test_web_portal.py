@@ -5,10 +5,12 @@ schema refusing what the server would refuse before any request. Each step leave
 
 from __future__ import annotations
 
+import gzip
 import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from e2e.conftest import ProbeStack
@@ -57,6 +59,20 @@ def page(browser: Browser, probe_stack: ProbeStack) -> Iterator[Page]:
 
 def shot(page: Page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_the_first_page_loads_at_most_300_kb_of_gzipped_javascript(page: Page, report_counts: Any) -> None:
+    """Route-level code splitting: 首页 loads the shell and its own chunk, not every screen (issue 20)."""
+    scripts: list[str] = []
+    page.on("response", lambda r: scripts.append(r.url.rsplit("/", 1)[-1]) if r.url.endswith(".js") else None)
+    page.goto("/")
+    expect(page.get_by_text("专业技术人才职称申报评审")).to_be_visible()
+    expect(page.get_by_role("button", name="登录")).to_be_visible()
+    assets = REPO / "web" / "dist" / "assets"
+    sizes = {name: len(gzip.compress((assets / name).read_bytes(), 9)) for name in scripts}
+    total = sum(sizes.values())
+    report_counts({"first_page_js_files": len(sizes), "first_page_js_gzip_bytes": total})
+    assert 0 < total <= 300 * 1024, sizes
 
 
 def test_public_pages_answer_without_login(page: Page) -> None:
