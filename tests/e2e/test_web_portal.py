@@ -57,8 +57,20 @@ def page(browser: Browser, probe_stack: ProbeStack) -> Iterator[Page]:
         context.close()
 
 
+AXE = REPO / "web" / "node_modules" / "axe-core" / "axe.min.js"
+
+
 def shot(page: Page, name: str) -> None:
+    """The step's screenshot, and axe-core's accessibility check of the screen: no serious or critical
+    violation (WCAG 2 A/AA rules)."""
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate(
+        """async () => (await axe.run(document, {runOnly: ["wcag2a", "wcag2aa"]})).violations
+            .filter(v => v.impact === "serious" || v.impact === "critical")
+            .map(v => `${v.id}: ${v.help} (${v.nodes.length}) ${v.nodes.slice(0, 2).map(n => n.target).join(" ")}`)"""
+    )
+    assert found == [], f"{name}: {found}"
 
 
 def test_the_first_page_loads_at_most_300_kb_of_gzipped_javascript(page: Page, report_counts: Any) -> None:
