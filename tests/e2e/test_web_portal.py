@@ -238,3 +238,35 @@ def test_a_new_application_is_made_through_the_settings_and_its_dialogs(page: Pa
     expect(card).to_contain_text("申报职称：农艺师")
     expect(card).to_contain_text("未提交")
     shot(page, "10-card")
+
+
+def test_a_talent_statistics_record_goes_to_its_review_and_the_certificates_page_answers(page: Page) -> None:
+    """专技人才统计 (§2.6): 新增 (the unit), 填写信息 from the schema, 提交审核; 我的证书 lists and offers 证书核验."""
+    page.goto("/api/identity/dev/login?return_to=/centre/talent-stats")
+    page.get_by_role("button", name="申报人（十四）").click()
+    page.get_by_role("button", name="新增").click()
+    unit_dialog = page.get_by_role("dialog", name="选择工作单位")
+    unit_dialog.get_by_placeholder("请输入单位名称或统一社会信用代码").fill("示例农业")
+    unit_dialog.get_by_role("button", name="查询").click()
+    unit_dialog.get_by_text("成都市示例农业科技有限公司").click()
+    unit_dialog.get_by_role("button", name="确认").click()
+    expect(page.get_by_text("填写信息")).to_be_visible()
+
+    page.locator('[data-field="year"] input').fill("2026")
+    page.locator('[data-field="post"] input').fill("农业技术推广")
+    page.locator('[data-field="post_grade"] input').fill("9")
+    page.locator('[data-field="title_name"] input').fill("农艺师")
+    choose(page, "title_level", "中级")
+    page.locator('[data-field="specialty"] input').fill("农业机械化")
+    choose(page, "highest_education", "大学本科")
+    page.locator('[data-field="work_start_date"] input').fill("2008-07-01")
+    page.locator('[data-field="work_start_date"] input').press("Enter")
+    shot(page, "11-talent-stats")
+    page.get_by_role("button", name="提交审核").click()
+    expect(page.locator(".el-table__row", has_text="审核中")).to_be_visible()
+
+    page.get_by_role("menuitem", name="我的证书").click()
+    expect(page.get_by_text("证书下载")).to_be_visible()
+    page.get_by_role("button", name="新增").click()
+    expect(page.get_by_role("dialog", name="新增证书核验")).to_be_visible()
+    shot(page, "12-certificates")

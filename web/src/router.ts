@@ -81,6 +81,26 @@ const routes: RouteRecordRaw[] = [
             meta: { title: "个人信息" },
           },
           {
+            path: "certificates",
+            name: "my-certificates",
+            component: () => import("./applicant/MyCertificates.vue"),
+            meta: { title: "我的证书" },
+          },
+          {
+            path: "talent-stats",
+            name: "talent-stats",
+            component: () => import("./applicant/RecordPage.vue"),
+            props: { kind: "talent_stats" },
+            meta: { title: "专技人才统计" },
+          },
+          {
+            path: "out-of-province",
+            name: "out-of-province",
+            component: () => import("./applicant/RecordPage.vue"),
+            props: { kind: "out_of_province" },
+            meta: { title: "外省职称确认" },
+          },
+          {
             path: "messages",
             name: "messages",
             component: () => import("./applicant/MyMessages.vue"),
