@@ -203,6 +203,21 @@ def test_a_new_application_is_made_through_the_settings_and_its_dialogs(page: Pa
     expect(page.locator(".el-table__row", has_text="优秀")).to_contain_text("2025")
     shot(page, "09-editor")
 
+    # 业绩成果: the clause first, then that clause's form with its own stars (论文著作: *类别 *刊物名称 *刊号 …)
+    page.get_by_role("menubar", name="信息项").get_by_role("menuitem", name="业绩成果").click()
+    page.get_by_role("button", name="新增").click()
+    clauses = page.get_by_role("dialog", name="选择业绩成果类型")
+    clauses.get_by_text("发表本专业论文", exact=False).click()
+    paper = page.get_by_role("dialog", name="新增")
+    for starred in ("category", "journal", "journal_no", "author_rank", "words_thousands"):
+        expect(paper.locator(f'[data-field="{starred}"]')).to_have_class(re.compile(r"\bis-required\b"))
+    expect(paper.locator('[data-field="patent_no"]')).to_have_count(0)  # another form's field
+    paper.locator('[data-field="name"] input').fill("丘陵山区农机化路径研究")
+    paper.get_by_role("button", name="确定").click()
+    expect(paper.locator('[data-field="journal"]')).to_contain_text("请填写刊物名称")
+    shot(page, "09a-paper-form")
+    paper.get_by_role("button", name="取消").click()
+
     # uploads: the rule is shown before choosing; a wrong type is refused in the page, before any request
     sections = page.get_by_role("menubar", name="信息项")
     sections.get_by_role("menuitem", name="个人基本信息").click()
