@@ -8,12 +8,14 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import pytest
 from e2e.test_dev_stack import stop_with_ctrl_c, wait_until_running
 
 from zc_devstack.procs import free_port
+from zc_devstack.stack import clock_offset_file
 
 # what the web client sends with every request: the gateway turns the session cookie into a token for a state
 # change only when our own pages sent it (CSRF)
@@ -23,7 +25,18 @@ CLIENT_HEADER = {"X-Requested-With": "zhicheng"}
 @dataclass
 class ProbeStack:
     base: str
+    clock_file: Path | None = None  # the stack's clock offset (seconds ahead of the real time)
     sessions: dict[str, httpx.Client] = field(default_factory=dict)
+
+    def advance(self, seconds: float) -> None:
+        """Move every service's clock forward (the 公示 periods); `reset_clock` puts it back."""
+        assert self.clock_file is not None
+        current = float(self.clock_file.read_text() or 0) if self.clock_file.exists() else 0.0
+        self.clock_file.write_text(str(current + seconds), encoding="utf-8")
+
+    def reset_clock(self) -> None:
+        if self.clock_file is not None:
+            self.clock_file.write_text("0", encoding="utf-8")
 
     def as_(self, who: str) -> httpx.Client:
         """A browser signed in as the demo user `who` (development login), kept for the whole session."""
@@ -56,9 +69,9 @@ def probe_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProbeStack
             [sys.executable, "-m", "zc_devstack", "run", "--data-dir", str(tmp / "data"), "--port", str(port)],
             stdout=subprocess.DEVNULL,
             stderr=stderr,
-            env={**os.environ, "ZC_LOG_FORMAT": "json"},
+            env={**{k: v for k, v in os.environ.items() if k != "ZC_CLOCK_OFFSET_FILE"}, "ZC_LOG_FORMAT": "json"},
         )
-        stack = ProbeStack(f"http://127.0.0.1:{port}")
+        stack = ProbeStack(f"http://127.0.0.1:{port}", clock_offset_file(tmp / "data"))
         try:
             wait_until_running(proc, log)
             yield stack

@@ -16,6 +16,8 @@ import pytest
 from e2e.conftest import ProbeStack
 from playwright.sync_api import Browser, Page, Request, expect, sync_playwright
 
+from zc_devstack.journey import Journey
+
 REPO = Path(__file__).resolve().parents[2]
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x11" * 4000 + b"\xff\xd9"
 PDF = b"%PDF-1.7\n" + b"0" * 2048 + b"\n%%EOF\n"
@@ -384,3 +386,71 @@ def test_an_applicant_fills_every_required_section_uploads_and_submits_in_the_br
     expect(page.get_by_role("heading", name="我的申报")).to_be_visible()
     expect(page.locator(".el-card", has_text="农业技术人员")).to_contain_text("审核中")
     shot(page, "14-submitted")
+
+
+@pytest.mark.timeout(300)
+def test_a_return_is_read_and_answered_in_the_browser_and_the_certificate_downloaded(
+    page: Page, probe_stack: ProbeStack
+) -> None:
+    """Issue 20, Done-when 2: the unit returns the application with a reason (through the API until the reviewer
+    workbench lands); the applicant reads the reason in 审核流程, edits and resubmits in the browser; after the
+    review (API) downloads the certificate PDF and finds it in 证书查询."""
+    journey = Journey(
+        probe_stack.base, advance_clock=probe_stack.advance, say=lambda _line: None, applicant="applicant10"
+    )
+    try:
+        journey.submit()
+        journey.act("unit_reviewer", "工作单位", "单位审核推荐", "return", reasons=["请补充近三年业绩证明"])
+
+        page.goto("/api/identity/dev/login?return_to=/centre/applications")
+        page.get_by_role("button", name="申报人（十）").click()
+        card = page.locator(".el-card", has_text="农业技术人员")
+        expect(card).to_contain_text("已退回")
+        expect(card).to_contain_text("请补充近三年业绩证明")
+        card.get_by_text("审核流程").click()
+        expect(card.locator(".el-timeline")).to_contain_text("请补充近三年业绩证明")
+        shot(page, "15-returned")
+        card.get_by_role("button", name="继续申报").click()
+        page.get_by_role("menubar", name="信息项").get_by_role("menuitem", name="个人基本信息").click()
+        page.locator('[data-field="performance_summary"] textarea').fill("补充：近三年农机推广项目的验收证明已上传。")
+        page.get_by_role("button", name="提交").click()
+        page.get_by_role("dialog", name="提交").get_by_role("button", name="确定").click()
+        expect(page.locator(".el-card", has_text="农业技术人员")).to_contain_text("审核中")
+
+        journey.act("unit_reviewer", "工作单位", "单位审核推荐", comment="同意推荐")
+        journey.pass_days(8, "单位公示期满")
+        journey.act("department_reviewer", "主管部门（一级）", "主管部门审核")
+        journey.act("department_reviewer2", "主管部门（二级）", "主管部门审核")
+        journey.act("committee_staff", "评委会", "受理")
+        experts = ("expert", "expert2", "expert3")
+        ids = [journey.as_(who).get("/api/identity/session").json()["user_id"] for who in experts]
+        journey.act("committee_staff", "评委会", "组织专家评审", form={"experts": ids})
+        for who in experts:
+            journey.act(who, "评审专家", "评议表决")
+        journey.pass_days(8, "评审结果公示期满")
+        journey.act("authority", "授权管理单位", "确认评审结果")
+        journey.act(
+            "committee_staff",
+            "评委会",
+            "提交发证数据",
+            form={"document_number": "川职改〔2026〕21号", "issue_date": "2026-12-30"},
+        )
+        journey.collect()
+    finally:
+        probe_stack.reset_clock()
+    number = journey.outcome.certificate["certificate_no"]
+
+    page.get_by_role("menuitem", name="我的证书").click()
+    row = page.locator(".el-table__row", has_text=number)
+    with page.expect_download() as download:
+        row.get_by_text("下载电子证书").click()
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
+    shot(page, "16-certificate")
+
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="证书查询").click()
+    page.get_by_placeholder("请输入证书编号").fill(number)
+    page.get_by_placeholder("请输入持证人姓名").fill("冯思远")
+    page.get_by_role("button", name="查询").click()
+    expect(page.locator(".el-descriptions")).to_contain_text(number)
+    expect(page.locator(".el-descriptions")).to_contain_text("农艺师")
+    shot(page, "17-certificate-check")
