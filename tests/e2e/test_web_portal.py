@@ -286,6 +286,7 @@ def test_a_talent_statistics_record_goes_to_its_review_and_the_certificates_page
     page.locator('[data-field="work_start_date"] input').press("Enter")
     shot(page, "11-talent-stats")
     page.get_by_role("button", name="提交审核").click()
+    expect(page.get_by_text("已提交审核")).to_be_visible()
     expect(page.locator(".el-table__row", has_text="审核中")).to_be_visible()
 
     page.get_by_role("menuitem", name="我的证书").click()
