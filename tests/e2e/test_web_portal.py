@@ -440,6 +440,21 @@ def test_a_return_is_read_and_answered_in_the_browser_and_the_certificate_downlo
     finally:
         probe_stack.reset_clock()
     number = journey.outcome.certificate["certificate_no"]
+    sent = journey.as_("unit_reviewer").post(
+        "/api/applications/units/0193a1f0-0000-7000-8000-00000000a001/messages",
+        json={
+            "application_id": journey.outcome.application_id,
+            "title": "请领取纸质证书",
+            "body": "请于下周一到单位人事处领取纸质证书。",
+            "sender_name": "成都市示例农业科技有限公司",
+        },
+    )
+    assert sent.status_code == 201, sent.text
+
+    page.get_by_role("menuitem", name=re.compile("我的消息")).click()
+    expect(page.locator(".el-table__row", has_text="请领取纸质证书")).to_contain_text("未读")
+    page.get_by_role("button", name="全部标为已读").click()
+    expect(page.locator(".el-table__row", has_text="请领取纸质证书")).to_contain_text("已读")
 
     page.get_by_role("menuitem", name="我的证书").click()
     row = page.locator(".el-table__row", has_text=number)
@@ -455,3 +470,37 @@ def test_a_return_is_read_and_answered_in_the_browser_and_the_certificate_downlo
     expect(page.locator(".el-descriptions")).to_contain_text(number)
     expect(page.locator(".el-descriptions")).to_contain_text("农艺师")
     shot(page, "17-certificate-check")
+
+
+@pytest.mark.timeout(300)
+def test_a_certificate_verification_goes_to_its_review_from_the_browser(page: Page) -> None:
+    """Issue 20, Done-when 3 (证书核验): 新增 with a committee of the directory, the certificate's fields (专业 from
+    the ones it reviews), 同步社保数据, a scan, 提交审核."""
+    page.goto("/api/identity/dev/login?return_to=/centre/certificates")
+    page.get_by_role("button", name="申报人（九）").click()
+    page.get_by_role("button", name="新增").click()
+    created = page.get_by_role("dialog", name="新增证书核验")
+    created.locator(".el-select").click()
+    page.locator(".el-select-dropdown__item:visible", has_text="成都市农业系列中级评委会0706").first.click()
+    created.get_by_role("button", name="确定").click()
+
+    editor = page.get_by_role("dialog", name="证书核验", exact=True)
+    expect(editor).to_contain_text("评审组织：成都市农业系列中级评委会0706")
+    editor.locator('[data-field="certificate_no"] input').fill("川农中2015-0042")
+    editor.locator('[data-field="qualification_name"] input').fill("农艺师")
+    editor.locator('[data-field="series"] input').fill("农业技术人员")
+    editor.locator('[data-field="level"] input').fill("中级")
+    pick(page, editor, "specialty", "农业机械化")  # one the committee reviews
+    editor.locator('[data-field="document_number"] input').fill("成职改〔2015〕42号")
+    date(page, editor, "issue_date", "2015-12-30")
+    editor.locator('[data-field="issuing_authority"] input').fill("成都市人力资源和社会保障局")
+    editor.get_by_role("button", name="同步社保数据").click()
+    expect(editor).to_contain_text("已同步")
+    editor.locator("input[type=file]").set_input_files(
+        files=[{"name": "职称证书.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+    )
+    expect(editor).to_contain_text("职称证书.pdf")
+    shot(page, "18-verification")
+    editor.get_by_role("button", name="提交审核").click()
+    expect(page.get_by_text("已提交审核，材料将提交至评审组织的组建单位审核")).to_be_visible()
+    expect(page.locator(".verifications .el-table__row", has_text="川农中2015-0042")).to_contain_text("审核中")
