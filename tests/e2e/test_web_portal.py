@@ -387,6 +387,12 @@ def test_an_applicant_fills_every_required_section_uploads_and_submits_in_the_br
     expect(page.get_by_role("heading", name="我的申报")).to_be_visible()
     expect(page.locator(".el-card", has_text="农业技术人员")).to_contain_text("审核中")
     shot(page, "14-submitted")
+    page.get_by_role("button", name="查看申报材料").click()  # the submitted version, read-only
+    frozen = page.get_by_role("dialog", name=re.compile("已提交的申报材料"))
+    expect(frozen).to_contain_text("丘陵山区农机化路径研究")
+    expect(frozen).to_contain_text("证件照.jpg")
+    expect(frozen.locator("input")).to_have_count(0)
+    shot(page, "14b-snapshot")
 
 
 @pytest.mark.timeout(300)
@@ -504,3 +510,29 @@ def test_a_certificate_verification_goes_to_its_review_from_the_browser(page: Pa
     editor.get_by_role("button", name="提交审核").click()
     expect(page.get_by_text("已提交审核，材料将提交至评审组织的组建单位审核")).to_be_visible()
     expect(page.locator(".verifications .el-table__row", has_text="川农中2015-0042")).to_contain_text("审核中")
+
+
+def test_initial_determination_needs_no_committee_in_the_settings(page: Page) -> None:
+    """Issue 20, Done-when 3 (职称初定): 评价方式 职称认定 — the form says 无需选择评委会, 申报类别 is 正常申报, and the
+    application has 初定's smaller set of sections."""
+    page.goto("/api/identity/dev/login?return_to=/centre/new")
+    page.get_by_role("button", name="申报人（八）").click()
+    page.locator('[data-field="unit_id"]').get_by_role("button", name="选择").click()
+    unit_dialog = page.get_by_role("dialog", name="选择工作单位")
+    unit_dialog.get_by_placeholder("请输入单位名称或统一社会信用代码").fill("示例农业")
+    unit_dialog.get_by_role("button", name="查询").click()
+    unit_dialog.get_by_text("成都市示例农业科技有限公司").click()
+    unit_dialog.get_by_role("button", name="确认").click()
+    choose(page, "method", "职称认定")
+    choose(page, "series", "农业技术人员")
+    choose(page, "level", "助理级")
+    choose(page, "specialty", "农业机械化")
+    choose(page, "qualification", "助理农艺师")
+    expect(page.get_by_text("无需选择评委会")).to_be_visible()
+    expect(page.get_by_role("button", name="选择评委会")).to_have_count(0)
+    shot(page, "19-initial-settings")
+    page.get_by_role("button", name="立即申报").click()
+    sections = page.get_by_role("menubar", name="信息项")
+    expect(sections.get_by_role("menuitem", name="个人基本信息")).to_be_visible()
+    expect(sections.get_by_role("menuitem", name="业绩成果")).to_have_count(0)  # 初定 has no 业绩成果
+    expect(sections.get_by_role("menuitem", name="评委会需求材料")).to_have_count(0)
