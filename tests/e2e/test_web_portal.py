@@ -307,19 +307,11 @@ def pick(page: Page, scope: Any, field: str, option: str) -> None:
     page.locator(".el-select-dropdown__item:visible", has_text=option).first.click()
 
 
-@pytest.mark.timeout(300)
-def test_an_applicant_fills_every_required_section_uploads_and_submits_in_the_browser(page: Page) -> None:
-    """Issue 20, Done-when 1: a new applicant creates a 社会化评审 application through the dialogs, fills every
-    required section, uploads the photo and the required materials, 暂存s, reloads and 提交s."""
-    page.goto("/api/identity/dev/login?return_to=/centre/new")
-    page.get_by_role("button", name="申报人（十一）").click()
-    fill_settings(page)
-    page.get_by_role("button", name="立即申报").click()
-    expect(page.get_by_text("2026年度 - 农业技术人员（未提交）")).to_be_visible()
-    sections = page.get_by_role("menubar", name="信息项")
-
+def fill_common_sections(page: Page, sections: Any, *, phone: str) -> None:
+    """个人基本信息 (with the photo), 学历 by 同步 from 学信网, one 工作经历 and one 考核情况: what both 申报评审 and
+    职称初定 require."""
     sections.get_by_role("menuitem", name="个人基本信息").click()
-    page.locator('[data-field="mobile_phone"] input').fill("13800000031")
+    page.locator('[data-field="mobile_phone"] input').fill(phone)
     pick(page, page, "ethnicity", "汉族")
     date(page, page, "work_start_date", "2008-07-01")
     pick(page, page, "political_status", "中国共产党党员")
@@ -351,6 +343,20 @@ def test_an_applicant_fills_every_required_section_uploads_and_submits_in_the_br
     row.locator('[data-field="year"] input').fill("2025")
     pick(page, row, "result", "合格")
     row.get_by_role("button", name="确定").click()
+
+
+@pytest.mark.timeout(300)
+def test_an_applicant_fills_every_required_section_uploads_and_submits_in_the_browser(page: Page) -> None:
+    """Issue 20, Done-when 1: a new applicant creates a 社会化评审 application through the dialogs, fills every
+    required section, uploads the photo and the required materials, 暂存s, reloads and 提交s."""
+    page.goto("/api/identity/dev/login?return_to=/centre/new")
+    page.get_by_role("button", name="申报人（十一）").click()
+    fill_settings(page)
+    page.get_by_role("button", name="立即申报").click()
+    expect(page.get_by_text("2026年度 - 农业技术人员（未提交）")).to_be_visible()
+    sections = page.get_by_role("menubar", name="信息项")
+
+    fill_common_sections(page, sections, phone="13800000031")
 
     sections.get_by_role("menuitem", name="业绩成果").click()
     page.get_by_role("button", name="新增").click()
@@ -512,9 +518,10 @@ def test_a_certificate_verification_goes_to_its_review_from_the_browser(page: Pa
     expect(page.locator(".verifications .el-table__row", has_text="川农中2015-0042")).to_contain_text("审核中")
 
 
-def test_initial_determination_needs_no_committee_in_the_settings(page: Page) -> None:
-    """Issue 20, Done-when 3 (职称初定): 评价方式 职称认定 — the form says 无需选择评委会, 申报类别 is 正常申报, and the
-    application has 初定's smaller set of sections."""
+@pytest.mark.timeout(300)
+def test_initial_determination_needs_no_committee_and_is_submitted(page: Page) -> None:
+    """Issue 20, Done-when 3 (职称初定): 评价方式 职称认定 — the form says 无需选择评委会, and the application has
+    初定's smaller set of sections, filled and submitted in the browser."""
     page.goto("/api/identity/dev/login?return_to=/centre/new")
     page.get_by_role("button", name="申报人（八）").click()
     page.locator('[data-field="unit_id"]').get_by_role("button", name="选择").click()
@@ -536,3 +543,49 @@ def test_initial_determination_needs_no_committee_in_the_settings(page: Page) ->
     expect(sections.get_by_role("menuitem", name="个人基本信息")).to_be_visible()
     expect(sections.get_by_role("menuitem", name="业绩成果")).to_have_count(0)  # 初定 has no 业绩成果
     expect(sections.get_by_role("menuitem", name="评委会需求材料")).to_have_count(0)
+    fill_common_sections(page, sections, phone="13800000028")
+    page.get_by_role("button", name="提交").click()
+    page.get_by_role("dialog", name="提交").get_by_role("button", name="确定").click()
+    expect(page.locator(".el-card", has_text="农业技术人员")).to_contain_text("审核中")
+
+
+@pytest.mark.timeout(300)
+def test_an_out_of_province_confirmation_goes_to_its_review_from_the_browser(page: Page) -> None:
+    """Issue 20, Done-when 3 (外省职称确认, §2.7): 填写信息 from the schema, the photo and the proofs, 提交审核."""
+    page.goto("/api/identity/dev/login?return_to=/centre/out-of-province")
+    page.get_by_role("button", name="申报人（七）").click()
+    page.get_by_role("button", name="新增").click()
+    unit_dialog = page.get_by_role("dialog", name="选择工作单位")
+    unit_dialog.get_by_placeholder("请输入单位名称或统一社会信用代码").fill("示例农业")
+    unit_dialog.get_by_role("button", name="查询").click()
+    unit_dialog.get_by_text("成都市示例农业科技有限公司").click()
+    unit_dialog.get_by_role("button", name="确认").click()
+    expect(page.get_by_text("填写信息")).to_be_visible()
+
+    pick(page, page, "highest_education", "硕士研究生")
+    texts = {
+        "highest_education_school": "西北农林科技大学",
+        "major": "农业工程",
+        "former_employer": "陕西省某农业技术推广站",
+        "current_employer": "成都市示例农业科技有限公司",
+        "original_title": "高级农艺师",
+        "original_title_specialty": "农业机械化",
+        "original_committee": "陕西省农业技术人员高级职称评审委员会",
+        "proposed_series": "农业技术人员",
+        "proposed_specialty": "农业机械化",
+        "proposed_title": "高级农艺师",
+    }
+    for field, value in texts.items():
+        page.locator(f'[data-field="{field}"] input').fill(value)
+    date(page, page, "original_title_obtained", "2019-12-20")
+    page.locator('[data-field="expertise"] textarea').fill("丘陵山区农机化")
+    page.locator('[data-field="work_since_joining"] textarea').fill("主持两项省级农机推广项目。")
+    uploads = page.locator("input[type=file]")
+    uploads.nth(0).set_input_files(files=[{"name": "照片.jpg", "mimeType": "image/jpeg", "buffer": JPEG}])
+    expect(page.get_by_text("照片.jpg")).to_be_visible()
+    uploads.nth(1).set_input_files(files=[{"name": "原职称证书.pdf", "mimeType": "application/pdf", "buffer": PDF}])
+    expect(page.get_by_text("原职称证书.pdf")).to_be_visible()
+    shot(page, "20-out-of-province")
+    page.get_by_role("button", name="提交审核").click()
+    expect(page.get_by_text("已提交审核")).to_be_visible()
+    expect(page.locator(".el-table__row", has_text="外省职称确认")).to_contain_text("审核中")
