@@ -589,3 +589,22 @@ def test_an_out_of_province_confirmation_goes_to_its_review_from_the_browser(pag
     page.get_by_role("button", name="提交审核").click()
     expect(page.get_by_text("已提交审核")).to_be_visible()
     expect(page.locator(".el-table__row", has_text="外省职称确认")).to_contain_text("审核中")
+
+
+def test_an_ended_session_goes_to_login_and_back_and_lists_page(page: Page) -> None:
+    """Session expiry sends the user to log in and returns to the same page; lists page (评审委员会: 10 条/页)."""
+    page.goto("/committees")
+    first = page.locator(".el-table__body .el-table__row").first.inner_text()
+    expect(page.locator(".el-pagination")).to_contain_text("共")
+    page.locator(".el-pagination .number", has_text="2").click()
+    expect(page.locator(".el-table__body .el-table__row").first).not_to_have_text(first)
+
+    page.goto("/api/identity/dev/login?return_to=/centre/messages")
+    page.get_by_role("button", name="申报人（六）").click()
+    expect(page.get_by_text("我的消息（未读")).to_be_visible()
+    page.context.clear_cookies()  # the session ended (expired, or logged out elsewhere)
+    page.get_by_role("menuitem", name="我的申报").click()
+    page.wait_for_url(re.compile(r"/api/identity/dev/login\?return_to=%2Fcentre%2Fapplications"))
+    page.get_by_role("button", name="申报人（六）").click()
+    expect(page).to_have_url(re.compile(r"/centre/applications$"))
+    expect(page.get_by_role("heading", name="我的申报")).to_be_visible()
