@@ -146,6 +146,25 @@ def test_an_applicant_logs_in_and_the_form_refuses_before_sending(page: Page) ->
     assert sent == []  # refused in the form, before any request
     shot(page, "06-profile-refused")
 
+    # 个人信息's other sections: a 继续教育 row, saved with its version, there after a reload
+    items = page.get_by_role("menubar", name="个人信息项")
+    for title in ("学历信息", "工作经历", "社会团体任职情况", "继续教育", "考核情况", "考试信息"):
+        expect(items.get_by_role("menuitem", name=title)).to_be_visible()
+    items.get_by_role("menuitem", name="继续教育").click()
+    page.get_by_role("button", name="新增").click()
+    row = page.get_by_role("dialog", name="新增")
+    date(page, row, "start", "2025-03-01")
+    date(page, row, "end", "2025-03-05")
+    row.locator('[data-field="organiser"] input').fill("四川省农业农村厅")
+    row.locator('[data-field="place"] input').fill("成都")
+    row.locator('[data-field="content"] textarea').fill("智慧农机培训")
+    row.get_by_role("button", name="确定").click()
+    expect(page.get_by_text("保存成功")).to_be_visible()
+    page.reload()
+    page.get_by_role("menubar", name="个人信息项").get_by_role("menuitem", name="继续教育").click()
+    expect(page.locator(".el-table__row", has_text="四川省农业农村厅")).to_contain_text("成都")
+    shot(page, "06b-profile-sections")
+
 
 def choose(page: Page, field: str, option: str) -> None:
     """An Element Plus select of the settings form: open it, pick the option by its text."""
