@@ -502,6 +502,14 @@ def test_a_return_is_read_and_answered_in_the_browser_and_the_certificate_downlo
     expect(page.locator(".el-descriptions")).to_contain_text("农艺师")
     shot(page, "17-certificate-check")
 
+    # the QR code on the e-certificate opens the portal's landing page, which shows the check's answer
+    qr = journey.as_("applicant10").get("/api/certificates/certificates/mine").json()["items"][0]["check_url"]
+    assert "/certificate-check/" in qr
+    page.goto("/certificate-check/" + qr.rsplit("/", 1)[1])
+    expect(page.locator(".el-descriptions")).to_contain_text(number)
+    expect(page.get_by_placeholder("请输入证书编号")).to_have_count(0)
+    shot(page, "17b-qr-landing")
+
 
 @pytest.mark.timeout(300)
 def test_a_certificate_verification_goes_to_its_review_from_the_browser(page: Page) -> None:

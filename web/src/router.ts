@@ -44,6 +44,13 @@ const routes: RouteRecordRaw[] = [
         meta: { title: "证书查询" },
       },
       {
+        path: "certificate-check/:token",
+        name: "certificate-landing",
+        component: () => import("./portal/CertificateCheck.vue"),
+        props: true,
+        meta: { title: "证书查询" },
+      },
+      {
         path: "committees",
         name: "committees",
         component: () => import("./portal/CommitteeDirectory.vue"),

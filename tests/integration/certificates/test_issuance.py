@@ -68,7 +68,7 @@ async def test_my_certificates_and_the_pdf(api: Api) -> None:
     assert [(c["certificate_no"], c["status_name"], c["holder_id_masked"]) for c in mine] == [
         ("512026GC000001", "有效", "**************5532")
     ]
-    assert mine[0]["check_url"].startswith("https://zhicheng.example/api/certificates/public/check/")
+    assert mine[0]["check_url"].startswith("https://zhicheng.example/certificate-check/")  # the portal's page
     pdf = await api.get(f"/certificates/{row['id']}/pdf", headers=api.holder())
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.headers["x-content-type-options"] == "nosniff"

@@ -249,7 +249,9 @@ class CertificateService:
         return f"certificate-{row['certificate_no']}.pdf", self._render(row, self.check_url(row))
 
     def check_url(self, row: Row) -> str:
-        return f"{self._policy.check_base_url.rstrip('/')}/api/certificates/public/check/{row['qr_token']}"
+        """The QR code's target: the portal's 证书查询 landing page (a page a phone shows), which reads the public
+        check by the token."""
+        return f"{self._policy.check_base_url.rstrip('/')}/certificate-check/{row['qr_token']}"
 
     def view(self, row: Row) -> dict[str, Any]:
         return {
