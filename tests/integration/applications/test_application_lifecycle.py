@@ -299,6 +299,20 @@ async def test_profile_is_kept_between_applications_and_copied_into_a_new_one(de
     profile = (await api.get("/profile", headers=api.applicant)).json()
     assert profile["sections"]["basic_info"]["mobile_phone"] == "135****4568"
     assert profile["section_versions"] == {"education": 1, "basic_info": 1}
+    # the applicant's own form shows them in clear, and the read is recorded
+    shown = (await api.get("/profile", params={"reveal": True}, headers=api.applicant)).json()
+    assert shown["sections"]["basic_info"]["mobile_phone"] == "13534524568"
+    engine = create_engine(api.database_url)
+    try:
+        async with engine.connect() as conn:
+            reads = (
+                await conn.execute(text("SELECT actor, fields FROM personal_data_access WHERE application_id IS NULL"))
+            ).all()
+    finally:
+        await engine.dispose()
+    assert [(r.actor, r.fields) for r in reads] == [
+        ("usr_applicant", ["profile.mobile_phone", "profile.contact_phone"])
+    ]
     other = (await api.get("/profile", headers=api.as_(Role.APPLICANT, subject="usr_other"))).json()
     assert other == {"sections": {}, "section_versions": {}}
 

@@ -857,7 +857,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 个人信息 */
+        /**
+         * 个人信息
+         * @description Phone numbers are masked unless `reveal=true` (the applicant's own form; recorded).
+         */
         get: operations["profile_api_applications_profile_get"];
         put?: never;
         post?: never;
@@ -10435,7 +10438,9 @@ export interface operations {
     };
     profile_api_applications_profile_get: {
         parameters: {
-            query?: never;
+            query?: {
+                reveal?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -10462,6 +10467,15 @@ export interface operations {
             };
             /** @description 当前账号无权执行此操作 */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 提交的内容不符合要求（出错字段及原因） */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

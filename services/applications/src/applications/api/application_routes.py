@@ -250,9 +250,10 @@ async def save_sections(
 
 
 @router.get("/profile", summary="个人信息", response_model=Profile)
-async def profile(principal: PrincipalDep, svc: ServiceDep, response: Response) -> dict[str, Any]:
+async def profile(principal: PrincipalDep, svc: ServiceDep, response: Response, reveal: bool = False) -> dict[str, Any]:
+    """Phone numbers are masked unless `reveal=true` (the applicant's own form; recorded)."""
     response.headers["Cache-Control"] = "no-store"
-    return await svc.profile(applicant(principal))
+    return await svc.profile(applicant(principal), reveal=reveal)
 
 
 @router.post(

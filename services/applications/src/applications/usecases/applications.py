@@ -412,10 +412,14 @@ class ApplicationService:
             )
 
     # --- 个人信息 --------------------------------------------------------------------------------------------
-    async def profile(self, applicant: str) -> dict[str, Any]:
-        async with self._sessions() as s:
-            row = await self._store(s).profile(applicant)
-        return {"sections": self._pii.show(row["sections"], reveal=False), "section_versions": row["section_versions"]}
+    async def profile(self, applicant: str, *, reveal: bool = False) -> dict[str, Any]:
+        """Phone numbers come masked; `reveal` (the applicant's own form) shows them in clear and is recorded."""
+        async with self._sessions() as s, s.begin():
+            store = self._store(s)
+            row = await store.profile(applicant)
+            if reveal:
+                await store.log_access(actor=applicant, app_id=None, fields=[f"profile.{f}" for f in self._pii.FIELDS])
+        return {"sections": self._pii.show(row["sections"], reveal=reveal), "section_versions": row["section_versions"]}
 
     async def save_profile_section(
         self, applicant: str, name: str, content: Any, *, expected_version: int | None

@@ -117,10 +117,10 @@ class SqlApplicationStore:
     async def delete_attachment(self, att_id: str, *, now: datetime) -> None:
         await self._s.execute(update(attachments).where(attachments.c.id == uuid.UUID(att_id)).values(deleted_at=now))
 
-    async def log_access(self, *, actor: str, app_id: str, fields: list[str]) -> None:
+    async def log_access(self, *, actor: str, app_id: str | None, fields: list[str]) -> None:
         await self._s.execute(
             insert(personal_data_access).values(
-                id=uuid.uuid4(), actor=actor, application_id=uuid.UUID(app_id), fields=fields
+                id=uuid.uuid4(), actor=actor, application_id=uuid.UUID(app_id) if app_id else None, fields=fields
             )
         )
 

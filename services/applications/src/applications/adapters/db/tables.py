@@ -204,7 +204,7 @@ personal_data_access = Table(
     Column("id", UUID(as_uuid=True), primary_key=True),
     Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("actor", String(64), nullable=False),
-    Column("application_id", UUID(as_uuid=True), nullable=False),
+    Column("application_id", UUID(as_uuid=True)),  # none: the applicant's own 个人信息
     Column("fields", JSONB, nullable=False),
 )
 
