@@ -172,14 +172,19 @@ def choose(page: Page, field: str, option: str) -> None:
     page.locator(".el-select-dropdown__item:visible", has_text=option).first.click()
 
 
-def fill_settings(page: Page) -> None:
-    """个人申报设置 for a 农艺师 (中级) under the demo committee, through the unit picker and the committee dialog."""
-    page.locator('[data-field="unit_id"]').get_by_role("button", name="选择").click()
+def pick_demo_unit(page: Page) -> None:
+    """选择工作单位 (Fig. 2.2.2): search by keyword, pick the demo unit, 确认."""
     unit_dialog = page.get_by_role("dialog", name="选择工作单位")
     unit_dialog.get_by_placeholder("请输入单位名称或统一社会信用代码").fill("示例农业")
     unit_dialog.get_by_role("button", name="查询").click()
     unit_dialog.get_by_text("成都市示例农业科技有限公司").click()
     unit_dialog.get_by_role("button", name="确认").click()
+
+
+def fill_settings(page: Page) -> None:
+    """个人申报设置 for a 农艺师 (中级) under the demo committee, through the unit picker and the committee dialog."""
+    page.locator('[data-field="unit_id"]').get_by_role("button", name="选择").click()
+    pick_demo_unit(page)
     expect(page.locator('[data-field="unit_id"] input')).to_have_value("成都市示例农业科技有限公司")
 
     choose(page, "method", "社会化评审")
@@ -191,8 +196,7 @@ def fill_settings(page: Page) -> None:
     committees = page.get_by_role("dialog", name="选择评委会")
     expect(committees.get_by_text("可直接申报的评委会")).to_be_visible()
     expect(committees.get_by_text("需委托评审的评委会")).to_be_visible()
-    if not (ARTIFACTS / "07-choose-committee.png").exists():
-        shot(page, "07-choose-committee")
+    shot(page, "07-choose-committee")
     row = committees.locator('[data-part="direct"] .el-table__row', has_text="成都市农业系列中级评委会0706")
     row.get_by_role("button", name="选择").click()
     expect(page.get_by_text("成都市农业系列中级评委会0706评审通知")).to_be_visible()
@@ -287,11 +291,7 @@ def test_a_talent_statistics_record_goes_to_its_review_and_the_certificates_page
     page.goto("/api/identity/dev/login?return_to=/centre/talent-stats")
     page.get_by_role("button", name="申报人（十四）").click()
     page.get_by_role("button", name="新增").click()
-    unit_dialog = page.get_by_role("dialog", name="选择工作单位")
-    unit_dialog.get_by_placeholder("请输入单位名称或统一社会信用代码").fill("示例农业")
-    unit_dialog.get_by_role("button", name="查询").click()
-    unit_dialog.get_by_text("成都市示例农业科技有限公司").click()
-    unit_dialog.get_by_role("button", name="确认").click()
+    pick_demo_unit(page)
     expect(page.get_by_text("填写信息")).to_be_visible()
 
     page.locator('[data-field="year"] input').fill("2026")
@@ -552,11 +552,7 @@ def test_initial_determination_needs_no_committee_and_is_submitted(page: Page) -
     page.goto("/api/identity/dev/login?return_to=/centre/new")
     page.get_by_role("button", name="申报人（八）").click()
     page.locator('[data-field="unit_id"]').get_by_role("button", name="选择").click()
-    unit_dialog = page.get_by_role("dialog", name="选择工作单位")
-    unit_dialog.get_by_placeholder("请输入单位名称或统一社会信用代码").fill("示例农业")
-    unit_dialog.get_by_role("button", name="查询").click()
-    unit_dialog.get_by_text("成都市示例农业科技有限公司").click()
-    unit_dialog.get_by_role("button", name="确认").click()
+    pick_demo_unit(page)
     choose(page, "method", "职称认定")
     choose(page, "series", "农业技术人员")
     choose(page, "level", "助理级")
@@ -582,11 +578,7 @@ def test_an_out_of_province_confirmation_goes_to_its_review_from_the_browser(pag
     page.goto("/api/identity/dev/login?return_to=/centre/out-of-province")
     page.get_by_role("button", name="申报人（七）").click()
     page.get_by_role("button", name="新增").click()
-    unit_dialog = page.get_by_role("dialog", name="选择工作单位")
-    unit_dialog.get_by_placeholder("请输入单位名称或统一社会信用代码").fill("示例农业")
-    unit_dialog.get_by_role("button", name="查询").click()
-    unit_dialog.get_by_text("成都市示例农业科技有限公司").click()
-    unit_dialog.get_by_role("button", name="确认").click()
+    pick_demo_unit(page)
     expect(page.get_by_text("填写信息")).to_be_visible()
 
     pick(page, page, "highest_education", "硕士研究生")

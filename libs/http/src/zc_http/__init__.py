@@ -30,7 +30,7 @@ from zc_http.problems import (
 from zc_http.responses import IsoDateTime
 from zc_http.settings import SettingsError, load_settings
 from zc_http.uploads import Upload, received_file, upload_body
-from zc_http.versions import if_match_version
+from zc_http.versions import if_match_version, required_version
 
 __all__ = [
     "FORM",
@@ -69,6 +69,7 @@ __all__ = [
     "problem_response",
     "received_file",
     "refuse_declared_oversize",
+    "required_version",
     "serve_api",
     "upload_body",
 ]

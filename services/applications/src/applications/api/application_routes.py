@@ -30,11 +30,10 @@ from applications.usecases.reference import SettingsChoice
 from zc_auth import Principal, PrincipalDep, Role, ScopeType, require_role
 from zc_http import (
     ForbiddenProblem,
-    ProblemError,
     content_disposition,
     file_download,
-    if_match_version,
     received_file,
+    required_version,
     upload_body,
 )
 
@@ -103,15 +102,11 @@ async def get(
 
 
 def _expected_version(if_match: str | None) -> int:
-    version = if_match_version(if_match)
-    if version is None:
-        raise ProblemError(
-            "请求须带 If-Match（该信息项的当前版本号），以免覆盖他人的修改",
-            status=428,
-            code="application.version_required",
-            field="If-Match",
-        )
-    return version
+    return required_version(
+        if_match,
+        code="application.version_required",
+        detail="请求须带 If-Match（该信息项的当前版本号），以免覆盖他人的修改",
+    )
 
 
 IfMatch = Annotated[str | None, Header(description="该信息项当前版本号（首次保存为 0）")]

@@ -22,7 +22,7 @@ from applications.domain.committees import Committee
 from applications.reference_data import load_personal_guide
 from applications.usecases.portal import MayPublish, PortalService
 from zc_auth import Principal, PrincipalDep, Role
-from zc_http import ForbiddenProblem, ProblemError, content_disposition, if_match_version
+from zc_http import ForbiddenProblem, content_disposition, required_version
 
 router = APIRouter(tags=["portal"])
 
@@ -135,11 +135,7 @@ async def revise(
     if_match: Annotated[str | None, Header(description="当前版本号")] = None,
 ) -> dict[str, Any]:
     may_publish = _publisher(principal)
-    version = if_match_version(if_match)
-    if version is None:
-        raise ProblemError(
-            "请求须带 If-Match（当前版本号）", status=428, code="portal.version_required", field="If-Match"
-        )
+    version = required_version(if_match, code="portal.version_required")
     return await svc.revise(
         article_id,
         expected_version=version,

@@ -24,11 +24,10 @@ from applications.usecases.records import RecordService
 from zc_auth import Principal, PrincipalDep, Role, ScopeType
 from zc_http import (
     NotFoundProblem,
-    ProblemError,
     draft_of,
     file_download,
-    if_match_version,
     received_file,
+    required_version,
     upload_body,
 )
 
@@ -100,11 +99,7 @@ def _save_route(kind: str, title: str, adapter: TypeAdapter[Any], model: type[Ba
         content: Any,
         if_match: Annotated[str | None, Header()] = None,
     ) -> dict[str, Any]:
-        version = if_match_version(if_match)
-        if version is None:
-            raise ProblemError(
-                "请求须带 If-Match（当前版本号）", status=428, code="record.version_required", field="If-Match"
-            )
+        version = required_version(if_match, code="record.version_required")
         given = content.model_dump(mode="json", exclude_unset=True)
         # every field present must be valid as the full form has it (a null where a value belongs is not)
         try:

@@ -27,12 +27,11 @@ from certificates.usecases.verifications import FILE_TYPES, VerificationService
 from zc_auth import Principal, PrincipalDep, Role, ScopeType, require_role
 from zc_auth.routes import whoami_router
 from zc_http import (
-    ProblemError,
     content_disposition,
     file_download,
-    if_match_version,
     problem,
     received_file,
+    required_version,
     upload_body,
 )
 
@@ -219,11 +218,7 @@ async def save_verification(
     content: Annotated[HistoricalCertificateDraft, Body(title="证书信息")],
     if_match: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
-    version = if_match_version(if_match)
-    if version is None:
-        raise ProblemError(
-            "请求须带 If-Match（当前版本号）", status=428, code="verification.version_required", field="If-Match"
-        )
+    version = required_version(if_match, code="verification.version_required")
     return await svc.save(
         principal.subject, verification_id, content.model_dump(mode="json", exclude_unset=True), version
     )
