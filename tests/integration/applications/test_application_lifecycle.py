@@ -456,3 +456,28 @@ async def test_health_front_line_items_the_letter_template_and_its_upload(demo: 
     assert up.status_code == 201 and up.json()["material_name"] == "一线医务人员职称申报推荐函"
     kept = (await api.get(f"/applications/{app['id']}", headers=api.applicant)).json()["sections"]["health_info"]
     assert kept["epidemic_seniority_tilt"] is True and kept["epidemic_exam_exemption"] is False
+
+
+async def test_my_applications_page_with_their_total_and_leave_out_the_abandoned(demo: Api) -> None:
+    api = demo
+    abandoned = await new_initial(api)
+    assert (await api.post(f"/applications/{abandoned['id']}/abandon", headers=api.applicant)).status_code == 204
+    kept = [await new_initial(api)]
+    for specialty in ("SHOUYI", "XUMU"):
+        body = settings(None, method="RENDING", level="ZHULI", qualification=f"NONGYE_ZHULI_{specialty}")
+        body["specialty"] = specialty
+        r = await api.post("/applications", headers=api.applicant, json=body)
+        assert r.status_code == 201, r.text
+        kept.append(r.json())
+
+    pages = [
+        (await api.get("/applications", params={"page": n, "size": 2}, headers=api.applicant)).json() for n in (1, 2)
+    ]
+    assert [(p["total"], p["page"], p["size"], len(p["items"])) for p in pages] == [(3, 1, 2, 2), (3, 2, 2, 1)]
+    listed = [item["id"] for p in pages for item in p["items"]]
+    assert sorted(listed) == sorted(a["id"] for a in kept) and abandoned["id"] not in listed
+    # another applicant's list is empty; a size beyond the limit is refused on its parameter
+    other = await api.get("/applications", headers=api.as_(Role.APPLICANT, subject="usr_applicant2"))
+    assert other.json() | {"items": []} == {"items": [], "total": 0, "page": 1, "size": 10}
+    too_big = await api.get("/applications", params={"size": 51}, headers=api.applicant)
+    assert too_big.status_code == 422 and "size" in too_big.text

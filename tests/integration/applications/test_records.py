@@ -217,3 +217,22 @@ async def test_creating_a_record_or_an_application_needs_the_applicant_role(demo
         assert refused.status_code == 403, refused.text
     assert (await api.post("/applications", headers=reviewer, json={})).status_code == 403
     assert (await api.post("/records/talent_stats", headers=api.applicant, json={"unit_id": UNIT})).status_code == 201
+
+
+async def test_my_records_page_newest_first_with_their_total(demo: Api) -> None:
+    api = demo
+    made = [
+        (await api.post("/records/talent_stats", headers=api.applicant, json={"unit_id": UNIT})).json()["id"]
+        for _ in range(3)
+    ]
+    await api.post("/records/out_of_province", headers=api.applicant, json={"unit_id": UNIT})  # another list
+
+    pages = [
+        (await api.get("/records/talent_stats", params={"page": n, "size": 2}, headers=api.applicant)).json()
+        for n in (1, 2, 3)
+    ]
+    assert [(p["total"], len(p["items"])) for p in pages] == [(3, 2), (3, 1), (3, 0)]
+    assert sorted(i["id"] for p in pages for i in p["items"]) == sorted(made)
+    stranger = await api.get("/records/talent_stats", headers=api.as_(Role.APPLICANT, subject="usr_stranger"))
+    assert stranger.json()["total"] == 0 and stranger.json()["items"] == []
+    assert (await api.get("/records/talent_stats", params={"page": 0}, headers=api.applicant)).status_code == 422

@@ -205,3 +205,16 @@ async def test_redelivery_over_jetstream_issues_once(api: Api, clean_jetstream: 
     assert (stats.applied, stats.duplicates_suppressed) == (2, 1)
     assert [r["certificate_no"] for r in await api.rows()] == ["512026GC000001"]
     assert len([e for e in await api.events() if e.type == "certificates.certificate.issued"]) == 1
+
+
+async def test_my_certificates_page_with_their_total(api: Api) -> None:
+    for _ in range(3):
+        await api.issue(approval())
+    pages = [
+        (await api.get("/certificates/mine", params={"page": n, "size": 2}, headers=api.holder())).json()
+        for n in (1, 2)
+    ]
+    assert [(p["total"], p["page"], p["size"], len(p["items"])) for p in pages] == [(3, 1, 2, 2), (3, 2, 2, 1)]
+    numbers = sorted(c["certificate_no"] for p in pages for c in p["items"])
+    assert numbers == ["512026GC000001", "512026GC000002", "512026GC000003"]
+    assert (await api.get("/certificates/mine", params={"page": 1001}, headers=api.holder())).status_code == 422

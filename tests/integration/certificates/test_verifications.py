@@ -236,3 +236,17 @@ async def test_the_committee_comes_from_the_directory_or_is_other_and_goes_to_th
     assert seen.status_code == 200 and seen.json()["committee_name"] == "重庆市农业系列中级评委会"
     for outsider in (city, organiser):
         assert (await api.get(f"/review/verifications/{vid}", headers=outsider)).status_code == 404
+
+
+async def test_my_verifications_page_with_their_total_and_are_the_holders_own(api: Api) -> None:
+    made = []
+    for _ in range(3):
+        created = await api.post("/verifications", headers=api.holder(), json={"committee_id": COMMITTEE})
+        made.append(created.json()["id"])
+    pages = [
+        (await api.get("/verifications", params={"page": n, "size": 2}, headers=api.holder())).json() for n in (1, 2)
+    ]
+    assert [(p["total"], p["page"], len(p["items"])) for p in pages] == [(3, 1, 2), (3, 2, 1)]
+    assert sorted(i["id"] for p in pages for i in p["items"]) == sorted(made)
+    assert (await api.get("/verifications", headers=api.holder("usr_li"))).json()["total"] == 0
+    assert (await api.get("/verifications", params={"size": 0}, headers=api.holder())).status_code == 422

@@ -2406,6 +2406,12 @@ export interface components {
         };
         /** ApplicationList */
         ApplicationList: {
+            /** 总数 */
+            total: number;
+            /** 页码 */
+            page: number;
+            /** 每页条数 */
+            size: number;
             /** 我的申报 */
             items: components["schemas"]["ApplicationSummary"][];
         };
@@ -2660,14 +2666,14 @@ export interface components {
         };
         /** ArticlePage */
         ArticlePage: {
-            /** 内容 */
-            items: components["schemas"]["ArticleSummary"][];
             /** 总数 */
             total: number;
             /** 页码 */
             page: number;
             /** 每页条数 */
             size: number;
+            /** 内容 */
+            items: components["schemas"]["ArticleSummary"][];
         };
         /**
          * ArticleSummary
@@ -3062,6 +3068,12 @@ export interface components {
         };
         /** CertificateList */
         CertificateList: {
+            /** 总数 */
+            total: number;
+            /** 页码 */
+            page: number;
+            /** 每页条数 */
+            size: number;
             /** 我的证书 */
             items: components["schemas"]["Certificate"][];
         };
@@ -3302,14 +3314,14 @@ export interface components {
         };
         /** CommitteePage */
         CommitteePage: {
-            /** 评委会 */
-            items: components["schemas"]["CommitteeRow"][];
             /** 总数 */
             total: number;
             /** 页码 */
             page: number;
             /** 每页条数 */
             size: number;
+            /** 评委会 */
+            items: components["schemas"]["CommitteeRow"][];
             /** 总页数 */
             pages: number;
         };
@@ -4260,16 +4272,16 @@ export interface components {
         };
         /** MessagePage */
         MessagePage: {
-            /** 我的消息 */
-            items: components["schemas"]["Message"][];
             /** 总数 */
             total: number;
-            /** 未读 */
-            unread: number;
             /** 页码 */
             page: number;
             /** 每页条数 */
             size: number;
+            /** 我的消息 */
+            items: components["schemas"]["Message"][];
+            /** 未读 */
+            unread: number;
         };
         /** MessageSent */
         MessageSent: {
@@ -4605,6 +4617,12 @@ export interface components {
         };
         /** PersonalRecordList */
         PersonalRecordList: {
+            /** 总数 */
+            total: number;
+            /** 页码 */
+            page: number;
+            /** 每页条数 */
+            size: number;
             /** 我的记录 */
             items: components["schemas"]["PersonalRecord"][];
         };
@@ -6256,14 +6274,14 @@ export interface components {
         };
         /** UnitPage */
         UnitPage: {
-            /** 工作单位 */
-            items: components["schemas"]["UnitView"][];
             /** 总数 */
             total: number;
             /** 页码 */
             page: number;
             /** 每页条数 */
             size: number;
+            /** 工作单位 */
+            items: components["schemas"]["UnitView"][];
         };
         /**
          * UnitView
@@ -6418,6 +6436,12 @@ export interface components {
         };
         /** VerificationList */
         VerificationList: {
+            /** 总数 */
+            total: number;
+            /** 页码 */
+            page: number;
+            /** 每页条数 */
+            size: number;
             /** 证书核验记录 */
             items: components["schemas"]["Verification"][];
         };
@@ -6620,7 +6644,12 @@ export interface operations {
     };
     mine_api_applications_applications_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 页码 */
+                page?: number;
+                /** @description 每页条数 */
+                size?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -6647,6 +6676,15 @@ export interface operations {
             };
             /** @description 当前账号无权执行此操作 */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 提交的内容不符合要求（出错字段及原因） */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9570,8 +9608,11 @@ export interface operations {
                 specialty?: string | null;
                 qualification?: string | null;
                 year?: number | null;
+                /** @description 页码 */
                 page?: number;
+                /** @description 页码 */
                 entrusted_page?: number;
+                /** @description 每页条数 */
                 size?: number;
                 /** @description 评委会名称（部分即可） */
                 keyword?: string | null;
@@ -9873,7 +9914,9 @@ export interface operations {
         parameters: {
             query?: {
                 unread_only?: boolean;
+                /** @description 页码 */
                 page?: number;
+                /** @description 每页条数 */
                 size?: number;
             };
             header?: never;
@@ -11506,7 +11549,12 @@ export interface operations {
     };
     mine_api_applications_records__kind__get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 页码 */
+                page?: number;
+                /** @description 每页条数 */
+                size?: number;
+            };
             header?: never;
             path: {
                 kind: string;
@@ -12464,7 +12512,9 @@ export interface operations {
             query: {
                 /** @description 单位名称关键字 */
                 keyword: string;
+                /** @description 页码 */
                 page?: number;
+                /** @description 每页条数 */
                 size?: number;
             };
             header?: never;
@@ -12702,7 +12752,12 @@ export interface operations {
     };
     mine_api_certificates_certificates_mine_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 页码 */
+                page?: number;
+                /** @description 每页条数 */
+                size?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -12729,6 +12784,15 @@ export interface operations {
             };
             /** @description 当前账号无权执行此操作 */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 提交的内容不符合要求（出错字段及原因） */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13257,7 +13321,12 @@ export interface operations {
     };
     my_verifications_api_certificates_verifications_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 页码 */
+                page?: number;
+                /** @description 每页条数 */
+                size?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -13284,6 +13353,15 @@ export interface operations {
             };
             /** @description 当前账号无权执行此操作 */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 提交的内容不符合要求（出错字段及原因） */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -3,6 +3,7 @@
 from zc_db.base import NAMING_CONVENTION, Base, new_metadata
 from zc_db.engine import create_engine, create_session_factory, database_ready, json_dumps, json_loads
 from zc_db.messaging_tables import MessagingTables, messaging_tables
+from zc_db.paging import fetch_page
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -11,6 +12,7 @@ __all__ = [
     "create_engine",
     "create_session_factory",
     "database_ready",
+    "fetch_page",
     "json_dumps",
     "json_loads",
     "messaging_tables",

@@ -27,7 +27,7 @@ from zc_http.problems import (
     problem_from_domain_error,
     problem_response,
 )
-from zc_http.responses import IsoDateTime
+from zc_http.responses import IsoDateTime, Paged, PageNumber, PageSize
 from zc_http.settings import SettingsError, load_settings
 from zc_http.uploads import Upload, received_file, upload_body
 from zc_http.versions import if_match_version, required_version
@@ -42,6 +42,9 @@ __all__ = [
     "ForbiddenProblem",
     "IsoDateTime",
     "NotFoundProblem",
+    "PageNumber",
+    "PageSize",
+    "Paged",
     "Problem",
     "ProblemError",
     "ReadinessCheck",

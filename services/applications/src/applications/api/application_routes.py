@@ -30,6 +30,8 @@ from applications.usecases.reference import SettingsChoice
 from zc_auth import Principal, PrincipalDep, Role, ScopeType, require_role
 from zc_http import (
     ForbiddenProblem,
+    PageNumber,
+    PageSize,
     content_disposition,
     file_download,
     received_file,
@@ -83,8 +85,8 @@ async def create(body: SettingsCheck, principal: ApplicantDep, svc: ServiceDep) 
 
 
 @router.get("/applications", summary="我的申报", response_model=ApplicationList, response_model_exclude_unset=True)
-async def mine(principal: PrincipalDep, svc: ServiceDep) -> dict[str, Any]:
-    return {"items": await svc.mine(applicant(principal))}
+async def mine(principal: PrincipalDep, svc: ServiceDep, page: PageNumber = 1, size: PageSize = 10) -> dict[str, Any]:
+    return await svc.mine(applicant(principal), page=page, size=size)
 
 
 @router.get(

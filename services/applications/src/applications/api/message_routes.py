@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Protocol
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from applications.api.responses import MarkedRead, MessagePage, MessageSent
 from applications.usecases.messages import MessageService
 from zc_auth import PrincipalDep, Role, ScopeType
+from zc_http import PageNumber, PageSize
 
 router = APIRouter(tags=["messages"])
 
@@ -41,8 +42,8 @@ async def inbox(
     principal: PrincipalDep,
     svc: ServiceDep,
     unread_only: bool = False,
-    page: Annotated[int, Query(ge=1, le=1000)] = 1,
-    size: Annotated[int, Query(ge=1, le=50)] = 10,
+    page: PageNumber = 1,
+    size: PageSize = 10,
 ) -> dict[str, Any]:
     return await svc.inbox(principal.subject, unread_only=unread_only, page=page, size=size)
 

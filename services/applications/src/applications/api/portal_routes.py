@@ -22,7 +22,7 @@ from applications.domain.committees import Committee
 from applications.reference_data import load_personal_guide
 from applications.usecases.portal import MayPublish, PortalService
 from zc_auth import Principal, PrincipalDep, Role
-from zc_http import ForbiddenProblem, content_disposition, required_version
+from zc_http import ForbiddenProblem, PageNumber, PageSize, content_disposition, required_version
 
 router = APIRouter(tags=["portal"])
 
@@ -68,8 +68,8 @@ async def articles(
     committee_id: Annotated[str | None, Query(min_length=1, max_length=64, description="评委会")] = None,
     year: Annotated[int | None, Query(ge=2000, le=2100, description="评审年度")] = None,
     keyword: Annotated[str | None, Query(min_length=1, max_length=50, description="标题关键字")] = None,
-    page: Annotated[int, Query(ge=1, le=1000, description="页码")] = 1,
-    size: Annotated[int, Query(ge=1, le=50, description="每页条数")] = 10,
+    page: PageNumber = 1,
+    size: PageSize = 10,
 ) -> dict[str, Any]:
     """Published and not withdrawn, newest first. Public."""
     return await svc.articles(kind=kind, committee_id=committee_id, year=year, keyword=keyword, page=page, size=size)

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from zc_http import IsoDateTime
+from zc_http import IsoDateTime, Paged
 
 RESPONSE = ConfigDict(extra="forbid")
 NOT_BLANK = r"\S"  # at least one character that is not white space
@@ -68,13 +68,10 @@ class ArticleSummary(BaseModel):
     published_at: IsoDateTime = Field(title="发布时间")
 
 
-class ArticlePage(BaseModel):
+class ArticlePage(Paged):
     model_config = RESPONSE
 
     items: list[ArticleSummary] = Field(title="内容")
-    total: int = Field(title="总数")
-    page: int = Field(title="页码")
-    size: int = Field(title="每页条数")
 
 
 class PublicityEntry(BaseModel):

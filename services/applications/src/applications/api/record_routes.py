@@ -24,6 +24,8 @@ from applications.usecases.records import RecordService
 from zc_auth import Principal, PrincipalDep, Role, ScopeType
 from zc_http import (
     NotFoundProblem,
+    PageNumber,
+    PageSize,
     draft_of,
     file_download,
     received_file,
@@ -75,8 +77,10 @@ async def create(kind: str, body: RecordCreate, principal: ApplicantDep, svc: Se
 
 
 @router.get("/records/{kind}", summary="我的记录", response_model=PersonalRecordList, response_model_exclude_unset=True)
-async def mine(kind: str, principal: PrincipalDep, svc: ServiceDep) -> dict[str, Any]:
-    return {"items": await svc.mine(principal.subject, _kind(kind))}
+async def mine(
+    kind: str, principal: PrincipalDep, svc: ServiceDep, page: PageNumber = 1, size: PageSize = 10
+) -> dict[str, Any]:
+    return await svc.mine(principal.subject, _kind(kind), page=page, size=size)
 
 
 @router.get(

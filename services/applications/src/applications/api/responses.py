@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from applications.api.record_schemas import OutOfProvince, TalentStats
 from applications.domain.files import ACCEPTED
-from zc_http import IsoDateTime, draft_of
+from zc_http import IsoDateTime, Paged, draft_of
 
 RESPONSE = ConfigDict(extra="forbid")
 
@@ -136,7 +136,7 @@ class ApplicationSummary(BaseModel):
     )
 
 
-class ApplicationList(BaseModel):
+class ApplicationList(Paged):
     model_config = RESPONSE
 
     items: list[ApplicationSummary] = Field(title="我的申报")
@@ -240,7 +240,7 @@ class PersonalRecord(BaseModel):
     )
 
 
-class PersonalRecordList(BaseModel):
+class PersonalRecordList(Paged):
     model_config = RESPONSE
 
     items: list[PersonalRecord] = Field(title="我的记录")
@@ -275,14 +275,11 @@ class Message(BaseModel):
     read: bool = Field(title="已读")
 
 
-class MessagePage(BaseModel):
+class MessagePage(Paged):
     model_config = RESPONSE
 
     items: list[Message] = Field(title="我的消息")
-    total: int = Field(title="总数")
     unread: int = Field(title="未读")
-    page: int = Field(title="页码")
-    size: int = Field(title="每页条数")
 
 
 class MarkedRead(BaseModel):
@@ -394,13 +391,10 @@ class UnitView(BaseModel):
     central_in_sichuan: bool = Field(title="中央在川单位")
 
 
-class UnitPage(BaseModel):
+class UnitPage(Paged):
     model_config = RESPONSE
 
     items: list[UnitView] = Field(title="工作单位")
-    total: int = Field(title="总数")
-    page: int = Field(title="页码")
-    size: int = Field(title="每页条数")
 
 
 # -- committees and their activities ---------------------------------------------------------------------------
@@ -432,13 +426,10 @@ class CommitteeRow(BaseModel):
     activity_id: str | None = Field(description="评审活动")
 
 
-class CommitteePage(BaseModel):
+class CommitteePage(Paged):
     model_config = RESPONSE
 
     items: list[CommitteeRow] = Field(title="评委会")
-    total: int = Field(title="总数")
-    page: int = Field(title="页码")
-    size: int = Field(title="每页条数")
     pages: int = Field(title="总页数")
 
 

@@ -33,7 +33,7 @@ from applications.domain.settings import GUIDANCE, METHOD_NAMES, SettingsRejecte
 from applications.usecases.reference import NotFoundError, ReferenceService, SettingsChoice
 from zc_auth import Principal, PrincipalDep, Role
 from zc_auth.routes import whoami_router
-from zc_http import ForbiddenProblem
+from zc_http import ForbiddenProblem, PageNumber, PageSize
 
 router = APIRouter()
 router.include_router(whoami_router())
@@ -162,8 +162,8 @@ def _unit(u: Any) -> dict[str, Any]:
 async def search_units(
     ref: ReferenceDep,
     keyword: Annotated[str, Query(min_length=1, max_length=50, description="单位名称关键字")],
-    page: Annotated[int, Query(ge=1, le=1000)] = 1,
-    size: Annotated[int, Query(ge=1, le=50)] = 10,
+    page: PageNumber = 1,
+    size: PageSize = 10,
 ) -> dict[str, Any]:
     found, total = await ref.search_units(keyword, page=page, size=size)
     return {"items": [_unit(u) for u in found], "total": total, "page": page, "size": size}
@@ -209,8 +209,8 @@ async def committee_directory(
     level: Annotated[str | None, Query(min_length=1, max_length=20, description="申报层级（编码）")] = None,
     keyword: Annotated[str | None, Query(min_length=1, max_length=50, description="评委会名称（部分即可）")] = None,
     year: Annotated[int | None, Query(ge=2000, le=2100, description="评审活动年度（默认今年）")] = None,
-    page: Annotated[int, Query(ge=1, le=1000, description="页码")] = 1,
-    size: Annotated[int, Query(ge=1, le=50, description="每页条数")] = 10,
+    page: PageNumber = 1,
+    size: PageSize = 10,
 ) -> dict[str, Any]:
     """Public: anyone may look before logging in (填报说明 1, “点击查看评审委员会”)."""
     return await ref.committee_directory(
@@ -233,9 +233,9 @@ async def query_committees(
     specialty: str | None = None,
     qualification: str | None = None,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
-    page: Annotated[int, Query(ge=1, le=1000)] = 1,
-    entrusted_page: Annotated[int, Query(ge=1, le=1000)] = 1,
-    size: Annotated[int, Query(ge=1, le=50)] = 10,
+    page: PageNumber = 1,
+    entrusted_page: PageNumber = 1,
+    size: PageSize = 10,
     keyword: Annotated[str | None, Query(max_length=50, description="评委会名称（部分即可）")] = None,
 ) -> dict[str, Any]:
     return await ref.query_committees(

@@ -187,10 +187,10 @@ class ApplicationService:
         view["sections"] = self._pii.show(view["sections"], reveal=reveal)
         return view
 
-    async def mine(self, applicant: str) -> list[dict[str, Any]]:
+    async def mine(self, applicant: str, *, page: int, size: int) -> dict[str, Any]:
         async with self._sessions() as s:
-            rows = await self._store(s).list_for(applicant)
-        return [self._view(r, full=False) for r in rows if r["status"] != ABANDONED]
+            rows, total = await self._store(s).page_for(applicant, page=page, size=size)
+        return {"items": [self._view(r, full=False) for r in rows], "total": total, "page": page, "size": size}
 
     @staticmethod
     def _view(row: dict[str, Any], *, full: bool) -> dict[str, Any]:

@@ -133,9 +133,10 @@ class RecordService:
         assert row is not None
         return self._view(row)
 
-    async def mine(self, applicant: str, kind: str) -> list[dict[str, Any]]:
+    async def mine(self, applicant: str, kind: str, *, page: int, size: int) -> dict[str, Any]:
         async with self._sessions() as s:
-            return [self._view(r) for r in await self._store(s).records_of(applicant, kind)]
+            rows, total = await self._store(s).records_of(applicant, kind, page=page, size=size)
+        return {"items": [self._view(r) for r in rows], "total": total, "page": page, "size": size}
 
     async def get(self, applicant: str, kind: str, rec_id: str) -> dict[str, Any]:
         async with self._sessions() as s:

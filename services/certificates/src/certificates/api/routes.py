@@ -27,6 +27,8 @@ from certificates.usecases.verifications import FILE_TYPES, VerificationService
 from zc_auth import Principal, PrincipalDep, Role, ScopeType, require_role
 from zc_auth.routes import whoami_router
 from zc_http import (
+    PageNumber,
+    PageSize,
     content_disposition,
     file_download,
     problem,
@@ -59,8 +61,8 @@ def client_of(request: Request) -> str:
 
 
 @router.get("/certificates/mine", tags=["certificates"], summary="我的证书", response_model=CertificateList)
-async def mine(principal: PrincipalDep, svc: ServiceDep) -> dict[str, Any]:
-    return {"items": await svc.mine(principal)}
+async def mine(principal: PrincipalDep, svc: ServiceDep, page: PageNumber = 1, size: PageSize = 10) -> dict[str, Any]:
+    return await svc.mine(principal, page=page, size=size)
 
 
 @router.get("/certificates/{certificate_id}", tags=["certificates"], summary="证书详情", response_model=Certificate)
@@ -200,8 +202,10 @@ async def new_verification(body: NewVerification, principal: PrincipalDep, svc: 
     response_model=VerificationList,
     response_model_exclude_unset=True,
 )
-async def my_verifications(principal: PrincipalDep, svc: VerificationsDep) -> dict[str, Any]:
-    return {"items": await svc.mine(principal.subject)}
+async def my_verifications(
+    principal: PrincipalDep, svc: VerificationsDep, page: PageNumber = 1, size: PageSize = 10
+) -> dict[str, Any]:
+    return await svc.mine(principal.subject, page=page, size=size)
 
 
 @router.put(

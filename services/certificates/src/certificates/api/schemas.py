@@ -13,7 +13,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from certificates.usecases.verifications import HistoricalCertificate
-from zc_http import IsoDateTime, draft_of
+from zc_http import IsoDateTime, Paged, draft_of
 
 # times: IsoDateTime keeps the isoformat() text the use cases write ("+00:00", where pydantic would write "Z")
 
@@ -53,7 +53,7 @@ class Certificate(BaseModel):
     check_url: str = Field(title="证书查询地址", description="电子证书上二维码指向的证书查询地址")
 
 
-class CertificateList(BaseModel):
+class CertificateList(Paged):
     model_config = RESPONSE
 
     items: list[Certificate] = Field(title="我的证书")
@@ -149,7 +149,7 @@ class Verification(BaseModel):
     submitted_at: IsoDateTime | None = Field(title="提交时间")
 
 
-class VerificationList(BaseModel):
+class VerificationList(Paged):
     model_config = RESPONSE
 
     items: list[Verification] = Field(title="证书核验记录")

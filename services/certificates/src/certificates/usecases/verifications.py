@@ -169,9 +169,10 @@ class VerificationService:
             await self._store(s).insert_verification(row)
         return view(row)
 
-    async def mine(self, applicant: str) -> list[dict[str, Any]]:
+    async def mine(self, applicant: str, *, page: int, size: int) -> dict[str, Any]:
         async with self._sessions() as s:
-            return [view(r) for r in await self._store(s).verifications_of(applicant)]
+            rows, total = await self._store(s).verifications_of(applicant, page=page, size=size)
+        return {"items": [view(r) for r in rows], "total": total, "page": page, "size": size}
 
     async def save(
         self, applicant: str, verification_id: UUID, content: dict[str, Any], expected: int

@@ -20,6 +20,8 @@ from applications.adapters.db.tables import (
     profiles,
 )
 from applications.adapters.db.trail import append_trail
+from applications.domain.application import ABANDONED
+from zc_db import fetch_page
 
 A = applications_table
 
@@ -49,11 +51,14 @@ class SqlApplicationStore:
         row = (await self._s.execute(query)).mappings().first()
         return dict(row) if row else None
 
-    async def list_for(self, applicant_id: str) -> list[dict[str, Any]]:
-        rows = await self._s.execute(
-            select(A).where(A.c.applicant_id == applicant_id).order_by(A.c.year.desc(), A.c.created_at.desc())
+    async def page_for(self, applicant_id: str, *, page: int, size: int) -> tuple[list[dict[str, Any]], int]:
+        """我的申报: the applicant's applications but the abandoned ones, newest year first."""
+        query = (
+            select(A)
+            .where(A.c.applicant_id == applicant_id, A.c.status != ABANDONED)
+            .order_by(A.c.year.desc(), A.c.created_at.desc(), A.c.id)
         )
-        return [dict(r) for r in rows.mappings()]
+        return await fetch_page(self._s, query, page=page, size=size)
 
     async def update(self, app_id: str, values: dict[str, Any], *, now: datetime) -> None:
         await self._s.execute(update(A).where(A.c.id == uuid.UUID(app_id)).values(updated_at=now, **values))
@@ -176,13 +181,15 @@ class SqlApplicationStore:
         row = (await self._s.execute(query)).mappings().first()
         return dict(row) if row else None
 
-    async def records_of(self, applicant_id: str, kind: str) -> list[dict[str, Any]]:
-        rows = await self._s.execute(
+    async def records_of(
+        self, applicant_id: str, kind: str, *, page: int, size: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        query = (
             select(personal_records)
             .where(personal_records.c.applicant_id == applicant_id, personal_records.c.kind == kind)
-            .order_by(personal_records.c.created_at.desc())
+            .order_by(personal_records.c.created_at.desc(), personal_records.c.id)
         )
-        return [dict(r) for r in rows.mappings()]
+        return await fetch_page(self._s, query, page=page, size=size)
 
     async def update_record(self, rec_id: str, values: dict[str, Any]) -> None:
         await self._s.execute(

@@ -19,6 +19,7 @@ from certificates.adapters.db.tables import (
     verification_files,
     verifications,
 )
+from zc_db import fetch_page
 
 Row = dict[str, Any]
 
@@ -69,9 +70,13 @@ class SqlCertificateStore:
         row = (await self._s.execute(select(certificates).where(certificates.c.qr_token == token))).first()
         return dict(row._mapping) if row else None
 
-    async def of_holder(self, holder_id: str) -> list[Row]:
-        q = select(certificates).where(certificates.c.holder_id == holder_id).order_by(certificates.c.issue_date.desc())
-        return [dict(r._mapping) for r in await self._s.execute(q)]
+    async def of_holder(self, holder_id: str, *, page: int, size: int) -> tuple[list[Row], int]:
+        q = (
+            select(certificates)
+            .where(certificates.c.holder_id == holder_id)
+            .order_by(certificates.c.issue_date.desc(), certificates.c.id)
+        )
+        return await fetch_page(self._s, q, page=page, size=size)
 
     async def revoke(self, certificate_id: UUID, *, by: str, reason: str, now: datetime) -> None:
         await self._s.execute(
@@ -114,13 +119,13 @@ class SqlCertificateStore:
     async def update_verification(self, verification_id: UUID, values: dict[str, Any]) -> None:
         await self._s.execute(update(verifications).where(verifications.c.id == verification_id).values(**values))
 
-    async def verifications_of(self, applicant_id: str) -> list[Row]:
+    async def verifications_of(self, applicant_id: str, *, page: int, size: int) -> tuple[list[Row], int]:
         q = (
             select(verifications)
             .where(verifications.c.applicant_id == applicant_id)
-            .order_by(verifications.c.created_at.desc())
+            .order_by(verifications.c.created_at.desc(), verifications.c.id)
         )
-        return [dict(r._mapping) for r in await self._s.execute(q)]
+        return await fetch_page(self._s, q, page=page, size=size)
 
     async def add_verification_file(self, row: Row) -> None:
         await self._s.execute(insert(verification_files).values(**row))
