@@ -377,6 +377,14 @@ def test_an_applicant_fills_every_required_section_uploads_and_submits_in_the_br
 
     fill_common_sections(page, sections, phone="13800000031")
 
+    # 社保参保信息 (Fig. 2.2.6): fetched from its source, read-only, the source and time shown
+    sections.get_by_role("menuitem", name="社保参保信息").click()
+    page.get_by_role("button", name="获取社保参保信息").click()
+    expect(page.locator("p.hint:visible", has_text="数据来源：")).to_be_visible()
+    expect(page.locator(".el-table__row:visible").first).to_be_visible()
+    expect(page.locator(".el-table input:visible")).to_have_count(0)
+    shot(page, "09c-social-insurance")
+
     sections.get_by_role("menuitem", name="业绩成果").click()
     page.get_by_role("button", name="新增").click()
     page.get_by_role("dialog", name="选择业绩成果类型").get_by_text("发表本专业论文", exact=False).click()
@@ -484,6 +492,7 @@ def test_a_return_is_read_and_answered_in_the_browser_and_the_certificate_downlo
 
     page.get_by_role("menuitem", name=re.compile("我的消息")).click()
     expect(page.locator(".el-table__row", has_text="请领取纸质证书")).to_contain_text("未读")
+    shot(page, "15b-messages")
     page.get_by_role("button", name="全部标为已读").click()
     expect(page.locator(".el-table__row", has_text="请领取纸质证书")).to_contain_text("已读")
 
