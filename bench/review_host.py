@@ -43,7 +43,8 @@ from review.domain.calendar import BusinessCalendar  # noqa: E402
 from review.main import create_app  # noqa: E402
 from review.scheduler import run_scheduler  # noqa: E402
 from review.settings import Settings  # noqa: E402
-from review.usecases.reviews import Decision, ReviewService  # noqa: E402
+from review.usecases.reviews import Reviews as ReviewService  # noqa: E402
+from review.usecases.tasks import Decision  # noqa: E402
 from zc_auth import Principal, Role, RoleGrant, ScopeType, StaticJwks, TokenVerifier  # noqa: E402
 from zc_auth.testing import TokenFactory  # noqa: E402
 from zc_db import create_engine, create_session_factory  # noqa: E402

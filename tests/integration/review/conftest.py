@@ -17,7 +17,7 @@ from sqlalchemy import select
 from review.adapters.db.tables import history, messaging, process_instances
 from review.main import create_app
 from review.settings import Settings
-from review.usecases.reviews import ReviewService
+from review.usecases.reviews import Reviews as ReviewService
 from support.clock import Clock
 from support.engines import ENGINE_MODES, use_engine_mode
 from support.grants import grants_directory

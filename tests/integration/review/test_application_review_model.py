@@ -22,7 +22,8 @@ from review.adapters.people import NatsPeopleDirectory
 from review.bootstrap import build_reviews
 from review.consumers import PROCESS_DEFAULTS
 from review.domain.errors import DomainError
-from review.usecases.reviews import Decision, ReviewService
+from review.usecases.reviews import Reviews as ReviewService
+from review.usecases.tasks import Decision
 from support.clock import Clock
 from support.engines import ENGINE_MODES, use_engine_mode
 from support.grants import grants_directory

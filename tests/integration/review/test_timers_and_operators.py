@@ -17,7 +17,7 @@ from review.adapters.db.tables import history
 from review.bootstrap import build_reviews
 from review.domain.calendar import BusinessCalendar
 from review.scheduler import run_scheduler
-from review.usecases.reviews import Decision
+from review.usecases.tasks import Decision
 from zc_auth import Principal, Role, RoleGrant, ScopeType
 from zc_db import create_engine, create_session_factory
 

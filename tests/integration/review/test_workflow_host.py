@@ -9,7 +9,9 @@ from typing import Any
 
 from integration.review.conftest import OTHER_UNIT, UNIT, Api, reviewer_principal
 from review.adapters.db.instance_store import SqlInstanceStore
-from review.usecases.reviews import Decision, ReviewService, TransitionWrite
+from review.usecases.ports import TransitionWrite
+from review.usecases.reviews import Reviews as ReviewService
+from review.usecases.tasks import Decision
 from zc_auth import Role
 from zc_contracts import Envelope, applications_v1, make_envelope
 

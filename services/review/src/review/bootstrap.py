@@ -15,7 +15,7 @@ from review.adapters.workflow.spiff import SpiffEngine
 from review.domain.calendar import BusinessCalendar
 from review.settings import Settings
 from review.usecases.ports import PeopleDirectory
-from review.usecases.reviews import ReviewService
+from review.usecases.reviews import Reviews
 from zc_auth import TokenVerifier
 from zc_auth.live import live_session_verifier
 from zc_db import MessagingTables
@@ -30,7 +30,7 @@ class Container:
     runtime: ServiceRuntime
     tables: MessagingTables
     token_verifier: TokenVerifier
-    reviews: ReviewService
+    reviews: Reviews
 
     async def readiness(self) -> dict[str, bool]:
         return await self.runtime.readiness()
@@ -45,9 +45,9 @@ def build_reviews(
     *,
     clock: Callable[[], datetime] | None = None,
     people: PeopleDirectory | None = None,
-) -> ReviewService:
+) -> Reviews:
     calendar = BusinessCalendar.load(settings.calendar_dir)
-    return ReviewService(
+    return Reviews(
         sessions=sessions,
         store=SqlInstanceStore,
         engine=SpiffEngine(calendar),

@@ -8,7 +8,7 @@ import contextlib
 import logging
 from datetime import datetime, timedelta
 
-from review.usecases.reviews import ReviewService
+from review.usecases.timers import Timers
 
 log = logging.getLogger(__name__)
 
@@ -19,13 +19,13 @@ STALL_SEARCH_MARGIN = timedelta(minutes=5)
 STALL_BATCH = 100
 
 
-async def run_scheduler(reviews: ReviewService, stop: asyncio.Event, *, poll_seconds: float, batch: int) -> None:
+async def run_scheduler(timers: Timers, stop: asyncio.Event, *, poll_seconds: float, batch: int) -> None:
     changed_since: datetime | None = None  # the first pass searches every running instance
     while not stop.is_set():
         try:
-            started = reviews.now()
-            fired = await reviews.fire_due(limit=batch)
-            if await reviews.flag_stalled(limit=STALL_BATCH, changed_since=changed_since) < STALL_BATCH:
+            started = timers.now()
+            fired = await timers.fire_due(limit=batch)
+            if await timers.flag_stalled(limit=STALL_BATCH, changed_since=changed_since) < STALL_BATCH:
                 changed_since = started - STALL_SEARCH_MARGIN  # all found: from now on, what changed
         except Exception:  # a database blip must not end the loop; the next pass retries
             log.exception("timer pass failed")

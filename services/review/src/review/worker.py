@@ -20,14 +20,20 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
     try:
         reviews = build_reviews(settings, create_session_factory(engine), clock=configured_clock())
         if settings.bpmn_dir is not None:
-            await reviews.deploy_directory(settings.bpmn_dir)
+            await reviews.definitions.deploy_directory(settings.bpmn_dir)
         spec = WorkerSpec(
-            service=SERVICE, engine=engine, tables=messaging, nats_url=settings.nats_url, handlers=handlers(reviews)
+            service=SERVICE,
+            engine=engine,
+            tables=messaging,
+            nats_url=settings.nats_url,
+            handlers=handlers(reviews.instances),
         )
         async with asyncio.TaskGroup() as tg:
             tg.create_task(run_worker(spec, stop), name="messaging")
             tg.create_task(
-                run_scheduler(reviews, stop, poll_seconds=settings.timer_poll_seconds, batch=settings.timer_batch),
+                run_scheduler(
+                    reviews.timers, stop, poll_seconds=settings.timer_poll_seconds, batch=settings.timer_batch
+                ),
                 name="timers",
             )
     finally:

@@ -25,7 +25,11 @@ from review.api.schemas import (
     TaskPage,
     Trail,
 )
-from review.usecases.reviews import OPERATOR_ROLES, Decision, ReviewService
+from review.usecases.definitions import Definitions
+from review.usecases.operations import OPERATOR_ROLES, Operations
+from review.usecases.reviews import Reviews
+from review.usecases.tasks import Decision, Tasks
+from review.usecases.trails import Trails
 from zc_auth import Principal, PrincipalDep, Role, require_role
 from zc_auth.routes import whoami_router
 from zc_http import ForbiddenProblem
@@ -44,15 +48,35 @@ REVIEWER_ROLES = (
 
 
 class Container(Protocol):
-    reviews: ReviewService
+    reviews: Reviews
 
 
-async def service(request: Request) -> ReviewService:  # async: a plain def would hop to the threadpool
+def _reviews(request: Request) -> Reviews:
     container: Container = request.app.state.container
     return container.reviews
 
 
-ServiceDep = Annotated[ReviewService, Depends(service)]
+# each use case as a dependency (async: a plain def would hop to the threadpool)
+async def get_tasks(request: Request) -> Tasks:
+    return _reviews(request).tasks
+
+
+async def get_trails(request: Request) -> Trails:
+    return _reviews(request).trails
+
+
+async def get_operations(request: Request) -> Operations:
+    return _reviews(request).operations
+
+
+async def get_definitions(request: Request) -> Definitions:
+    return _reviews(request).definitions
+
+
+TasksDep = Annotated[Tasks, Depends(get_tasks)]
+TrailsDep = Annotated[Trails, Depends(get_trails)]
+OperationsDep = Annotated[Operations, Depends(get_operations)]
+DefinitionsDep = Annotated[Definitions, Depends(get_definitions)]
 ReviewerDep = Annotated[Principal, Depends(require_role(*REVIEWER_ROLES))]
 OperatorDep = Annotated[Principal, Depends(require_role(*OPERATOR_ROLES))]
 DesignerDep = Annotated[Principal, Depends(require_role(Role.PROCESS_DESIGNER, Role.ADMIN, Role.OPERATOR))]
@@ -67,7 +91,7 @@ IdempotencyKey = Annotated[
 @router.get("/tasks", tags=["tasks"], summary="我的待办（按角色与所辖范围）", response_model=TaskPage)
 async def inbox(
     principal: ReviewerDep,
-    svc: ServiceDep,
+    tasks: TasksDep,
     process: Annotated[str | None, Query(max_length=100, description="流程")] = None,
     stage: Annotated[str | None, Query(max_length=30, description="环节")] = None,
     series: Annotated[str | None, Query(max_length=20, description="系列")] = None,
@@ -87,12 +111,12 @@ async def inbox(
         "due_before": due_before,
         "mine": principal.subject if mine else None,
     }
-    return await svc.inbox(principal, filters, sort=sort, descending=order == "desc", page=page, size=size)
+    return await tasks.inbox(principal, filters, sort=sort, descending=order == "desc", page=page, size=size)
 
 
 @router.get("/tasks/counts", tags=["tasks"], summary="各环节待办数量", response_model=StageCounts)
-async def counts(principal: ReviewerDep, svc: ServiceDep) -> dict[str, int]:
-    return await svc.stage_counts(principal)
+async def counts(principal: ReviewerDep, tasks: TasksDep) -> dict[str, int]:
+    return await tasks.stage_counts(principal)
 
 
 # response_model_exclude_unset: the routing holds only the keys the submission and the process gave it (a record
@@ -104,18 +128,18 @@ async def counts(principal: ReviewerDep, svc: ServiceDep) -> dict[str, int]:
     response_model=TaskDetail,
     response_model_exclude_unset=True,
 )
-async def task_detail(task_id: UUID, principal: ReviewerDep, svc: ServiceDep) -> dict[str, Any]:
-    return await svc.task_detail(principal, task_id)
+async def task_detail(task_id: UUID, principal: ReviewerDep, tasks: TasksDep) -> dict[str, Any]:
+    return await tasks.task_detail(principal, task_id)
 
 
 @router.post("/tasks/{task_id}/claim", tags=["tasks"], summary="认领", response_model=Task)
-async def claim(task_id: UUID, principal: ReviewerDep, svc: ServiceDep) -> dict[str, Any]:
-    return await svc.claim(principal, task_id)
+async def claim(task_id: UUID, principal: ReviewerDep, tasks: TasksDep) -> dict[str, Any]:
+    return await tasks.claim(principal, task_id)
 
 
 @router.post("/tasks/{task_id}/unclaim", tags=["tasks"], summary="取消认领", response_model=Task)
-async def unclaim(task_id: UUID, principal: ReviewerDep, svc: ServiceDep) -> dict[str, Any]:
-    return await svc.claim(principal, task_id, release=True)
+async def unclaim(task_id: UUID, principal: ReviewerDep, tasks: TasksDep) -> dict[str, Any]:
+    return await tasks.claim(principal, task_id, release=True)
 
 
 class CompleteTask(BaseModel):
@@ -136,10 +160,10 @@ class CompleteTask(BaseModel):
     "/tasks/{task_id}/complete", tags=["tasks"], summary="办理（通过 / 退回 / 不通过）", response_model=CompletedTask
 )
 async def complete(
-    task_id: UUID, body: CompleteTask, principal: ReviewerDep, svc: ServiceDep, idempotency_key: IdempotencyKey = None
+    task_id: UUID, body: CompleteTask, principal: ReviewerDep, tasks: TasksDep, idempotency_key: IdempotencyKey = None
 ) -> dict[str, Any]:
     decision = Decision(body.decision, body.comment, tuple(body.reasons), body.return_target, body.form)
-    return await svc.complete(principal, task_id, decision, idempotency_key=idempotency_key)
+    return await tasks.complete(principal, task_id, decision, idempotency_key=idempotency_key)
 
 
 # -- the applicant's trail ---------------------------------------------------------------------------------
@@ -147,9 +171,9 @@ async def complete(
 
 @router.get("/trails/{business_key}", tags=["trail"], summary="审核进度（申报人查看）", response_model=Trail)
 async def trail(
-    business_key: Annotated[str, Field(max_length=100)], principal: PrincipalDep, svc: ServiceDep
+    business_key: Annotated[str, Field(max_length=100)], principal: PrincipalDep, trails: TrailsDep
 ) -> dict[str, Any]:
-    return await svc.trail(principal, business_key)
+    return await trails.trail(principal, business_key)
 
 
 # -- operators ---------------------------------------------------------------------------------------------
@@ -158,14 +182,14 @@ async def trail(
 @router.get("/operator/instances", tags=["operator"], summary="流程实例查询", response_model=InstancePage)
 async def instances(
     _: OperatorDep,
-    svc: ServiceDep,
+    operations: OperationsDep,
     status: Literal["running", "completed", "error", "stalled", "suspended", "cancelled"] | None = None,
     process: Annotated[str | None, Query(max_length=100)] = None,
     business_key: Annotated[str | None, Query(max_length=100)] = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict[str, Any]:
-    return await svc.search(status=status, process_key=process, business_key=business_key, page=page, size=size)
+    return await operations.search(status=status, process_key=process, business_key=business_key, page=page, size=size)
 
 
 @router.get(
@@ -174,8 +198,8 @@ async def instances(
     summary="实例为何等待：待办、消息、定时器、错误",
     response_model=InstanceExplanation,
 )
-async def explain(instance_id: UUID, _: OperatorDep, svc: ServiceDep) -> dict[str, Any]:
-    return await svc.explain(instance_id)
+async def explain(instance_id: UUID, _: OperatorDep, operations: OperationsDep) -> dict[str, Any]:
+    return await operations.explain(instance_id)
 
 
 class OperatorAction(BaseModel):
@@ -195,9 +219,9 @@ async def operate(
     action: Literal["retry", "suspend", "resume", "cancel"],
     body: OperatorAction,
     principal: OperatorDep,
-    svc: ServiceDep,
+    operations: OperationsDep,
 ) -> dict[str, Any]:
-    return await svc.operate(principal, instance_id, action, body.reason)
+    return await operations.operate(principal, instance_id, action, body.reason)
 
 
 # -- process definitions -----------------------------------------------------------------------------------
@@ -228,8 +252,8 @@ def _trusted(body: DiagramUpload, principal: Principal) -> bool:
     response_model=DiagramValidation,
     response_model_exclude_unset=True,
 )
-async def validate(body: DiagramUpload, principal: DesignerDep, svc: ServiceDep) -> dict[str, Any]:
-    return await svc.validate(body.process_key, body.source, body.decisions, trusted=_trusted(body, principal))
+async def validate(body: DiagramUpload, principal: DesignerDep, definitions: DefinitionsDep) -> dict[str, Any]:
+    return await definitions.validate(body.process_key, body.source, body.decisions, trusted=_trusted(body, principal))
 
 
 @router.post(
@@ -239,8 +263,8 @@ async def validate(body: DiagramUpload, principal: DesignerDep, svc: ServiceDep)
     summary="部署新版本（内容不变则不产生新版本）",
     response_model=DeployedDefinition,
 )
-async def deploy(body: DiagramUpload, principal: DesignerDep, svc: ServiceDep) -> dict[str, Any]:
-    row = await svc.deploy(
+async def deploy(body: DiagramUpload, principal: DesignerDep, definitions: DefinitionsDep) -> dict[str, Any]:
+    row = await definitions.deploy(
         body.process_key,
         body.source,
         deployed_by=principal.subject,
@@ -257,8 +281,8 @@ async def deploy(body: DiagramUpload, principal: DesignerDep, svc: ServiceDep) -
     response_class=Response,
     responses={200: {"content": {"application/xml": {}}, "description": "BPMN 文件"}},
 )
-async def download(process_key: str, version: int, _: DesignerDep, svc: ServiceDep) -> Response:
-    row = await svc.source(process_key, version)
+async def download(process_key: str, version: int, _: DesignerDep, definitions: DefinitionsDep) -> Response:
+    row = await definitions.source(process_key, version)
     return Response(
         row["source"],
         media_type="application/xml; charset=utf-8",
@@ -278,11 +302,11 @@ async def download(process_key: str, version: int, _: DesignerDep, svc: ServiceD
 async def diff(
     process_key: str,
     _: DesignerDep,
-    svc: ServiceDep,
+    definitions: DefinitionsDep,
     from_version: Annotated[int, Query(ge=1)],
     to_version: Annotated[int, Query(ge=1)],
 ) -> dict[str, Any]:
-    return await svc.diff(process_key, from_version, to_version)
+    return await definitions.diff(process_key, from_version, to_version)
 
 
 class Migration(BaseModel):
@@ -300,8 +324,10 @@ class Migration(BaseModel):
     summary="迁移运行中的实例到新版本（先预演）",
     response_model=MigrationReport,
 )
-async def migrate(process_key: str, body: Migration, principal: DesignerDep, svc: ServiceDep) -> dict[str, Any]:
-    return await svc.migrate(
+async def migrate(
+    process_key: str, body: Migration, principal: DesignerDep, definitions: DefinitionsDep
+) -> dict[str, Any]:
+    return await definitions.migrate(
         principal, process_key, body.from_version, body.to_version, dry_run=body.dry_run, reason=body.reason
     )
 
@@ -312,5 +338,5 @@ def _definition_view(r: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/definitions", tags=["definitions"], summary="已部署的流程定义", response_model=DefinitionList)
-async def definitions(_: DesignerDep, svc: ServiceDep) -> dict[str, Any]:
-    return {"items": [_definition_view(r) for r in await svc.definitions()]}
+async def definitions(_: DesignerDep, definitions: DefinitionsDep) -> dict[str, Any]:
+    return {"items": [_definition_view(r) for r in await definitions.deployed()]}

@@ -11,7 +11,8 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from review.domain.errors import InstanceStateError, ProcessNotDeployedError
-from review.usecases.reviews import Actor, ReviewService
+from review.usecases.instances import Instances
+from review.usecases.transitions import Actor
 from zc_contracts import Envelope, applications_v1, certificates_v1
 from zc_messaging import Handler, TransientError
 
@@ -35,14 +36,14 @@ PROCESS_DEFAULTS: dict[str, object] = {
 }
 
 
-def handlers(reviews: ReviewService) -> dict[str, Handler]:
+def handlers(instances: Instances) -> dict[str, Handler]:
     async def on_submitted(envelope: Envelope, session: AsyncSession) -> None:
         event = applications_v1.ApplicationSubmitted.model_validate(envelope.data)
         key = str(event.application_id)
         process_key = PROCESS_FOR_MODE[event.evaluation_mode]
         try:
             if event.resubmission:
-                delivered = await reviews.deliver(
+                delivered = await instances.deliver(
                     session,
                     key,
                     "resubmitted",
@@ -53,13 +54,13 @@ def handlers(reviews: ReviewService) -> dict[str, Handler]:
                 if delivered:
                     return
                 log.info("resubmission not awaited; starting if new", extra={"application_id": key})
-            await reviews.start(session, process_key, key, _start_data(event), cause=envelope)
+            await instances.start(session, process_key, key, _start_data(event), cause=envelope)
         except (ProcessNotDeployedError, InstanceStateError) as exc:
             raise TransientError(exc.message) from exc
 
     async def on_withdraw(envelope: Envelope, session: AsyncSession) -> None:
         event = applications_v1.ApplicationWithdrawRequested.model_validate(envelope.data)
-        await reviews.request_withdraw(session, str(event.application_id), cause=envelope)
+        await instances.request_withdraw(session, str(event.application_id), cause=envelope)
 
     async def on_record(envelope: Envelope, session: AsyncSession) -> None:
         event = applications_v1.RecordSubmitted.model_validate(envelope.data)
@@ -74,7 +75,7 @@ def handlers(reviews: ReviewService) -> dict[str, Handler]:
             **PROCESS_DEFAULTS,
         }
         try:
-            await reviews.start(session, PROCESS_FOR_RECORD[event.kind], str(event.record_id), data, cause=envelope)
+            await instances.start(session, PROCESS_FOR_RECORD[event.kind], str(event.record_id), data, cause=envelope)
         except ProcessNotDeployedError as exc:
             raise TransientError(exc.message) from exc
 
@@ -89,7 +90,7 @@ def handlers(reviews: ReviewService) -> dict[str, Handler]:
             **PROCESS_DEFAULTS,
         }
         try:
-            await reviews.start(session, "certificate_verification", str(event.record_id), data, cause=envelope)
+            await instances.start(session, "certificate_verification", str(event.record_id), data, cause=envelope)
         except ProcessNotDeployedError as exc:
             raise TransientError(exc.message) from exc
 

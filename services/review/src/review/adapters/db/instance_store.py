@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from review.adapters.db.tables import command_results, history, open_tasks, process_definitions, process_instances
-from review.usecases.reviews import TransitionWrite
+from review.usecases.ports import TransitionWrite
 from zc_auth import region_prefix
 from zc_db import json_dumps
 
@@ -316,7 +316,7 @@ class SqlInstanceStore:
         visible = []
         for role, scope_type, scope_id in groups:
             # a task without a scope is for every holder of the role; a scoped one for that scope only, and a
-            # scoped task whose routing named no scope for nobody (as review.usecases.reviews.may_act)
+            # scoped task whose routing named no scope for nobody (as review.usecases.tasks.may_act)
             unscoped = open_tasks.c.scope_type.is_(None)
             if scope_type == "global":
                 visible.append(and_(open_tasks.c.role == role, or_(unscoped, open_tasks.c.scope_id.is_not(None))))

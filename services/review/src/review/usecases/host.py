@@ -1,0 +1,51 @@
+"""Use cases: what every review use case works through — the database, the engine and its parsed definitions,
+the clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from uuid import UUID
+
+from cachetools import LRUCache
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from review.domain.errors import NotFoundError
+from review.usecases.ports import InstanceStore, ProcessDefinition, WorkflowEngine
+
+DEFINITIONS_CACHE_CHARS = 32 * 1024 * 1024  # characters of diagram text whose parsed definitions are kept
+
+
+class WorkflowHost:
+    """One per service, shared by its use cases: an engine swapped here (or a cache cleared) reaches them all."""
+
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        store: Callable[[AsyncSession], InstanceStore],
+        engine: WorkflowEngine,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.store = store
+        self.engine = engine
+        self._clock = clock or (lambda: datetime.now(UTC))
+        # definition id -> (version, parsed): bounded like the engine's own cache (by the size of the texts)
+        self.parsed: LRUCache[UUID, tuple[int, ProcessDefinition]] = LRUCache(
+            maxsize=DEFINITIONS_CACHE_CHARS, getsizeof=lambda entry: entry[1].text_size
+        )
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    async def definition(self, store: InstanceStore, definition_id: UUID) -> tuple[int, ProcessDefinition]:
+        """The stored definition's version and its parse (parsed once, then kept)."""
+        cached = self.parsed.get(definition_id)
+        if cached is None:
+            row = await store.definition(definition_id)
+            if row is None:
+                raise NotFoundError("流程定义不存在")
+            cached = (row["version"], self.engine.parse(row["process_key"], row["source"], row["decisions"]))
+            self.parsed[definition_id] = cached
+        return cached
