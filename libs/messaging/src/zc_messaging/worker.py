@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from zc_db import MessagingTables, create_session_factory
 from zc_messaging.connection import NatsConnection
 from zc_messaging.consumer import ConsumerRunner, Handler
+from zc_messaging.health import serve_liveness
 from zc_messaging.outbox import OutboxRelay, Publisher
 from zc_messaging.stats import MessagingStats
 from zc_messaging.topology import TOPOLOGY, Topology
@@ -106,6 +107,11 @@ def worker_main(service: str, run: Callable[[asyncio.Event], Awaitable[None]]) -
     async def _main() -> None:
         stop = asyncio.Event()
         install_signal_handlers(stop)
-        await run(stop)
+        liveness = asyncio.create_task(serve_liveness(stop), name="liveness")
+        try:
+            await run(stop)
+        finally:
+            stop.set()
+            await liveness
 
     asyncio.run(_main())
