@@ -1,7 +1,10 @@
-// Routes mirror the manual: the portal's top navigation, then 个人中心's side menu. Each page is its own chunk.
+// Routes mirror the manual: the portal's top navigation, then 个人中心's side menu; 工作台 for reviewers,
+// operators and designers. Each page is its own chunk.
 import { createRouter, createWebHistory, type RouteRecordRaw } from "vue-router";
 
+import { designerRoutes } from "./designer/routes";
 import PortalLayout from "./layout/PortalLayout.vue";
+import { operatorRoutes } from "./operator/routes";
 
 const routes: RouteRecordRaw[] = [
   {
@@ -114,6 +117,12 @@ const routes: RouteRecordRaw[] = [
             meta: { title: "我的消息" },
           },
         ],
+      },
+      {
+        path: "workbench",
+        component: () => import("./workbench/WorkbenchLayout.vue"),
+        meta: { title: "工作台" },
+        children: [...operatorRoutes, ...designerRoutes],
       },
       { path: ":rest(.*)*", name: "not-found", component: () => import("./portal/NotFound.vue") },
     ],
