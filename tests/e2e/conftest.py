@@ -12,7 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from e2e.browser import launched_browser, opened_page
 from e2e.test_dev_stack import stop_with_ctrl_c, wait_until_running
+from playwright.sync_api import Browser, Page
 
 from zc_devstack.procs import free_port
 from zc_devstack.stack import clock_offset_file
@@ -79,3 +81,13 @@ def probe_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProbeStack
             for client in stack.sessions.values():
                 client.close()
             stop_with_ctrl_c(proc)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    yield from launched_browser()
+
+
+@pytest.fixture
+def page(browser: Browser, probe_stack: ProbeStack) -> Iterator[Page]:
+    yield from opened_page(browser, probe_stack.base)

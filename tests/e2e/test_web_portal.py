@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import gzip
 import re
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from e2e.browser import needs_chromium, screenshot_and_axe
 from e2e.conftest import ProbeStack
-from playwright.sync_api import Browser, Page, Request, expect, sync_playwright
+from playwright.sync_api import Page, Request, expect
 
 from zc_devstack.journey import Journey
 
@@ -22,57 +21,11 @@ REPO = Path(__file__).resolve().parents[2]
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x11" * 4000 + b"\xff\xd9"
 PDF = b"%PDF-1.7\n" + b"0" * 2048 + b"\n%%EOF\n"
 ARTIFACTS = REPO / ".artifacts" / "web-portal"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# as root, without a sandbox; no background connections (this machine's network is closed)
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is installed by `make test`")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-@pytest.fixture
-def page(browser: Browser, probe_stack: ProbeStack) -> Iterator[Page]:
-    context = browser.new_context(base_url=probe_stack.base, locale="zh-CN", viewport={"width": 1360, "height": 900})
-    opened = context.new_page()
-    opened.set_default_timeout(20_000)
-    try:
-        yield opened
-    finally:
-        context.close()
-
-
-AXE = REPO / "web" / "node_modules" / "axe-core" / "axe.min.js"
+pytestmark = needs_chromium
 
 
 def shot(page: Page, name: str) -> None:
-    """The step's screenshot, and axe-core's accessibility check of the screen: no serious or critical
-    violation (WCAG 2 A/AA rules)."""
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-    page.add_script_tag(path=str(AXE))
-    found = page.evaluate(
-        """async () => (await axe.run(document, {runOnly: ["wcag2a", "wcag2aa"]})).violations
-            .filter(v => v.impact === "serious" || v.impact === "critical")
-            .map(v => `${v.id}: ${v.help} (${v.nodes.length}) ${v.nodes.slice(0, 2).map(n => n.target).join(" ")}`)"""
-    )
-    assert found == [], f"{name}: {found}"
+    screenshot_and_axe(page, ARTIFACTS / f"{name}.png")
 
 
 def test_the_first_page_loads_at_most_300_kb_of_gzipped_javascript(page: Page, report_counts: Any) -> None:
