@@ -35,6 +35,7 @@ def test_every_json_success_response_names_its_fields() -> None:
         "GET /api/identity/admin/users/{user_id}/roles": "UserRoles",
         "POST /api/identity/admin/users/{user_id}/roles": "UserRoles",
         "DELETE /api/identity/admin/users/{user_id}/roles": "UserRoles",
+        "GET /api/identity/committees/{committee_id}/experts": "ExpertList",
     }
 
 

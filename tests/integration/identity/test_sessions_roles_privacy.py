@@ -17,6 +17,7 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import text
 
+from identity_bridge.demo_users import DEMO_COMMITTEE
 from identity_bridge.domain.id_number import find_id_numbers
 from integration.identity.conftest import CSRF, Browser, count, execute, identity_settings
 from integration.identity.test_oidc_login import full_login, op_settings
@@ -204,3 +205,22 @@ async def test_no_plaintext_id_number_in_tables_logs_or_responses(
 
 def _hex_values(row_json: str) -> list[str]:
     return [v for v in json.loads(row_json).values() if isinstance(v, str) and v.startswith("\\x")]
+
+
+async def test_a_committees_staff_see_its_experts_and_nobody_else_does(running_bridge: Callable[..., Any]) -> None:
+    """评审专家库: the names the committee's staff choose the panel from (组织专家评审); other people, and the
+    staff of another committee, are refused."""
+
+    experts = {}
+    for who in ("expert", "expert2", "expert3"):  # a demo user exists once they have logged in
+        browser = await dev_browser(running_bridge, who)
+        experts[await user_id(browser)] = (await browser.get("/api/identity/session")).json()["name"]
+    staff = await dev_browser(running_bridge, "committee_staff")
+    listed = await staff.get(f"/api/identity/committees/{DEMO_COMMITTEE}/experts")
+    assert listed.status_code == 200, listed.text
+    found = {e["user_id"]: e["name"] for e in listed.json()["items"]}
+    assert set(found) == set(experts) and all(found[u] for u in found)
+    other_committee = "0193a1f0-0000-7000-8000-0000000000aa"
+    assert (await staff.get(f"/api/identity/committees/{other_committee}/experts")).status_code == 403
+    applicant = await dev_browser(running_bridge, "applicant")
+    assert (await applicant.get(f"/api/identity/committees/{DEMO_COMMITTEE}/experts")).status_code == 403

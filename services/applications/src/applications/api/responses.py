@@ -185,6 +185,7 @@ class Snapshot(BaseModel):
 
     settings: ApplicationSettings = Field(title="申报设置")
     sections: dict[str, Any] = Field(title="申报信息", description="信息项标识 → 提交时的内容（手机号码等已脱敏）")
+    section_titles: dict[str, str] = Field(title="信息项名称", description="信息项标识 → 名称")
     submitted_at: IsoDateTime = Field(title="提交时间")
     applicant_id: str = Field(description="申报人（用户标识）")
     applicant: RegisteredIdentity | None = Field(

@@ -598,7 +598,7 @@ class ApplicationService:
             if snap is None:
                 raise ApplicationNotFoundError("该版本的申报材料不存在")
             await store.log_access(actor=reviewer, app_id=app_id, fields=["snapshot"])
-        return {**snap, "sections": self._pii.show(snap["sections"], reveal=False)}
+        return self._snapshot_view(snap)
 
     @staticmethod
     async def _readable(
@@ -659,7 +659,13 @@ class ApplicationService:
             snap = await store.snapshot(app_id, version)
         if snap is None:
             raise ApplicationNotFoundError("该版本的申报材料不存在")
-        return {**snap, "sections": self._pii.show(snap["sections"], reveal=False)}
+        return self._snapshot_view(snap)
+
+    def _snapshot_view(self, snap: dict[str, Any]) -> dict[str, Any]:
+        """A frozen snapshot as both the applicant and the reviewers read it: phone numbers masked, each section
+        with its title."""
+        titles = {name: SECTION_NAMES.get(name, name) for name in snap["sections"]}
+        return {**snap, "sections": self._pii.show(snap["sections"], reveal=False), "section_titles": titles}
 
     # --- attachments: the photo and the committee's required materials ---------------------------------
     async def upload(

@@ -13,6 +13,7 @@ from fastapi.security import APIKeyCookie
 
 from identity_bridge.api.schemas import (
     AccessToken,
+    ExpertList,
     GrantChange,
     Jwks,
     LogoutResult,
@@ -226,6 +227,17 @@ async def session_authz(
     elif authorization and authorization.startswith("Bearer "):
         headers["Authorization"] = authorization
     return Response(status_code=200, headers=headers)
+
+
+# --- the experts a committee may name ------------------------------------------------------------------
+@router.get(
+    "/committees/{committee_id}/experts", summary="评审专家库（评委会组织专家评审时选择）", response_model=ExpertList
+)
+async def committee_experts(committee_id: UUID, view: SessionDep, c: ContainerDep) -> dict[str, object]:
+    found = await c.identity.committee_experts(view, str(committee_id))
+    if found is None:
+        raise ForbiddenProblem("只有该评委会的工作人员可以查看其评审专家", code="auth.forbidden")
+    return {"items": [{"user_id": str(user_id), "name": name} for user_id, name in found]}
 
 
 # --- role administration (admins only) ---------------------------------------------------------------

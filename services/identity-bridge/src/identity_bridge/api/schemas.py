@@ -92,6 +92,21 @@ class LogoutResult(BaseModel):
     logout_url: str | None = Field(description="统一身份认证平台的退出地址（结束平台上的登录）；无则为空")
 
 
+class Expert(BaseModel):
+    model_config = RESPONSE
+
+    user_id: UUID
+    name: str = Field(title="姓名")
+
+
+class ExpertList(BaseModel):
+    """评审专家库: the experts of one committee's panel."""
+
+    model_config = RESPONSE
+
+    items: list[Expert] = Field(title="评审专家")
+
+
 class UserRoles(BaseModel):
     """A user's roles, as an administrator sees and changes them."""
 

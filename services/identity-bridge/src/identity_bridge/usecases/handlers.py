@@ -422,6 +422,18 @@ class IdentityService:
                 )
         return True
 
+    async def committee_experts(self, view: SessionView, committee_id: str) -> list[tuple[UUID, str]] | None:
+        """The experts of a committee's panel, for whoever organises its reviews (the committee's staff or its
+        organising unit) to choose from; None for anyone else (as if the committee had none to show)."""
+        organisers = {
+            ("committee_staff", "committee", committee_id),
+            ("committee_organiser", "committee", committee_id),
+        }
+        if not any((g.role, g.scope_type, g.scope_id) in organisers or g.role == "admin" for g in view.grants):
+            return None
+        async with self._sessions() as s:
+            return await self._store(s).holders(Grant("expert", "committee", committee_id))
+
     async def grants_of(self, user_id: UUID) -> list[Grant] | None:
         async with self._sessions() as s:
             store = self._store(s)

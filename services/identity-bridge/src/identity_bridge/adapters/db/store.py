@@ -185,6 +185,18 @@ class SqlIdentityStore:
         )
         return {r.user_id for r in rows}
 
+    async def holders(self, grant: Grant) -> list[tuple[uuid.UUID, str]]:
+        """Everyone holding this active grant (e.g. a committee's experts), by name."""
+        g = role_grants.c
+        rows = await self._s.execute(
+            select(users.c.id, users.c.name)
+            .join(role_grants, g.user_id == users.c.id)
+            .where(g.role == grant.role, g.scope_type == grant.scope_type, g.scope_id == grant.scope_id)
+            .where(g.revoked_at.is_(None))
+            .order_by(users.c.name, users.c.id)
+        )
+        return [(r.id, r.name) for r in rows]
+
     async def add_grant(self, user_id: uuid.UUID, grant: Grant, *, by: str, now: datetime) -> bool:
         """False when the same grant is already active."""
         result = await self._s.execute(
