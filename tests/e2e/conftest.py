@@ -88,6 +88,22 @@ def browser() -> Iterator[Browser]:
     yield from launched_browser()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    report = yield
+    if report.when == "call":
+        item.stash[FAILED] = report.failed
+    return report
+
+
+FAILED = pytest.StashKey[bool]()
+
+
 @pytest.fixture
-def page(browser: Browser, probe_stack: ProbeStack) -> Iterator[Page]:
-    yield from opened_page(browser, probe_stack.base)
+def page(request: pytest.FixtureRequest, browser: Browser, probe_stack: ProbeStack) -> Iterator[Page]:
+    for opened in opened_page(browser, probe_stack.base):
+        yield opened
+        if request.node.stash.get(FAILED, False):  # what the browser showed when the test failed
+            failures = Path(__file__).resolve().parents[2] / ".artifacts" / "failures"
+            failures.mkdir(parents=True, exist_ok=True)
+            opened.screenshot(path=str(failures / f"{request.node.name}.png"), full_page=True)

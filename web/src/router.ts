@@ -5,6 +5,7 @@ import { createRouter, createWebHistory, type RouteRecordRaw } from "vue-router"
 import { designerRoutes } from "./designer/routes";
 import PortalLayout from "./layout/PortalLayout.vue";
 import { operatorRoutes } from "./operator/routes";
+import { reviewerRoutes } from "./workbench/routes";
 
 const routes: RouteRecordRaw[] = [
   {
@@ -122,7 +123,7 @@ const routes: RouteRecordRaw[] = [
         path: "workbench",
         component: () => import("./workbench/WorkbenchLayout.vue"),
         meta: { title: "工作台" },
-        children: [...operatorRoutes, ...designerRoutes],
+        children: [...reviewerRoutes, ...operatorRoutes, ...designerRoutes],
       },
       { path: ":rest(.*)*", name: "not-found", component: () => import("./portal/NotFound.vue") },
     ],

@@ -17,7 +17,7 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import text
 
-from identity_bridge.demo_users import DEMO_COMMITTEE
+from identity_bridge.demo_users import DEMO_COMMITTEE, DEMO_USERS
 from identity_bridge.domain.id_number import find_id_numbers
 from integration.identity.conftest import CSRF, Browser, count, execute, identity_settings
 from integration.identity.test_oidc_login import full_login, op_settings
@@ -207,19 +207,20 @@ def _hex_values(row_json: str) -> list[str]:
     return [v for v in json.loads(row_json).values() if isinstance(v, str) and v.startswith("\\x")]
 
 
-async def test_a_committees_staff_see_its_experts_and_nobody_else_does(running_bridge: Callable[..., Any]) -> None:
-    """评审专家库: the names the committee's staff choose the panel from (组织专家评审); other people, and the
-    staff of another committee, are refused."""
-
-    experts = {}
-    for who in ("expert", "expert2", "expert3"):  # a demo user exists once they have logged in
-        browser = await dev_browser(running_bridge, who)
-        experts[await user_id(browser)] = (await browser.get("/api/identity/session")).json()["name"]
-    staff = await dev_browser(running_bridge, "committee_staff")
+async def test_a_committees_staff_see_its_experts_and_nobody_else_does(
+    running_bridge: Callable[..., Any], identity_db: str
+) -> None:
+    """评审专家库: the names the committee's staff choose the panel from (组织专家评审), including experts who
+    never logged in (`make run` registers the demo users at start-up); other people, and the staff of another
+    committee, are refused."""
+    staff: Browser = await running_bridge(dev_login=True, seed_demo_users=True)
+    assert (await staff.post("/api/identity/dev/login/committee_staff")).status_code == 303
     listed = await staff.get(f"/api/identity/committees/{DEMO_COMMITTEE}/experts")
     assert listed.status_code == 200, listed.text
-    found = {e["user_id"]: e["name"] for e in listed.json()["items"]}
-    assert set(found) == set(experts) and all(found[u] for u in found)
+    assert sorted(e["name"] for e in listed.json()["items"]) == sorted(
+        u.name for u in DEMO_USERS if u.key.startswith("expert")
+    )
+    assert await count(identity_db, "SELECT count(*) FROM sessions") == 1  # registered, not logged in
     other_committee = "0193a1f0-0000-7000-8000-0000000000aa"
     assert (await staff.get(f"/api/identity/committees/{other_committee}/experts")).status_code == 403
     applicant = await dev_browser(running_bridge, "applicant")

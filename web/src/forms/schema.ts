@@ -23,7 +23,16 @@ export interface JsonSchema {
   items?: JsonSchema;
 }
 
-export type FieldKind = "text" | "textarea" | "select" | "date" | "boolean" | "integer" | "number" | "list";
+export type FieldKind =
+  | "text"
+  | "textarea"
+  | "select"
+  | "date"
+  | "datetime"
+  | "boolean"
+  | "integer"
+  | "number"
+  | "list";
 
 export interface FieldSpec {
   name: string;
@@ -80,6 +89,7 @@ function kindOf(schema: JsonSchema): FieldKind {
   if (type === "number") return "number";
   if (type === "array") return "list";
   if (schema.format === "date") return "date";
+  if (schema.format === "date-time") return "datetime"; // 答辩时间
   return (schema.maxLength ?? 0) > TEXTAREA_FROM ? "textarea" : "text";
 }
 

@@ -17,6 +17,7 @@ from identity_bridge.adapters.signing_keys import SigningKeyRing
 from identity_bridge.adapters.ticket import TicketProvider
 from identity_bridge.adapters.token_minter import TokenMinter
 from identity_bridge.consumers.holder_lookup import serve_holder_lookups
+from identity_bridge.demo_users import DEMO_USERS
 from identity_bridge.domain.identity import SessionPolicy
 from identity_bridge.settings import Settings, pii_cipher
 from identity_bridge.usecases.handlers import IdentityService
@@ -106,6 +107,8 @@ async def build_container(settings: Settings, *, http: httpx.AsyncClient | None 
         login_state_ttl=timedelta(minutes=settings.login_state_minutes),
         callback_url=settings.callback_url,
     )
+    if settings.dev_login and settings.seed_demo_users:
+        await identity.ensure_accounts((user.identity(), user.grants) for user in DEMO_USERS)
     lookups = asyncio.create_task(
         serve_holder_lookups(
             runtime.nats, identity, person_requesters=frozenset(settings.person_lookup_requesters.split(","))

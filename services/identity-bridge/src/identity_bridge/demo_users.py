@@ -157,6 +157,40 @@ DEMO_USERS: tuple[DemoUser, ...] = (
         (Grant("applicant", "global", None),),
     ),
     DemoUser(
+        "applicant15",
+        "申报人（十五）",
+        "杨立新",
+        "510107199503153414",
+        "13800000036",
+        (Grant("applicant", "global", None),),
+    ),
+    # their applications are the running instances the process designer's migration dry run lists (browser test)
+    DemoUser(
+        "applicant16",
+        "申报人（十六）",
+        "钟伟",
+        "51010419880611251X",
+        "13800000037",
+        (Grant("applicant", "global", None),),
+    ),
+    DemoUser(
+        "applicant17",
+        "申报人（十七）",
+        "何静",
+        "510107199202173323",
+        "13800000038",
+        (Grant("applicant", "global", None),),
+    ),
+    # the application the operator console's browser test finds waiting in its 公示, suspends and resumes
+    DemoUser(
+        "applicant18",
+        "申报人（十八）",
+        "冯建国",
+        "510105199308203612",
+        "13800000039",
+        (Grant("applicant", "global", None),),
+    ),
+    DemoUser(
         "unit_reviewer",
         "工作单位审核人",
         "李静",

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
 
     # one-click demo users (development only; refused in production)
     dev_login: bool = False
+    # and every demo user registered at start-up, before anyone logs in (`make run`: the experts to name)
+    seed_demo_users: bool = False
 
     @property
     def token_issuer(self) -> str:

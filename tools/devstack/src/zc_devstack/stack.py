@@ -181,6 +181,7 @@ class Stack:
             {
                 "ZC_ENV": "dev",
                 "IDENTITY_DEV_LOGIN": "true",  # one-click demo users; refused when ZC_ENV=production
+                "IDENTITY_SEED_DEMO_USERS": "true",  # registered from the start (a committee names its experts)
                 "IDENTITY_COOKIE_SECURE": "false",  # plain http on loopback
                 "IDENTITY_PUBLIC_BASE_URL": base,
                 "IDENTITY_SIGNING_KEY_FILE": str(self._signing_key()),

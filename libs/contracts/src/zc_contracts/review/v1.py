@@ -105,6 +105,8 @@ class StageReached(EventPayload):
     reached_at: datetime
     # the expert stage (added within v1): the experts named for this application, who alone may read it
     experts: list[str] | None = Field(default=None, max_length=25)
+    # the authority stage (added within v1): the region whose authority confirms, and so may read it
+    authority_region: str | None = Field(default=None, max_length=20)
 
 
 @register

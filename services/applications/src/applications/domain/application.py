@@ -189,6 +189,14 @@ def reviewer_may_read(
         if stage == "expert" and committee_id and reviewer in (reached.get("experts") or ()):
             if may("expert", "committee", committee_id):
                 return True
+        region = reached.get("authority_region")
+        # the authority that confirms the result: of the committee's region, or the province's above it
+        if (
+            stage == "authority"
+            and region
+            and any(may("authority", "region", r) for r in (region, region[:2] + "0000"))
+        ):
+            return True
     return False
 
 

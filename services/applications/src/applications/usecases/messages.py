@@ -122,6 +122,7 @@ async def apply_review_outcome(envelope: Envelope, *, store: MessageStore, now: 
                 "stage": payload.stage,
                 "department_id": str(payload.department_id) if payload.department_id else None,
                 **({"experts": payload.experts} if payload.experts is not None else {}),
+                **({"authority_region": payload.authority_region} if payload.authority_region else {}),
             },
             now=now,
         )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -142,59 +142,66 @@ class IdentityService:
             if found is not None:
                 await self._end(s, store, found[0].id, found[0].user_id, reason=reason, now=self._clock())
 
-    async def _open_session(self, identity: ExternalIdentity, *, provider: str, id_token: str | None) -> str:
+    async def _registered(
+        self, s: AsyncSession, store: IdentityStore, identity: ExternalIdentity, *, now: datetime
+    ) -> UUID:
+        """The person's account: found by the platform's subject (phone and level refreshed), or registered at
+        the first login with the applicant role. Refused when the ID number is bound to another account."""
         id_number = validate(identity.id_number)  # the platform vouches; we still refuse malformed numbers
         index = self._index.digest(id_number.value, context="id_number")
+        user = await store.user_by_external_id(identity.issuer, identity.subject)
+        phone_enc = self._cipher.encrypt(identity.phone, context="user.phone") if identity.phone else None
+        if user is not None:
+            # name and ID number from registration are immutable; phone and level may change
+            await store.update_user_login(
+                user.id, now=now, values={"phone_enc": phone_enc, "auth_level": identity.auth_level}
+            )
+            return user.id
+        owner = await store.user_id_by_id_number_index(identity.id_type, index)
+        if owner is not None:
+            await store.audit(
+                actor="system",
+                action="login",
+                outcome="refused",
+                target=f"user:{owner}",
+                details={"reason": "id_number_bound_elsewhere"},
+            )
+            raise IdentityConflictError("该证件号码已绑定其他账号，请联系管理员")
+        user_id = await store.insert_user(
+            {
+                "issuer": identity.issuer,
+                "subject": identity.subject,
+                "name": identity.name,
+                "id_type": identity.id_type,
+                "id_number_enc": self._cipher.encrypt(id_number.value, context="user.id_number"),
+                "id_number_index": index,
+                "id_number_last4": id_number.value[-4:],
+                "phone_enc": phone_enc,
+                "auth_level": identity.auth_level,
+                "last_login_at": now,
+            }
+        )
+        await store.add_grant(user_id, Grant("applicant", "global", None), by="system", now=now)
+        await add_to_outbox(
+            s,
+            self._outbox,
+            make_envelope(
+                identity_v1.UserRegistered(
+                    user_id=str(user_id), real_name_level=identity.auth_level, registered_at=now
+                ),
+                source="identity",
+                subject_id=str(user_id),
+            ),
+        )
+        return user_id
+
+    async def _open_session(self, identity: ExternalIdentity, *, provider: str, id_token: str | None) -> str:
         now = self._clock()
         token = secrets.token_urlsafe(32)  # a brand-new session id at every login: no fixation
         try:
             async with self._sessions() as s, s.begin():
                 store = self._store(s)
-                user = await store.user_by_external_id(identity.issuer, identity.subject)
-                phone_enc = self._cipher.encrypt(identity.phone, context="user.phone") if identity.phone else None
-                if user is None:
-                    owner = await store.user_id_by_id_number_index(identity.id_type, index)
-                    if owner is not None:
-                        await store.audit(
-                            actor="system",
-                            action="login",
-                            outcome="refused",
-                            target=f"user:{owner}",
-                            details={"reason": "id_number_bound_elsewhere"},
-                        )
-                        raise IdentityConflictError("该证件号码已绑定其他账号，请联系管理员")
-                    user_id = await store.insert_user(
-                        {
-                            "issuer": identity.issuer,
-                            "subject": identity.subject,
-                            "name": identity.name,
-                            "id_type": identity.id_type,
-                            "id_number_enc": self._cipher.encrypt(id_number.value, context="user.id_number"),
-                            "id_number_index": index,
-                            "id_number_last4": id_number.value[-4:],
-                            "phone_enc": phone_enc,
-                            "auth_level": identity.auth_level,
-                            "last_login_at": now,
-                        }
-                    )
-                    await store.add_grant(user_id, Grant("applicant", "global", None), by="system", now=now)
-                    await add_to_outbox(
-                        s,
-                        self._outbox,
-                        make_envelope(
-                            identity_v1.UserRegistered(
-                                user_id=str(user_id), real_name_level=identity.auth_level, registered_at=now
-                            ),
-                            source="identity",
-                            subject_id=str(user_id),
-                        ),
-                    )
-                else:
-                    user_id = user.id
-                    # name and ID number from registration are immutable; phone and level may change
-                    await store.update_user_login(
-                        user_id, now=now, values={"phone_enc": phone_enc, "auth_level": identity.auth_level}
-                    )
+                user_id = await self._registered(s, store, identity, now=now)
                 id_token_enc = self._cipher.encrypt(id_token, context="session.id_token") if id_token else None
                 session_id = await store.create_session(
                     user_id=user_id,
@@ -442,6 +449,20 @@ class IdentityService:
             return await store.grants_of(user_id)
 
     # --- development login ---------------------------------------------------------------------------
+    async def ensure_accounts(self, people: Iterable[tuple[ExternalIdentity, tuple[Grant, ...]]]) -> None:
+        """Dev only: the demo users exist from the start, with their roles, so a committee can name experts who
+        have not logged in yet (as real experts are registered before anyone names them)."""
+        now = self._clock()
+        for identity, grants in people:
+            try:
+                async with self._sessions() as s, s.begin():
+                    store = self._store(s)
+                    user_id = await self._registered(s, store, identity, now=now)
+                    for grant in grants:
+                        await store.add_grant(user_id, grant, by="dev-login", now=now)
+            except IntegrityError:
+                continue  # another replica registered the same person at the same moment
+
     async def dev_login(self, identity: ExternalIdentity, grants: tuple[Grant, ...]) -> str:
         """Open a session for a demo user as if the platform had vouched for them (dev only)."""
         token = await self._open_session(identity, provider="dev", id_token=None)

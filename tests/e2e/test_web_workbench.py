@@ -1,0 +1,164 @@
+"""The reviewers' workbench in a real browser (Debian's Chromium, Playwright) against `make run`'s stack: a whole
+申报评审 through the UI — the applicant submits in the portal, the unit returns it with a reason, the applicant
+reads the reason and resubmits, then every reviewer decides in 工作台 (the 公示 periods passed by moving the
+stack's clock), the committee names the experts and the issuance data in the task's own form, and the applicant
+downloads the certificate. Each screen gets a screenshot under .artifacts/web-workbench/ and an axe-core check."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from e2e.browser import needs_chromium, screenshot_and_axe
+from e2e.conftest import ProbeStack
+from e2e.test_web_portal import fill_every_required_section, fill_settings
+from playwright.sync_api import Page, expect
+
+from zc_devstack.journey import Journey
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / ".artifacts" / "web-workbench"
+pytestmark = needs_chromium
+
+# the development login's button of each demo reviewer
+LOGIN = {
+    "unit_reviewer": "工作单位审核人",
+    "department_reviewer": "主管部门审核人",
+    "department_reviewer2": "上级主管部门审核人",
+    "committee_staff": "评委会工作人员",
+    "expert": "评审专家",
+    "expert2": "评审专家（二）",
+    "expert3": "评审专家（三）",
+    "authority": "授权管理单位（发证）",
+}
+
+
+def shot(page: Page, name: str) -> None:
+    screenshot_and_axe(page, ARTIFACTS / f"{name}.png")
+
+
+def sign_in(page: Page, label: str, return_to: str) -> None:
+    """A fresh session as the demo user behind `label` (the previous user's cookies gone)."""
+    page.context.clear_cookies()
+    page.goto(f"/api/identity/dev/login?return_to={return_to}")
+    page.get_by_role("button", name=label, exact=True).click()
+
+
+def decide(
+    page: Page,
+    journey: Journey,
+    who: str,
+    key: str,
+    decision: str,
+    *,
+    reasons: tuple[str, ...] = (),
+    fill: Any = None,
+    name: str | None = None,
+) -> None:
+    """`who` opens the task of application `key` from 我的待办 and decides it in the browser."""
+    task = journey.task_for(who, key, f"{LOGIN[who]}的待办")
+    sign_in(page, LOGIN[who], "/workbench/tasks")
+    expect(page.get_by_role("menuitem", name="我的待办")).to_be_visible()
+    # the inbox lists it (most urgent first; the stack's other tests leave fewer than a page of tasks)
+    page.locator(f'a[href="/workbench/tasks/{task["task_id"]}"]').first.click()
+    expect(page.locator(".title", has_text=task["title"])).to_be_visible()
+    expect(page.locator(".snapshot")).to_contain_text("丘陵山区农机化路径研究")  # what was submitted, read-only
+    page.get_by_role("radiogroup", name="审核结论").get_by_text(decision, exact=True).click()
+    for i, reason in enumerate(reasons):
+        if i:
+            page.get_by_role("button", name="添加原因").click()
+        page.get_by_label(f"原因 {i + 1}").fill(reason)
+    if fill:
+        fill(page)
+    if name:
+        shot(page, name)
+    page.get_by_role("button", name="提交", exact=True).click()
+    page.get_by_role("dialog", name="确认办理").get_by_role("button", name="确定").click()
+    expect(page.get_by_text("办理成功")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/workbench/tasks$"))
+
+
+def choose_experts(page: Page) -> None:
+    page.locator('[data-field="experts"] .el-select').click()  # the committee's experts, by name: take three
+    options = page.locator(".el-select-dropdown__item:visible")
+    expect(options.first).to_be_visible()
+    assert options.count() >= 3
+    for i in range(3):
+        options.nth(i).click()
+    page.keyboard.press("Escape")
+
+
+def issuance_data(page: Page) -> None:
+    page.locator('[data-field="document_number"] input').fill("川职改〔2026〕33号")
+    day = page.locator('[data-field="issue_date"] input')
+    day.fill("2026-12-30")
+    day.press("Enter")
+
+
+@pytest.mark.timeout(600)
+def test_a_whole_review_is_decided_in_the_workbench(page: Page, probe_stack: ProbeStack) -> None:
+    """Issue 21, Done-when 1: returned with a reason, resubmitted, approved by the unit; after the 公示 the two
+    departments, the committee (受理, 组织专家评审), three experts (2 : 1), the authority and the committee's
+    issuance data, each in the browser; the applicant downloads the certificate."""
+    journey = Journey(probe_stack.base, advance_clock=probe_stack.advance, say=lambda _l: None, applicant="applicant15")
+    sign_in(page, "申报人（十五）", "/centre/new")
+    fill_settings(page)
+    page.get_by_role("button", name="立即申报").click()
+    expect(page.get_by_text("2026年度 - 农业技术人员（未提交）")).to_be_visible()
+    fill_every_required_section(page, phone="13800000036")
+    page.get_by_role("button", name="提交").click()
+    page.get_by_role("dialog", name="提交").get_by_role("button", name="确定").click()
+    expect(page.locator(".el-card", has_text="农业技术人员")).to_contain_text("审核中")
+    key = journey.as_("applicant15").get("/api/applications/applications").json()["items"][0]["id"]
+
+    try:
+        # the unit's inbox, then a return with its reason
+        journey.task_for("unit_reviewer", key, "单位的待办")
+        sign_in(page, LOGIN["unit_reviewer"], "/workbench")
+        expect(page.get_by_text(re.compile(r"我的待办（共 [1-9]\d* 件）"))).to_be_visible()
+        expect(page.locator(".el-table__row").first).to_contain_text("单位审核推荐")
+        shot(page, "01-inbox")
+        decide(page, journey, "unit_reviewer", key, "退回修改", reasons=("请补充近三年业绩证明",), name="02-return")
+
+        sign_in(page, "申报人（十五）", "/centre/applications")
+        card = page.locator(".el-card", has_text="农业技术人员")
+        expect(card).to_contain_text("请补充近三年业绩证明")
+        card.get_by_role("button", name="继续申报").click()
+        page.get_by_role("menubar", name="信息项").get_by_role("menuitem", name="个人基本信息").click()
+        page.locator('[data-field="performance_summary"] textarea').fill("补充：近三年农机推广项目验收证明已上传。")
+        page.get_by_role("button", name="提交").click()
+        page.get_by_role("dialog", name="提交").get_by_role("button", name="确定").click()
+        expect(page.locator(".el-card", has_text="农业技术人员")).to_contain_text("审核中")
+
+        decide(page, journey, "unit_reviewer", key, "通过", name="03-approve")
+        page.get_by_role("menuitem", name="已办").click()
+        expect(page.locator(".el-table__row").first).to_contain_text("通过")
+        expect(page.locator(".el-table__body")).to_contain_text("请补充近三年业绩证明")
+        shot(page, "04-decided")
+
+        probe_stack.advance(8 * 86400)  # the unit's 公示 (5 working days) runs out
+        decide(page, journey, "department_reviewer", key, "通过")
+        decide(page, journey, "department_reviewer2", key, "通过")
+        decide(page, journey, "committee_staff", key, "通过")  # 受理
+        decide(page, journey, "committee_staff", key, "通过", fill=choose_experts, name="05-assign-experts")
+        for who, vote in (("expert", "通过"), ("expert2", "通过"), ("expert3", "不通过")):
+            decide(page, journey, who, key, vote, reasons=("业绩材料不足",) if vote == "不通过" else ())
+        probe_stack.advance(8 * 86400)  # the result's 公示 runs out
+        decide(page, journey, "authority", key, "通过")
+        decide(page, journey, "committee_staff", key, "通过", fill=issuance_data, name="06-issuance")
+    finally:
+        probe_stack.reset_clock()
+
+    def certificate() -> dict[str, Any] | None:
+        items = journey.as_("applicant15").get("/api/certificates/certificates/mine").json()["items"]
+        return items[0] if items else None
+
+    number = journey.eventually(certificate, "证书")["certificate_no"]
+    sign_in(page, "申报人（十五）", "/centre/certificates")
+    row = page.locator(".el-table__row", has_text=number)
+    with page.expect_download() as download:
+        row.get_by_text("下载电子证书").click()
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
+    shot(page, "07-certificate")

@@ -1,0 +1,15 @@
+// 工作台 for reviewers: 我的待办, 任务详情 with the decision, 已办. Mounted under /workbench by router.ts.
+import type { RouteRecordRaw } from "vue-router";
+
+export const reviewerRoutes: RouteRecordRaw[] = [
+  { path: "", redirect: "/workbench/tasks" },
+  { path: "tasks", name: "tasks", component: () => import("./TaskInbox.vue"), meta: { title: "我的待办" } },
+  {
+    path: "tasks/:taskId",
+    name: "task",
+    component: () => import("./TaskDetail.vue"),
+    props: true,
+    meta: { title: "任务详情" },
+  },
+  { path: "done", name: "decided", component: () => import("./DecidedList.vue"), meta: { title: "已办" } },
+];
