@@ -162,3 +162,20 @@ def test_a_whole_review_is_decided_in_the_workbench(page: Page, probe_stack: Pro
         row.get_by_text("下载电子证书").click()
     assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
     shot(page, "07-certificate")
+
+    # 证书管理: the authority finds it by number and revokes it with a reason
+    sign_in(page, LOGIN["authority"], "/workbench/certificates")
+    page.get_by_placeholder("请输入证书编号").fill(number)
+    page.get_by_role("button", name="查询").click()
+    row = page.locator(".el-table__row", has_text=number)
+    expect(row).to_contain_text("有效")
+    shot(page, "08-certificate-admin")
+    row.get_by_role("button", name="撤销").click()
+    dialog = page.get_by_role("dialog", name="撤销证书")
+    dialog.get_by_role("button", name="确定撤销").click()
+    expect(dialog).to_contain_text("请填写撤销原因")  # refused in the form, before any request
+    dialog.get_by_label("撤销原因").fill("经核查，申报材料不实")
+    dialog.get_by_role("button", name="确定撤销").click()
+    expect(page.locator(".el-table__row", has_text=number)).to_contain_text("已撤销")
+    check = journey.as_("applicant15").get("/api/certificates/certificates/mine").json()["items"][0]
+    assert check["status"] == "revoked" and check["revoke_reason"] == "经核查，申报材料不实"

@@ -62,3 +62,27 @@ async def test_a_confirmed_out_of_province_title_belongs_to_the_units_region(api
     assert row["region_code"] == "511102"
     assert await _reach(api, row, api.authority_of(LESHAN)) == (200, 200)
     assert await _reach(api, row, api.authority_of(CHENGDU)) == (404, 404)
+
+
+async def test_certificate_management_lists_the_authoritys_regions_only(api: Api) -> None:
+    """证书管理: each authority lists the certificates it may act on — its region and those below it, the
+    province also those without a region — filtered by number; anyone else is refused."""
+    chengdu = await api.issue(approval(authority_region=CHENGDU))
+    leshan = await api.issue(approval(authority_region=LESHAN))
+    older = await api.issue(approval())
+    assert chengdu and leshan and older
+
+    async def listed(region: str, **params: str) -> list[str]:
+        r = await api.get("/certificates", headers=api.authority_of(region), params=params)
+        assert r.status_code == 200, r.text
+        return sorted(c["certificate_no"] for c in r.json()["items"])
+
+    assert await listed(CHENGDU) == [chengdu["certificate_no"]]
+    assert await listed(LESHAN) == [leshan["certificate_no"]]
+    assert await listed(JINJIANG) == []  # a district below 成都 does not see the city's
+    everything = sorted(c["certificate_no"] for c in (chengdu, leshan, older))
+    assert await listed(PROVINCE) == everything
+    assert await listed(PROVINCE, number=leshan["certificate_no"]) == [leshan["certificate_no"]]
+    paged = (await api.get("/certificates", headers=api.authority_of(PROVINCE), params={"size": 2})).json()
+    assert paged["total"] == 3 and len(paged["items"]) == 2
+    assert (await api.get("/certificates", headers=api.holder())).status_code == 403

@@ -1,4 +1,4 @@
-// 工作台 for reviewers: 我的待办, 任务详情 with the decision, 已办. Mounted under /workbench by router.ts.
+// 工作台 for reviewers: 我的待办, 任务详情 with the decision, 已办; 证书管理 for the authorities. Mounted under /workbench by router.ts.
 import type { RouteRecordRaw } from "vue-router";
 
 export const reviewerRoutes: RouteRecordRaw[] = [
@@ -12,4 +12,10 @@ export const reviewerRoutes: RouteRecordRaw[] = [
     meta: { title: "任务详情" },
   },
   { path: "done", name: "decided", component: () => import("./DecidedList.vue"), meta: { title: "已办" } },
+  {
+    path: "certificates",
+    name: "certificate-admin",
+    component: () => import("./CertificateAdmin.vue"),
+    meta: { title: "证书管理" },
+  },
 ];

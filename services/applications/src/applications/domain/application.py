@@ -190,12 +190,8 @@ def reviewer_may_read(
             if may("expert", "committee", committee_id):
                 return True
         region = reached.get("authority_region")
-        # the authority that confirms the result: of the committee's region, or the province's above it
-        if (
-            stage == "authority"
-            and region
-            and any(may("authority", "region", r) for r in (region, region[:2] + "0000"))
-        ):
+        # the authority that confirms the result (`may` answers for the regions above it too)
+        if stage == "authority" and region and may("authority", "region", region):
             return True
     return False
 

@@ -14,6 +14,7 @@ from certificates.api.schemas import (
     Certificate,
     CertificateList,
     HistoricalCertificateDraft,
+    ManagedCertificates,
     PublicCheck,
     ReviewedVerification,
     SocialInsurance,
@@ -63,6 +64,23 @@ def client_of(request: Request) -> str:
 @router.get("/certificates/mine", tags=["certificates"], summary="我的证书", response_model=CertificateList)
 async def mine(principal: PrincipalDep, svc: ServiceDep, page: PageNumber = 1, size: PageSize = 10) -> dict[str, Any]:
     return await svc.mine(principal, page=page, size=size)
+
+
+@router.get(
+    "/certificates",
+    tags=["certificates"],
+    summary="证书管理（授权管理单位：所辖地区的证书）",
+    response_model=ManagedCertificates,
+)
+async def managed(
+    principal: AuthorityDep,
+    svc: ServiceDep,
+    number: Annotated[str | None, Query(min_length=6, max_length=40, description="证书编号")] = None,
+    holder_name: Annotated[str | None, Query(min_length=1, max_length=50, description="持证人姓名")] = None,
+    page: PageNumber = 1,
+    size: PageSize = 10,
+) -> dict[str, Any]:
+    return await svc.managed(principal, number=number, holder_name=holder_name, page=page, size=size)
 
 
 @router.get("/certificates/{certificate_id}", tags=["certificates"], summary="证书详情", response_model=Certificate)

@@ -59,6 +59,12 @@ class CertificateList(Paged):
     items: list[Certificate] = Field(title="我的证书")
 
 
+class ManagedCertificates(Paged):
+    model_config = RESPONSE
+
+    items: list[Certificate] = Field(title="证书管理")
+
+
 # -- 证书查询 (public, masked) --------------------------------------------------------------------------------
 
 

@@ -53,6 +53,9 @@ class CertificateStore(Protocol):
     async def by_number(self, number: str) -> Row | None: ...
     async def by_token(self, token: str) -> Row | None: ...
     async def of_holder(self, holder_id: str, *, page: int, size: int) -> tuple[list[Row], int]: ...
+    async def in_regions(
+        self, regions: list[str], *, province: str, number: str | None, holder_name: str | None, page: int, size: int
+    ) -> tuple[list[Row], int]: ...
     async def revoke(self, certificate_id: UUID, *, by: str, reason: str, now: datetime) -> None: ...
     async def count_request(self, client: str, window_start: datetime) -> int: ...
     async def forget_requests_before(self, before: datetime) -> None: ...
@@ -278,6 +281,26 @@ class CertificateService:
         }
 
     # -- revocation ----------------------------------------------------------------------------------------
+
+    async def managed(
+        self, principal: Principal, *, number: str | None, holder_name: str | None, page: int, size: int
+    ) -> dict[str, Any]:
+        """证书管理: the certificates the authority acts on (its regions'), newest first; the listing is audited."""
+        regions = sorted(
+            str(scope) for kind, scope in principal.scopes_for(Role.AUTHORITY) if kind == ScopeType.REGION and scope
+        )
+        async with self._sessions() as s, s.begin():
+            store = self._store(s)
+            rows, total = await store.in_regions(
+                regions,
+                province=self._policy.province_code,
+                number=number,
+                holder_name=holder_name,
+                page=page,
+                size=size,
+            )
+            await store.audit(f"user:{principal.subject}", "list", None, {"regions": regions, "shown": len(rows)})
+        return {"items": [self.view(r) for r in rows], "total": total, "page": page, "size": size}
 
     async def revoke(self, principal: Principal, certificate_id: UUID, reason: str) -> dict[str, Any]:
         now = self._clock()

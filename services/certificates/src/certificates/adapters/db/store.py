@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import false, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +19,7 @@ from certificates.adapters.db.tables import (
     verification_files,
     verifications,
 )
+from zc_auth import region_prefix
 from zc_db import fetch_page
 
 Row = dict[str, Any]
@@ -69,6 +70,25 @@ class SqlCertificateStore:
     async def by_token(self, token: str) -> Row | None:
         row = (await self._s.execute(select(certificates).where(certificates.c.qr_token == token))).first()
         return dict(row._mapping) if row else None
+
+    async def in_regions(
+        self, regions: list[str], *, province: str, number: str | None, holder_name: str | None, page: int, size: int
+    ) -> tuple[list[Row], int]:
+        """证书管理: the certificates of the given region grants (each covering its own code and those below it,
+        by GB/T 2260 prefix); those without a region belong to the province's authority."""
+        c = certificates.c
+        covered = []
+        for region in regions:
+            prefix = region_prefix(region)
+            covered.append(c.region_code.startswith(prefix) if prefix else c.region_code == region)
+            if region == f"{province}0000":
+                covered.append(c.region_code.is_(None))
+        q = select(certificates).where(or_(*covered) if covered else false())
+        if number:
+            q = q.where(c.certificate_no == number)
+        if holder_name:
+            q = q.where(c.holder_name == holder_name)
+        return await fetch_page(self._s, q.order_by(c.created_at.desc(), c.id), page=page, size=size)
 
     async def of_holder(self, holder_id: str, *, page: int, size: int) -> tuple[list[Row], int]:
         q = (
