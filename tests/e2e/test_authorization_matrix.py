@@ -326,7 +326,12 @@ def world(probe_stack: ProbeStack) -> Iterator[list[Binding]]:
         Binding("工作单位（另一家）", {"unit_id": OTHER_UNIT, "app_id": submitted_id}, frozenset({"unit_reviewer2"})),
     ]
     catalog = json.loads(files("applications").joinpath("reference_data/demo_data.json").read_text(encoding="utf-8"))
-    for committee_id, staff in ((DEMO_COMMITTEE, "committee_staff"), (ENTRUSTED_COMMITTEE, "committee_staff2")):
+    # a committee: its staff and (the demo one) its organising unit, e.g. choosing from its experts
+    committees = (
+        (DEMO_COMMITTEE, {"committee_staff", "committee_organiser"}),
+        (ENTRUSTED_COMMITTEE, {"committee_staff2"}),
+    )
+    for committee_id, staff in committees:
         seed = next(c for c in catalog["committees"] if c["id"] == committee_id)
         body = {
             "name": seed["name"],
@@ -342,7 +347,7 @@ def world(probe_stack: ProbeStack) -> Iterator[list[Binding]]:
             Binding(
                 f"评委会 {seed['name']}",
                 {"committee_id": committee_id, "year": "2026", "committee_body": body},
-                frozenset({staff, "admin"}),
+                frozenset({*staff, "admin"}),
             )
         )
 

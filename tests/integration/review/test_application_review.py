@@ -332,3 +332,68 @@ async def test_a_committee_return_comes_back_to_the_committee(api: Api, start) -
         assert await api.reviews.deliver(s, review.key, "resubmitted", {})
     assert await api.tasks(review.unit()) == []
     assert (await api.task_of(review.key, review.committee()))["name"] == "committee_accept"
+
+
+async def test_decided_lists_what_each_reviewer_decided_and_the_task_carries_its_form(api: Api, start) -> None:  # type: ignore[no-untyped-def]
+    """已办: each reviewer's own decisions, newest first, with the task's title and reasons; a task with a form
+    (组织专家评审) carries its JSON Schema for the web client to draw, one without carries none."""
+    first, second = await start(departments=()), await start(departments=())
+    unit_task = await api.task_of(first.key, first.unit())
+    unit_detail = (await api.get(f"/tasks/{unit_task['task_id']}", headers=first.unit())).json()
+    assert unit_detail["form_schema"] is None
+    await first.act(first.unit(), decision="return", reasons=["学历证书不清晰"], return_target="applicant")
+    await second.act(second.unit(), comment="同意推荐")
+    decided = await api.get("/tasks/decided", headers=second.unit())
+    assert decided.status_code == 200, decided.text
+    body = decided.json()
+    assert body["total"] == 2 and [d["business_key"] for d in body["items"]] == [second.key, first.key]
+    newest, oldest = body["items"]
+    assert (newest["decision_label"], newest["comment"], newest["stage"]) == ("通过", "同意推荐", "unit")
+    assert (oldest["decision_label"], oldest["reasons"]) == ("退回修改", ["学历证书不清晰"])
+    assert newest["title"] == unit_task["title"] and newest["process_key"] == "application_review"
+    paged = (await api.get("/tasks/decided", params={"size": 1, "page": 2}, headers=second.unit())).json()
+    assert [d["business_key"] for d in paged["items"]] == [first.key] and paged["total"] == 2
+    # another reviewer decided nothing; an applicant may not ask
+    assert (await api.get("/tasks/decided", headers=second.committee())).json()["total"] == 0
+    applicant = api.as_(Role.APPLICANT, subject="usr_applicant")
+    assert (await api.get("/tasks/decided", headers=applicant)).status_code == 403
+
+    await second.pass_time(8)
+    await second.act(second.committee())  # 受理
+    assign = await api.task_of(second.key, second.committee())
+    schema = (await api.get(f"/tasks/{assign['task_id']}", headers=second.committee())).json()["form_schema"]
+    assert schema["properties"]["experts"]["title"] == "评审专家" and "experts" in schema["required"]
+    (accepted,) = (await api.get("/tasks/decided", headers=second.committee())).json()["items"]
+    assert accepted["decision_label"] == "通过" and accepted["business_key"] == second.key
+
+
+async def test_the_unit_sees_its_notices_and_an_objection_sends_the_application_back(api: Api, start) -> None:  # type: ignore[no-untyped-def]
+    """公示中: the unit lists its applications in their notice period (until when); an objection it registers sends
+    the application back to its review, recorded with the reviewer; another unit neither sees nor objects."""
+    review, other = await start(), await start()
+    await review.act(review.unit())
+    await other.act(other.unit())
+    listed = (await api.get("/notices", headers=review.unit())).json()
+    assert listed["total"] == 2 and {n["business_key"] for n in listed["items"]} == {review.key, other.key}
+    assert all(n["ends_at"] for n in listed["items"])  # the timer's due time: when the notice ends
+    stranger = api.unit_reviewer(subject="usr_other_unit", unit="0193a1f0-0000-7000-8000-0000000000ff")
+    assert (await api.get("/notices", headers=stranger)).json()["total"] == 0
+    body = {"reason": "业绩材料存疑", "raised_by": "同事"}
+    refused = await api.post(f"/notices/{review.key}/objections", headers=stranger, json=body)
+    assert refused.status_code == 404
+    short = await api.post(f"/notices/{review.key}/objections", headers=review.unit(), json={"reason": "x"})
+    assert short.status_code == 422 and short.json()["field"] == "reason"
+
+    made = await api.post(f"/notices/{review.key}/objections", headers=review.unit(), json=body)
+    assert made.status_code == 204, made.text
+    assert (await api.task_of(review.key, review.unit()))["name"] == "unit_review"  # back to the unit
+    history = await api.history(review.key)
+    objection = next(h for h in history if h["kind"] == "message")
+    assert objection["details"]["message"] == "notice_objection" and objection["actor_role"] == "unit_reviewer"
+    assert [n["business_key"] for n in (await api.get("/notices", headers=review.unit())).json()["items"]] == [
+        other.key
+    ]
+    again = await api.post(f"/notices/{review.key}/objections", headers=review.unit(), json=body)
+    assert again.status_code == 404  # no longer in its notice
+    applicant = api.as_(Role.APPLICANT, subject="usr_applicant")
+    assert (await api.get("/notices", headers=applicant)).status_code == 403

@@ -67,6 +67,18 @@ async def test_task_detail_answers_the_routing_as_given_and_times_as_written(api
         "claimed_at": None,
         "created_at": "2026-11-27T02:00:00+00:00",
         "due_at": "2026-12-11T16:00:00+00:00",
+        "working_days_left": 10,  # 2026-11-27 (Fri) to Fri 12-11: two working weeks
+        "form_schema": None,  # a decision only
+        "trail": [  # what happened before this task: the submission
+            {
+                "at": "2026-11-27T02:00:00+00:00",
+                "kind": "started",
+                "label": "提交审核",
+                "stage": None,
+                "decision": None,
+                "reason": None,
+            }
+        ],
         "instance_id": str(instance["id"]),
         # only what the submission gave: no null for the level, committee, year… it did not name
         "routing": {

@@ -155,6 +155,93 @@ async def test_operators_see_why_an_instance_waits_and_suspend_resume_cancel(api
     assert bad.status_code == 409
 
 
+async def test_the_operator_console_gets_the_diagram_marks_and_the_working_days_left(api: Api) -> None:
+    """Issue 21: what the console draws (where the tokens are, the path taken, the element of each timer), the
+    working days left by the service's clock, and the search for instances waiting since a given time."""
+    key = await api.start()
+    started_at = api.clock.now
+    task = await api.task_of(key, api.unit_reviewer())
+    instance_id = (await api.instance(key))["id"]
+    why = (await api.get(f"/operator/instances/{instance_id}", headers=api.operator)).json()
+    # the task, and the withdraw message its boundary event waits for
+    assert why["active_elements"] == ["unit_review", "withdraw_received"] and why["waiting_messages"] == ["withdraw"]
+    assert why["passed_elements"] == ["start", "merge_unit"]
+    # dueIn 10 working days from Friday 2026-11-27: to Friday 2026-12-11, all ten still to go
+    assert [(t["name"], t["working_days_left"]) for t in why["open_tasks"]] == [("unit_review", 10)]
+    assert why["timers"] == [] and why["next_due"] is None
+    r = await api.complete(
+        task["task_id"], api.unit_reviewer(), decision="return", comment="请补充", reasons=["缺证明"]
+    )
+    assert r.status_code == 200, r.text
+    assert await api.deliver(key, "resubmitted")
+    api.clock.now = NOW + timedelta(hours=1)  # Friday 11:00 in Beijing
+    await approve_at_unit(api, key)
+    inst = await api.instance(key)
+
+    why = (await api.get(f"/operator/instances/{inst['id']}", headers=api.operator)).json()
+    assert why["active_elements"] == ["unit_notice"]
+    # each element once, in the order first reached; the withdraw boundary event was never taken
+    assert why["passed_elements"] == [
+        "start",
+        "merge_unit",
+        "unit_review",
+        "gw_unit",
+        "returned",
+        "wait_resubmission",
+    ]
+    assert why["timers"] == [
+        {
+            "kind": "timer",
+            "name": "单位公示（5个工作日）",
+            "due_at": "2026-12-04T16:00:00+00:00",
+            "element_id": "unit_notice",
+            "deadline": {"working_days_left": 5, "overdue": False},
+        }
+    ]
+    assert why["next_due"] == {"working_days_left": 5, "overdue": False}
+
+    # by the service's clock: Tuesday after the due Friday, two working days overdue (and the timer suspended)
+    suspended = await api.post(
+        f"/operator/instances/{inst['id']}/suspend", headers=api.operator, json={"reason": "核查"}
+    )
+    assert suspended.json()["next_due"] == {"working_days_left": 5, "overdue": False}
+    api.clock.now = datetime(2026, 12, 8, 3, 0, tzinfo=UTC)
+    why = (await api.get(f"/operator/instances/{inst['id']}", headers=api.operator)).json()
+    assert why["status"] == "suspended" and why["active_elements"] == ["unit_notice"]
+    assert why["timers"][0]["deadline"] == {"working_days_left": -2, "overdue": True}
+
+    # an open task's deadline: the department's review once the notice is over
+    await api.post(f"/operator/instances/{inst['id']}/resume", headers=api.operator, json={"reason": "核查完毕"})
+    assert await api.reviews.fire_due() == 1
+    why = (await api.get(f"/operator/instances/{inst['id']}", headers=api.operator)).json()
+    assert why["active_elements"] == ["dept_review"] and why["passed_elements"][-1] == "unit_notice"
+    assert [(t["name"], t["working_days_left"]) for t in why["open_tasks"]] == [("dept_review", None)]  # no dueIn
+    unit_task = next(h for h in why["history"] if h["kind"] == "task_completed")
+    assert unit_task["details"]["passed"] == ["unit_review", "gw_unit", "returned"]
+
+    # waiting since: unchanged since a time at or after its last change
+    changed = datetime.fromisoformat(why["updated_at"])
+    params = {"business_key": key, "waiting_since": changed.isoformat()}
+    found = await api.get("/operator/instances", headers=api.operator, params=params)
+    assert found.status_code == 200 and found.json()["total"] == 1
+    params["waiting_since"] = (changed - timedelta(seconds=1)).isoformat()
+    assert (await api.get("/operator/instances", headers=api.operator, params=params)).json()["total"] == 0
+    params["waiting_since"] = started_at.replace(tzinfo=None).isoformat()  # a time without its zone is refused
+    assert (await api.get("/operator/instances", headers=api.operator, params=params)).status_code == 422
+
+    # terminated during its 公示: it waits for nothing any more, and its timer never fires
+    api.clock.now = NOW
+    other = await api.start()
+    await approve_at_unit(api, other)
+    other_id = (await api.instance(other))["id"]
+    r = await api.post(f"/operator/instances/{other_id}/cancel", headers=api.operator, json={"reason": "重复申报"})
+    assert r.json()["status"] == "cancelled" and r.json()["next_due"] is None
+    why = (await api.get(f"/operator/instances/{other_id}", headers=api.operator)).json()
+    assert why["timers"] == [] and why["waiting_messages"] == [] and why["active_elements"] == []
+    api.clock.now = NOTICE_ENDS + timedelta(seconds=1)
+    assert await api.reviews.fire_due() == 0
+
+
 async def test_an_errored_instance_is_listed_and_retried_after_the_cause_is_fixed(
     api: Api, nats_url: str, tmp_path: Path
 ) -> None:

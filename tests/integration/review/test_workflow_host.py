@@ -133,7 +133,7 @@ async def test_return_resubmit_and_the_applicants_trail(api: Api) -> None:
     assert trail.status_code == 200, trail.text
     body = trail.json()
     assert body["current_stage"] == "unit"
-    assert [s["label"] for s in body["steps"]] == ["提交审核", "unit_review：退回修改", "申报人修改后重新提交"]
+    assert [s["label"] for s in body["steps"]] == ["提交审核", "单位审核：退回修改", "申报人修改后重新提交"]
     assert body["steps"][1]["reason"] == "缺少论文原件；学历证书不清晰"
     assert body["current_tasks"][0]["due_at"] is not None
     stranger = await api.get(f"/trails/{key}", headers=api.as_(Role.APPLICANT, subject="usr_other"))

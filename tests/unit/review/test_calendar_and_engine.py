@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -43,6 +43,26 @@ def test_a_year_without_a_schedule_is_an_error_not_a_guess() -> None:
     assert "2027" in err.value.message
 
 
+NOTICE_DUE = datetime(2026, 12, 4, 16, 0, tzinfo=UTC)  # 24:00 Beijing time ending Friday 2026-12-04
+
+
+@pytest.mark.parametrize(
+    ("now", "left"),
+    [
+        (datetime(2026, 11, 27, 2, 0, tzinfo=UTC), 5),  # Friday before: Mon-Fri to go
+        (datetime(2026, 12, 3, 15, 59, tzinfo=UTC), 1),  # Thursday 23:59 Beijing: Friday to go
+        (datetime(2026, 12, 4, 15, 59, tzinfo=UTC), 0),  # the last day itself
+        (datetime(2026, 12, 5, 3, 0, tzinfo=UTC), 0),  # past due on Saturday: no working day lost yet
+        (datetime(2026, 12, 8, 3, 0, tzinfo=UTC), -2),  # Tuesday after: Monday and Tuesday overdue
+        # 国庆: due at the end of Sep 30, overdue on Oct 8 by one working day only (Oct 1-7 are holidays)
+        (datetime(2026, 10, 8, 2, 0, tzinfo=UTC), -1),
+    ],
+)
+def test_working_days_left_count_the_days_a_deadline_shows(now: datetime, left: int) -> None:
+    due = NOTICE_DUE if now.month != 10 else datetime(2026, 9, 30, 16, 0, tzinfo=UTC)
+    assert CALENDAR.working_days_left(now, due) == left
+
+
 def test_parse_rejects_entities_and_invalid_diagrams() -> None:
     engine = SpiffEngine(CALENDAR)
     billion = '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaa">]><d>&a;</d>'
@@ -75,6 +95,55 @@ def test_the_state_holds_no_spec_and_loops_do_not_grow_it() -> None:
     assert [t.name for t in state.open_tasks] == ["unit_review"]
     assert max(sizes[20:]) == max(sizes[-20:]) < 40
     assert state.data["resubmission"] == {"round": 999}
+
+
+def test_each_step_names_the_elements_it_passed_and_where_the_instance_waits() -> None:
+    """What the operator console draws: the path taken (per step, as compaction drops it from the state) and the
+    element each timer or message waits at."""
+    engine = SpiffEngine(CALENDAR)
+    definition = engine.parse("host_test", SOURCE)
+    now = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+    started = engine.start(definition, {"unit_id": "u1"}, now=now)
+    assert started.passed == ("start", "merge_unit")
+    returned = engine.complete_task(
+        definition,
+        started.state,
+        started.open_tasks[0].task_id,
+        {"decision": "return", "comment": "请补充", "stage": "unit"},
+        now=now,
+    )
+    assert returned.passed == ("unit_review", "gw_unit", "returned")  # the withdraw boundary event was cancelled
+    assert [(w.kind, w.name, w.element_id) for w in returned.waiting] == [
+        ("message", "resubmitted", "wait_resubmission")
+    ]
+    again = engine.deliver_message(definition, returned.state, "resubmitted", {}, now=now)
+    assert again.passed == ("wait_resubmission", "merge_unit")
+    noticed = engine.complete_task(
+        definition, again.state, again.open_tasks[0].task_id, {"decision": "approve"}, now=now
+    )
+    assert noticed.passed == ("unit_review", "gw_unit")
+    assert [(w.kind, w.element_id, w.due_at) for w in noticed.waiting] == [("timer", "unit_notice", NOTICE_DUE)]
+    fired = engine.fire_timers(definition, noticed.state, now=NOTICE_DUE + timedelta(seconds=1))
+    assert fired.passed == ("unit_notice",) and fired.waiting == ()
+
+
+def test_an_event_based_gateway_names_each_event_it_waits_for() -> None:
+    """The unit 公示 waits at a gateway for its timer or an objection: each awaited event is named by its own
+    element (where the console draws the due time), the token by the gateway."""
+    source = (REPO / "bpmn" / "application_review" / "application_review.bpmn").read_text(encoding="utf-8")
+    engine = SpiffEngine(CALENDAR)
+    definition = engine.parse("application_review", source)
+    now = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+    data = {"application_id": "a1", "applicant_id": "p1", "unit_id": "u1", "department_ids": ["d1"]}
+    started = engine.start(definition, {**data, "method": "SHEHUIHUA", "series_code": "GC"}, now=now)
+    task_id = started.open_tasks[0].task_id
+    noticed = engine.complete_task(
+        definition, started.state, task_id, {"decision": "approve", "stage": "unit"}, now=now
+    )
+    assert [(w.kind, w.element_id, w.token_at, w.due_at) for w in noticed.waiting] == [
+        ("timer", "unit_notice_ends", "unit_notice", NOTICE_DUE),
+        ("message", "unit_objection", "unit_notice", None),
+    ]
 
 
 def test_a_loaded_instance_links_its_tasks_by_the_very_ids_it_is_keyed_by_and_dumps_back_unchanged() -> None:

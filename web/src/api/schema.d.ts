@@ -1318,6 +1318,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/certificates/certificates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 证书管理（授权管理单位：所辖地区的证书） */
+        get: operations["managed_api_certificates_certificates_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/certificates/certificates/mine": {
         parameters: {
             query?: never;
@@ -1635,6 +1652,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/identity/committees/{committee_id}/experts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 评审专家库（评委会组织专家评审时选择） */
+        get: operations["committee_experts_api_identity_committees__committee_id__experts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/identity/login": {
         parameters: {
             query?: never;
@@ -1755,6 +1789,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/review/definitions/vocabulary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 流程设计可选项：泳道角色、环节、审核结论、办理范围、消息、表单 */
+        get: operations["designer_vocabulary_api_review_definitions_vocabulary_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/review/definitions/{process_key}/diff": {
         parameters: {
             query?: never;
@@ -1783,6 +1834,23 @@ export interface paths {
         put?: never;
         /** 迁移运行中的实例到新版本（先预演） */
         post: operations["migrate_api_review_definitions__process_key__migrations_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/review/definitions/{process_key}/{version}/decisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 某一版本的 DMN 决策表 */
+        get: operations["decision_tables_api_review_definitions__process_key___version__decisions_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1820,6 +1888,40 @@ export interface paths {
         get: operations["me_api_review_me_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/review/notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 公示中（本单位在公示期内的申报） */
+        get: operations["notices_api_review_notices_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/review/notices/{business_key}/objections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 登记公示异议（退回单位重新审核） */
+        post: operations["object_to_notice_api_review_notices__business_key__objections_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1903,6 +2005,23 @@ export interface paths {
         };
         /** 各环节待办数量 */
         get: operations["counts_api_review_tasks_counts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/review/tasks/decided": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 已办（本人办理过的任务） */
+        get: operations["decided_api_review_tasks_decided_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3515,6 +3634,65 @@ export interface components {
              */
             content: string;
         };
+        /** DecidedPage */
+        DecidedPage: {
+            /** 已办 */
+            items: components["schemas"]["DecidedTask"][];
+            /** 总数 */
+            total: number;
+            /** 页码 */
+            page: number;
+            /** 每页条数 */
+            size: number;
+        };
+        /**
+         * DecidedTask
+         * @description 已办: a task the caller completed, as the review's history kept it.
+         */
+        DecidedTask: {
+            /**
+             * Task Id
+             * Format: uuid
+             */
+            task_id: string;
+            /**
+             * Instance Id
+             * Format: uuid
+             */
+            instance_id: string;
+            /**
+             * Process Key
+             * @description 流程标识
+             */
+            process_key: string;
+            /**
+             * Business Key
+             * @description 业务标识（申报或记录的标识）
+             */
+            business_key: string;
+            /** 任务名称 */
+            title: string;
+            /** 环节 */
+            stage: string | null;
+            /** 办理角色 */
+            role: string | null;
+            /**
+             * Decision
+             * @description 审核结论的取值
+             */
+            decision: string | null;
+            /** 审核结论 */
+            decision_label: string | null;
+            /** 审核意见 */
+            comment: string | null;
+            /** 退回或不通过原因 */
+            reasons: string[];
+            /**
+             * 办理时间
+             * Format: date-time
+             */
+            decided_at: string;
+        };
         /**
          * DecisionOption
          * @description A decision the task allows, with its label (approve → 通过).
@@ -3527,6 +3705,21 @@ export interface components {
             value: string;
             /** 审核结论 */
             label: string;
+        };
+        /**
+         * DecisionTables
+         * @description The DMN tables deployed with a version (the business rule tasks call them).
+         */
+        DecisionTables: {
+            /** 流程标识 */
+            process_key: string;
+            /** 版本 */
+            version: number;
+            /**
+             * DMN 决策表
+             * @description DMN 文本，与该版本一同部署
+             */
+            tables: string[];
         };
         /**
          * DefinitionDiff
@@ -3596,6 +3789,27 @@ export interface components {
              * @description 允许脚本任务
              */
             trusted: boolean;
+        };
+        /**
+         * DesignerVocabulary
+         * @description 流程设计可选项: what the review service reads from a diagram, for the designer's selects (the validation
+         *     accepts the same values).
+         */
+        DesignerVocabulary: {
+            /** 泳道角色 */
+            roles: components["schemas"]["VocabularyOption"][];
+            /** 环节 */
+            stages: components["schemas"]["VocabularyOption"][];
+            /** 审核结论 */
+            decisions: components["schemas"]["VocabularyOption"][];
+            /** 办理范围类型 */
+            scope_types: components["schemas"]["VocabularyOption"][];
+            /** 流入消息 */
+            inbound_messages: components["schemas"]["VocabularyOption"][];
+            /** 流出消息 */
+            outbound_messages: components["schemas"]["VocabularyOption"][];
+            /** 带字段的环节表单 */
+            forms: components["schemas"]["VocabularyOption"][];
         };
         /** DiagramElement */
         DiagramElement: {
@@ -3777,6 +3991,24 @@ export interface components {
              * @description 证书编号
              */
             certificate_no?: string | null;
+        };
+        /** Expert */
+        Expert: {
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
+            /** 姓名 */
+            name: string;
+        };
+        /**
+         * ExpertList
+         * @description 评审专家库: the experts of one committee's panel.
+         */
+        ExpertList: {
+            /** 评审专家 */
+            items: components["schemas"]["Expert"][];
         };
         /**
          * ExternalRecords
@@ -4064,8 +4296,58 @@ export interface components {
             obtained: string;
         };
         /**
+         * InNotice
+         * @description An application in its unit's 公示: until when, and since when.
+         */
+        InNotice: {
+            /**
+             * Instance Id
+             * Format: uuid
+             */
+            instance_id: string;
+            /**
+             * Process Key
+             * @description 流程标识
+             */
+            process_key: string;
+            /**
+             * Business Key
+             * @description 业务标识（申报的标识）
+             */
+            business_key: string;
+            /**
+             * Unit Id
+             * @description 工作单位
+             */
+            unit_id: string | null;
+            /** 申报资格 */
+            qualification_name: string | null;
+            /** 公示截止 */
+            ends_at: string | null;
+            /**
+             * 公示开始
+             * Format: date-time
+             */
+            since: string;
+        };
+        /**
+         * InstanceDeadline
+         * @description A due time as the operator console shows it: working days left by the service's clock and calendar
+         *     (none when the calendar lacks the year).
+         */
+        InstanceDeadline: {
+            /**
+             * 剩余工作日
+             * @description 到期日前还剩的工作日（到期当天为 0）；已超期时为负数，即超期的工作日数
+             */
+            working_days_left: number;
+            /** 已超期 */
+            overdue: boolean;
+        };
+        /**
          * InstanceExplanation
-         * @description Why the instance waits: its open tasks, the messages and timers it waits for, its error, its history.
+         * @description Why the instance waits: its open tasks, the messages and timers it waits for, its error, its history, and
+         *     what its diagram highlights.
          */
         InstanceExplanation: {
             /**
@@ -4101,8 +4383,11 @@ export interface components {
             /**
              * 更新时间
              * Format: date-time
+             * @description 最后一次变化的时间，即从何时起在等待
              */
             updated_at: string;
+            /** 下一定时器期限 */
+            next_due: components["schemas"]["InstanceDeadline"] | null;
             /** 流程版本 */
             definition_version: number;
             /** 待办任务 */
@@ -4110,9 +4395,19 @@ export interface components {
             /** 等待的消息 */
             waiting_messages: string[];
             /** 定时器 */
-            timers: components["schemas"]["Waiting"][];
+            timers: components["schemas"]["InstanceTimer"][];
             /** 历史 */
             history: components["schemas"]["HistoryEntry"][];
+            /**
+             * 当前所在的流程元素
+             * @description 待办任务、定时器和等待消息所在的 BPMN 元素 id
+             */
+            active_elements: string[];
+            /**
+             * 已走过的流程元素
+             * @description 已完成的 BPMN 元素 id，按首次完成的顺序
+             */
+            passed_elements: string[];
         };
         /** InstancePage */
         InstancePage: {
@@ -4124,6 +4419,28 @@ export interface components {
             page: number;
             /** 每页条数 */
             size: number;
+        };
+        /**
+         * InstanceTimer
+         * @description A timer the instance waits on: where it sits in the diagram, and how much time is left.
+         */
+        InstanceTimer: {
+            /**
+             * 等待类型
+             * @enum {string}
+             */
+            kind: "timer" | "message";
+            /** 名称 */
+            name: string;
+            /** 到期时间 */
+            due_at: string | null;
+            /**
+             * 流程元素
+             * @description BPMN 元素 id（旧数据可能缺失）
+             */
+            element_id: string | null;
+            /** 期限 */
+            deadline: components["schemas"]["InstanceDeadline"] | null;
         };
         JsonValue: unknown;
         /**
@@ -4234,6 +4551,17 @@ export interface components {
              * @description 发布人（用户标识）
              */
             author: string;
+        };
+        /** ManagedCertificates */
+        ManagedCertificates: {
+            /** 总数 */
+            total: number;
+            /** 页码 */
+            page: number;
+            /** 每页条数 */
+            size: number;
+            /** 证书管理 */
+            items: components["schemas"]["Certificate"][];
         };
         /** MarkedRead */
         MarkedRead: {
@@ -4443,10 +4771,28 @@ export interface components {
             /** 评价方式 */
             method: string;
         };
+        /** NoticePage */
+        NoticePage: {
+            /** 公示中 */
+            items: components["schemas"]["InNotice"][];
+            /** 总数 */
+            total: number;
+            /** 页码 */
+            page: number;
+            /** 每页条数 */
+            size: number;
+        };
+        /** Objection */
+        Objection: {
+            /** 异议内容 */
+            reason: string;
+            /** 异议人 */
+            raised_by?: string | null;
+        };
         /** OperatorAction */
         OperatorAction: {
             /**
-             * Reason
+             * 操作原因
              * @description 操作原因（记入审计）
              */
             reason: string;
@@ -4712,8 +5058,11 @@ export interface components {
             /**
              * 更新时间
              * Format: date-time
+             * @description 最后一次变化的时间，即从何时起在等待
              */
             updated_at: string;
+            /** 下一定时器期限 */
+            next_due: components["schemas"]["InstanceDeadline"] | null;
         };
         /**
          * Profile
@@ -5520,6 +5869,13 @@ export interface components {
                 [key: string]: unknown;
             };
             /**
+             * 信息项名称
+             * @description 信息项标识 → 名称
+             */
+            section_titles: {
+                [key: string]: string;
+            };
+            /**
              * 提交时间
              * Format: date-time
              */
@@ -5760,6 +6116,11 @@ export interface components {
             created_at: string;
             /** 办理期限 */
             due_at: string | null;
+            /**
+             * 剩余工作日
+             * @description 距办理期限的工作日数，逾期为负数
+             */
+            working_days_left?: number | null;
         };
         /**
          * TaskDetail
@@ -5824,6 +6185,23 @@ export interface components {
             created_at: string;
             /** 办理期限 */
             due_at: string | null;
+            /**
+             * 剩余工作日
+             * @description 距办理期限的工作日数，逾期为负数
+             */
+            working_days_left?: number | null;
+            /**
+             * 环节表单
+             * @description 办理时 form 的 JSON Schema（组织专家评审、发证数据等）；无表单的环节为空
+             */
+            form_schema: {
+                [key: string]: components["schemas"]["JsonValue"];
+            } | null;
+            /**
+             * 审核记录
+             * @description 此前各环节的办理情况
+             */
+            trail: components["schemas"]["TrailStep"][];
             /**
              * Instance Id
              * Format: uuid
@@ -6444,6 +6822,16 @@ export interface components {
             size: number;
             /** 证书核验记录 */
             items: components["schemas"]["Verification"][];
+        };
+        /** VocabularyOption */
+        VocabularyOption: {
+            /**
+             * Value
+             * @description 写入流程图的取值
+             */
+            value: string;
+            /** 名称 */
+            label: string;
         };
         /**
          * Waiting
@@ -12750,6 +13138,71 @@ export interface operations {
             };
         };
     };
+    managed_api_certificates_certificates_get: {
+        parameters: {
+            query?: {
+                /** @description 证书编号 */
+                number?: string | null;
+                /** @description 持证人姓名 */
+                holder_name?: string | null;
+                /** @description 页码 */
+                page?: number;
+                /** @description 每页条数 */
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ManagedCertificates"];
+                };
+            };
+            /** @description 未登录或登录已失效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 当前账号无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 提交的内容不符合要求（出错字段及原因） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务依赖的数据库或消息服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     mine_api_certificates_certificates_mine_get: {
         parameters: {
             query?: {
@@ -14299,6 +14752,73 @@ export interface operations {
             };
         };
     };
+    committee_experts_api_identity_committees__committee_id__experts_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                committee_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExpertList"];
+                };
+            };
+            /** @description 未登录或登录已失效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 当前账号无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 资源不存在或无权查看 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 提交的内容不符合要求（出错字段及原因） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务依赖的数据库或消息服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     login_api_identity_login_get: {
         parameters: {
             query?: {
@@ -14736,6 +15256,53 @@ export interface operations {
             };
         };
     };
+    designer_vocabulary_api_review_definitions_vocabulary_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DesignerVocabulary"];
+                };
+            };
+            /** @description 未登录或登录已失效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 当前账号无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务依赖的数据库或消息服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     diff_api_review_definitions__process_key__diff_get: {
         parameters: {
             query: {
@@ -14886,6 +15453,74 @@ export interface operations {
             };
         };
     };
+    decision_tables_api_review_definitions__process_key___version__decisions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                process_key: string;
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DecisionTables"];
+                };
+            };
+            /** @description 未登录或登录已失效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 当前账号无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 资源不存在或无权查看 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 提交的内容不符合要求（出错字段及原因） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务依赖的数据库或消息服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     download_api_review_definitions__process_key___version__source_get: {
         parameters: {
             query?: never;
@@ -15001,12 +15636,151 @@ export interface operations {
             };
         };
     };
+    notices_api_review_notices_get: {
+        parameters: {
+            query?: {
+                page?: number;
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NoticePage"];
+                };
+            };
+            /** @description 未登录或登录已失效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 当前账号无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 提交的内容不符合要求（出错字段及原因） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务依赖的数据库或消息服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    object_to_notice_api_review_notices__business_key__objections_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                business_key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Objection"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description 未登录或登录已失效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 当前账号无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 资源不存在或无权查看 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 请求内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 提交的内容不符合要求（出错字段及原因） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务依赖的数据库或消息服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     instances_api_review_operator_instances_get: {
         parameters: {
             query?: {
                 status?: ("running" | "completed" | "error" | "stalled" | "suspended" | "cancelled") | null;
                 process?: string | null;
                 business_key?: string | null;
+                /** @description 等待起始不晚于：此时间之后没有任何变化的实例（须含时区） */
+                waiting_since?: string | null;
                 page?: number;
                 size?: number;
             };
@@ -15313,6 +16087,65 @@ export interface operations {
             };
             /** @description 当前账号无权执行此操作 */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务依赖的数据库或消息服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    decided_api_review_tasks_decided_get: {
+        parameters: {
+            query?: {
+                page?: number;
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DecidedPage"];
+                };
+            };
+            /** @description 未登录或登录已失效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 当前账号无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 提交的内容不符合要求（出错字段及原因） */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

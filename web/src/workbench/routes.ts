@@ -12,6 +12,7 @@ export const reviewerRoutes: RouteRecordRaw[] = [
     meta: { title: "任务详情" },
   },
   { path: "done", name: "decided", component: () => import("./DecidedList.vue"), meta: { title: "已办" } },
+  { path: "notices", name: "notices", component: () => import("./NoticeList.vue"), meta: { title: "公示" } },
   {
     path: "certificates",
     name: "certificate-admin",

@@ -6,18 +6,22 @@ from datetime import datetime
 from typing import Annotated, Any, Literal, Protocol
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from review.api.schemas import (
     CompletedTask,
+    DecidedPage,
+    DecisionTables,
     DefinitionDiff,
     DefinitionList,
     DeployedDefinition,
+    DesignerVocabulary,
     DiagramValidation,
     InstanceExplanation,
     InstancePage,
     MigrationReport,
+    NoticePage,
     ProcessInstance,
     StageCounts,
     Task,
@@ -30,6 +34,7 @@ from review.usecases.operations import OPERATOR_ROLES, Operations
 from review.usecases.reviews import Reviews
 from review.usecases.tasks import Decision, Tasks
 from review.usecases.trails import Trails
+from review.usecases.vocabulary import vocabulary
 from zc_auth import Principal, PrincipalDep, Role, require_role
 from zc_auth.routes import whoami_router
 from zc_http import ForbiddenProblem
@@ -78,6 +83,8 @@ TrailsDep = Annotated[Trails, Depends(get_trails)]
 OperationsDep = Annotated[Operations, Depends(get_operations)]
 DefinitionsDep = Annotated[Definitions, Depends(get_definitions)]
 ReviewerDep = Annotated[Principal, Depends(require_role(*REVIEWER_ROLES))]
+UnitReviewerDep = Annotated[Principal, Depends(require_role(Role.UNIT_REVIEWER))]
+ReviewsDep = Annotated[Reviews, Depends(_reviews)]
 OperatorDep = Annotated[Principal, Depends(require_role(*OPERATOR_ROLES))]
 DesignerDep = Annotated[Principal, Depends(require_role(Role.PROCESS_DESIGNER, Role.ADMIN, Role.OPERATOR))]
 IdempotencyKey = Annotated[
@@ -112,6 +119,47 @@ async def inbox(
         "mine": principal.subject if mine else None,
     }
     return await tasks.inbox(principal, filters, sort=sort, descending=order == "desc", page=page, size=size)
+
+
+@router.get("/tasks/decided", tags=["tasks"], summary="已办（本人办理过的任务）", response_model=DecidedPage)
+async def decided(
+    principal: ReviewerDep,
+    tasks: TasksDep,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict[str, Any]:
+    return await tasks.decided(principal, page=page, size=size)
+
+
+@router.get("/notices", tags=["notices"], summary="公示中（本单位在公示期内的申报）", response_model=NoticePage)
+async def notices(
+    principal: UnitReviewerDep,
+    reviews: ReviewsDep,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict[str, Any]:
+    return await reviews.notices.in_notice(principal, page=page, size=size)
+
+
+class Objection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=2, max_length=500, title="异议内容")
+    raised_by: str | None = Field(default=None, max_length=50, title="异议人")
+
+
+@router.post(
+    "/notices/{business_key}/objections",
+    tags=["notices"],
+    status_code=204,
+    summary="登记公示异议（退回单位重新审核）",
+    response_class=Response,
+)
+async def object_to_notice(
+    business_key: Annotated[str, Path(max_length=100)], body: Objection, principal: UnitReviewerDep, reviews: ReviewsDep
+) -> Response:
+    await reviews.notices.object(principal, business_key, reason=body.reason, raised_by=body.raised_by)
+    return Response(status_code=204)
 
 
 @router.get("/tasks/counts", tags=["tasks"], summary="各环节待办数量", response_model=StageCounts)
@@ -186,10 +234,20 @@ async def instances(
     status: Literal["running", "completed", "error", "stalled", "suspended", "cancelled"] | None = None,
     process: Annotated[str | None, Query(max_length=100)] = None,
     business_key: Annotated[str | None, Query(max_length=100)] = None,
+    waiting_since: Annotated[
+        AwareDatetime | None, Query(description="等待起始不晚于：此时间之后没有任何变化的实例（须含时区）")
+    ] = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict[str, Any]:
-    return await operations.search(status=status, process_key=process, business_key=business_key, page=page, size=size)
+    return await operations.search(
+        status=status,
+        process_key=process,
+        business_key=business_key,
+        unchanged_since=waiting_since,
+        page=page,
+        size=size,
+    )
 
 
 @router.get(
@@ -205,7 +263,7 @@ async def explain(instance_id: UUID, _: OperatorDep, operations: OperationsDep) 
 class OperatorAction(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=2, max_length=500, description="操作原因（记入审计）")
+    reason: str = Field(min_length=2, max_length=500, title="操作原因", description="操作原因（记入审计）")
 
 
 @router.post(
@@ -340,3 +398,26 @@ def _definition_view(r: dict[str, Any]) -> dict[str, Any]:
 @router.get("/definitions", tags=["definitions"], summary="已部署的流程定义", response_model=DefinitionList)
 async def definitions(_: DesignerDep, definitions: DefinitionsDep) -> dict[str, Any]:
     return {"items": [_definition_view(r) for r in await definitions.deployed()]}
+
+
+@router.get(
+    "/definitions/vocabulary",
+    tags=["definitions"],
+    summary="流程设计可选项：泳道角色、环节、审核结论、办理范围、消息、表单",
+    response_model=DesignerVocabulary,
+)
+async def designer_vocabulary(_: DesignerDep) -> dict[str, Any]:
+    return vocabulary()
+
+
+@router.get(
+    "/definitions/{process_key}/{version}/decisions",
+    tags=["definitions"],
+    summary="某一版本的 DMN 决策表",
+    response_model=DecisionTables,
+)
+async def decision_tables(
+    process_key: str, version: int, _: DesignerDep, definitions: DefinitionsDep
+) -> dict[str, Any]:
+    row = await definitions.source(process_key, version)
+    return {"process_key": process_key, "version": version, "tables": list(row["decisions"])}

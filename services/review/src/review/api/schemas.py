@@ -54,6 +54,9 @@ class Task(BaseModel):
     claimed_at: IsoDateTime | None = Field(title="认领时间")
     created_at: IsoDateTime = Field(title="到达时间")
     due_at: IsoDateTime | None = Field(title="办理期限")
+    working_days_left: int | None = Field(
+        default=None, title="剩余工作日", description="距办理期限的工作日数，逾期为负数"
+    )
 
 
 class TaskPage(BaseModel):
@@ -108,6 +111,11 @@ class TaskRouting(BaseModel):
 class TaskDetail(Task):
     """任务详情: the task with its instance and what the reviewers see of the submission."""
 
+    form_schema: dict[str, JsonValue] | None = Field(
+        title="环节表单", description="办理时 form 的 JSON Schema（组织专家评审、发证数据等）；无表单的环节为空"
+    )
+    trail: list[TrailStep] = Field(title="审核记录", description="此前各环节的办理情况")
+
     instance_id: UUID
     routing: TaskRouting = Field(title="申报信息")
     current_stage: str | None = Field(title="当前环节")
@@ -124,6 +132,57 @@ class CompletedTask(BaseModel):
     instance_id: UUID
     status: InstanceStatus = Field(title="流程状态")
     current_stage: str | None = Field(title="当前环节")
+
+
+class DecidedTask(BaseModel):
+    """已办: a task the caller completed, as the review's history kept it."""
+
+    model_config = RESPONSE
+
+    task_id: UUID
+    instance_id: UUID
+    process_key: str = Field(description="流程标识")
+    business_key: str = Field(description="业务标识（申报或记录的标识）")
+    title: str = Field(title="任务名称")
+    stage: str | None = Field(title="环节")
+    role: str | None = Field(title="办理角色")
+    decision: str | None = Field(description="审核结论的取值")
+    decision_label: str | None = Field(title="审核结论")
+    comment: str | None = Field(title="审核意见")
+    reasons: list[str] = Field(title="退回或不通过原因")
+    decided_at: IsoDateTime = Field(title="办理时间")
+
+
+class DecidedPage(BaseModel):
+    model_config = RESPONSE
+
+    items: list[DecidedTask] = Field(title="已办")
+    total: int = Field(title="总数")
+    page: int = Field(title="页码")
+    size: int = Field(title="每页条数")
+
+
+class InNotice(BaseModel):
+    """An application in its unit's 公示: until when, and since when."""
+
+    model_config = RESPONSE
+
+    instance_id: UUID
+    process_key: str = Field(description="流程标识")
+    business_key: str = Field(description="业务标识（申报的标识）")
+    unit_id: str | None = Field(description="工作单位")
+    qualification_name: str | None = Field(title="申报资格")
+    ends_at: IsoDateTime | None = Field(title="公示截止")
+    since: IsoDateTime = Field(title="公示开始")
+
+
+class NoticePage(BaseModel):
+    model_config = RESPONSE
+
+    items: list[InNotice] = Field(title="公示中")
+    total: int = Field(title="总数")
+    page: int = Field(title="页码")
+    size: int = Field(title="每页条数")
 
 
 # -- the applicant's trail ---------------------------------------------------------------------------------
@@ -175,6 +234,18 @@ class Trail(BaseModel):
 # -- operators ---------------------------------------------------------------------------------------------
 
 
+class InstanceDeadline(BaseModel):
+    """A due time as the operator console shows it: working days left by the service's clock and calendar
+    (none when the calendar lacks the year)."""
+
+    model_config = RESPONSE
+
+    working_days_left: int = Field(
+        title="剩余工作日", description="到期日前还剩的工作日（到期当天为 0）；已超期时为负数，即超期的工作日数"
+    )
+    overdue: bool = Field(title="已超期")
+
+
 class ProcessInstance(BaseModel):
     """A process instance as operators search and act on it."""
 
@@ -189,7 +260,8 @@ class ProcessInstance(BaseModel):
     error: str | None = Field(title="错误")
     tree_size: int = Field(description="引擎状态中保留的任务数")
     created_at: IsoDateTime = Field(title="启动时间")
-    updated_at: IsoDateTime = Field(title="更新时间")
+    updated_at: IsoDateTime = Field(title="更新时间", description="最后一次变化的时间，即从何时起在等待")
+    next_due: InstanceDeadline | None = Field(title="下一定时器期限")
 
 
 class InstancePage(BaseModel):
@@ -220,14 +292,26 @@ class HistoryEntry(BaseModel):
     definition_version: int | None = Field(title="流程版本")
 
 
+class InstanceTimer(Waiting):
+    """A timer the instance waits on: where it sits in the diagram, and how much time is left."""
+
+    element_id: str | None = Field(title="流程元素", description="BPMN 元素 id（旧数据可能缺失）")
+    deadline: InstanceDeadline | None = Field(title="期限")
+
+
 class InstanceExplanation(ProcessInstance):
-    """Why the instance waits: its open tasks, the messages and timers it waits for, its error, its history."""
+    """Why the instance waits: its open tasks, the messages and timers it waits for, its error, its history, and
+    what its diagram highlights."""
 
     definition_version: int = Field(title="流程版本")
     open_tasks: list[Task] = Field(title="待办任务")
     waiting_messages: list[str] = Field(title="等待的消息")
-    timers: list[Waiting] = Field(title="定时器")
+    timers: list[InstanceTimer] = Field(title="定时器")
     history: list[HistoryEntry] = Field(title="历史")
+    active_elements: list[str] = Field(
+        title="当前所在的流程元素", description="待办任务、定时器和等待消息所在的 BPMN 元素 id"
+    )
+    passed_elements: list[str] = Field(title="已走过的流程元素", description="已完成的 BPMN 元素 id，按首次完成的顺序")
 
 
 # -- process definitions -----------------------------------------------------------------------------------
@@ -326,3 +410,35 @@ class MigrationReport(BaseModel):
     instances: list[MigrationEntry] = Field(title="流程实例")
     safe: int = Field(title="可迁移数")
     unsafe: int = Field(title="不可迁移数")
+
+
+class VocabularyOption(BaseModel):
+    model_config = RESPONSE
+
+    value: str = Field(description="写入流程图的取值")
+    label: str = Field(title="名称")
+
+
+class DesignerVocabulary(BaseModel):
+    """流程设计可选项: what the review service reads from a diagram, for the designer's selects (the validation
+    accepts the same values)."""
+
+    model_config = RESPONSE
+
+    roles: list[VocabularyOption] = Field(title="泳道角色")
+    stages: list[VocabularyOption] = Field(title="环节")
+    decisions: list[VocabularyOption] = Field(title="审核结论")
+    scope_types: list[VocabularyOption] = Field(title="办理范围类型")
+    inbound_messages: list[VocabularyOption] = Field(title="流入消息")
+    outbound_messages: list[VocabularyOption] = Field(title="流出消息")
+    forms: list[VocabularyOption] = Field(title="带字段的环节表单")
+
+
+class DecisionTables(BaseModel):
+    """The DMN tables deployed with a version (the business rule tasks call them)."""
+
+    model_config = RESPONSE
+
+    process_key: str = Field(title="流程标识")
+    version: int = Field(title="版本")
+    tables: list[str] = Field(title="DMN 决策表", description="DMN 文本，与该版本一同部署")

@@ -73,6 +73,25 @@ class BusinessCalendar:
             return True
         return day.weekday() < 5 and day not in self.holidays
 
+    def working_days_left(self, now: datetime, due: datetime) -> int:
+        """Working days from `now` to `due`, as a deadline shows them: while there is time, the working days
+        after today up to the due time's day (0 on that day itself); once past it, minus the working days
+        after that day up to today (0 on a weekend just after a Friday deadline)."""
+        last = (due - timedelta(microseconds=1)).astimezone(BEIJING).date()  # a due at 24:00 ends the day before
+        today = now.astimezone(BEIJING).date()
+        if now < due:
+            return self._count_working_days(today, last)
+        return -self._count_working_days(last, today)
+
+    def _count_working_days(self, after: date, until: date) -> int:
+        """Working days d with after < d <= until."""
+        count, day = 0, after
+        while day < until:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                count += 1
+        return count
+
     def add_working_days(self, start: datetime, days: int) -> datetime:
         """The end (24:00 Beijing time) of the `days`-th working day after `start`'s day.
 

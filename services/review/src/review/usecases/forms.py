@@ -23,11 +23,13 @@ class AssignExperts(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    experts: list[str] = Field(min_length=3, max_length=25, description="评审专家（用户标识）")
-    vote_ratio: str = Field(default="2/3", pattern=r"^[1-9]\d*/[1-9]\d*$", description="通过所需赞成票比例")
-    defence: bool = Field(default=False, description="是否答辩")
-    defence_at: datetime | None = Field(default=None, description="答辩时间")
-    defence_place: str | None = Field(default=None, max_length=100, description="答辩地点")
+    experts: list[str] = Field(min_length=3, max_length=25, title="评审专家", description="评审专家（用户标识）")
+    vote_ratio: str = Field(
+        default="2/3", pattern=r"^[1-9]\d*/[1-9]\d*$", title="通过比例", description="通过所需赞成票比例"
+    )
+    defence: bool = Field(default=False, title="是否答辩")
+    defence_at: datetime | None = Field(default=None, title="答辩时间")
+    defence_place: str | None = Field(default=None, max_length=100, title="答辩地点")
 
     @model_validator(mode="after")
     def _check(self) -> AssignExperts:
@@ -43,8 +45,8 @@ class IssuanceData(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    document_number: str = Field(min_length=1, max_length=50, description="批准文号")
-    issue_date: date = Field(description="发证日期")
+    document_number: str = Field(min_length=1, max_length=50, title="批准文号")
+    issue_date: date = Field(title="发证日期")
 
 
 FORMS: dict[str, type[BaseModel]] = {"assign_experts_v1": AssignExperts, "issuance_data_v1": IssuanceData}
@@ -68,3 +70,9 @@ def validate_form(form_key: str | None, decision: str, form: dict[str, Any]) -> 
         where = ".".join(str(p) for p in first["loc"])
         message = str(first.get("ctx", {}).get("error") or first["msg"]).removeprefix("Value error, ")
         raise FormError(f"表单填写有误：{message}", field=f"form.{where}" if where else "form") from exc
+
+
+def form_schema(form_key: str | None) -> dict[str, Any] | None:
+    """The JSON Schema of a task's form (what the web client draws), or None for a task with a decision only."""
+    model = FORMS.get(form_key or "")
+    return model.model_json_schema() if model else None

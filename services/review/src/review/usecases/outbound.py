@@ -102,4 +102,7 @@ def stage_reached(business_key: str, stage: str, data: Mapping[str, Any], now: d
         department_id=UUID(str(department)) if department else None,
         reached_at=now,
         experts=[str(e) for e in data.get("experts") or []] if stage == "expert" else None,
+        authority_region=str(data["authority_region"])
+        if stage == "authority" and data.get("authority_region")
+        else None,
     )

@@ -56,6 +56,8 @@ class WaitingEvent:
     kind: Literal["timer", "message"]
     name: str
     due_at: datetime | None = None
+    element_id: str | None = None  # the BPMN event that waits (where the operator console draws its due time)
+    token_at: str | None = None  # the element holding the token: the event, or the event-based gateway before it
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,9 @@ class EngineState:
     data: Mapping[str, Any]  # the process variables as of the latest task (routing, decisions)
     error: str | None = None
     tree_size: int = 0  # tasks kept in the engine state (flat however many loops ran)
+    # BPMN element ids finished during this call, in order: the path taken, which compaction cuts out of the
+    # state (the history keeps it)
+    passed: tuple[str, ...] = ()
 
     @property
     def next_due_at(self) -> datetime | None:
@@ -198,7 +203,14 @@ class InstanceStore(Protocol):
     async def claim_due(self, now: datetime, limit: int) -> list[Row]: ...
     async def claim_stalled(self, limit: int, changed_since: datetime | None = None) -> list[Row]: ...
     async def search_instances(
-        self, *, status: str | None, process_key: str | None, business_key: str | None, limit: int, offset: int
+        self,
+        *,
+        status: str | None,
+        process_key: str | None,
+        business_key: str | None,
+        unchanged_since: datetime | None = None,
+        limit: int,
+        offset: int,
     ) -> tuple[list[Row], int]: ...
     async def tasks_of(self, instance_id: UUID) -> list[Row]: ...
     async def task(self, task_id: UUID) -> Row | None: ...
@@ -221,5 +233,9 @@ class InstanceStore(Protocol):
     async def append_history(self, rows: Sequence[Row]) -> None: ...
     async def completion_of(self, task_id: UUID) -> Row | None: ...
     async def history_of(self, instance_id: UUID) -> list[Row]: ...
+    async def awaiting_message(
+        self, message: str, unit_ids: Sequence[str], *, limit: int, offset: int
+    ) -> tuple[list[Row], int]: ...
+    async def decisions_of(self, actor_id: str, *, limit: int, offset: int) -> tuple[list[Row], int]: ...
     async def command_result(self, actor_id: str, key: str) -> Row | None: ...
     async def store_command_result(self, row: Row) -> None: ...

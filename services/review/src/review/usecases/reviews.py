@@ -17,6 +17,7 @@ from review.domain.calendar import BusinessCalendar
 from review.usecases.definitions import Definitions
 from review.usecases.host import WorkflowHost
 from review.usecases.instances import Instances
+from review.usecases.notices import Notices
 from review.usecases.operations import Operations
 from review.usecases.ports import InstanceStore, PeopleDirectory, WorkflowEngine
 from review.usecases.tasks import Tasks
@@ -49,6 +50,7 @@ class Reviews:
         self.trails = Trails(self.host)
         self.timers = Timers(self.host, transitions)
         self.operations = Operations(self.host, transitions)
+        self.notices = Notices(self.host, self.instances)
 
         # The host driven as one object, under the names bench/review_host.py and tests/integration/review use:
         # the entry points they call, and the parts they inspect or swap (an engine that forgets between steps).

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from review.domain.calendar import CalendarGapError
 from review.domain.errors import (
     DecisionNotAllowedError,
     DirectoryUnavailableError,
@@ -16,11 +18,12 @@ from review.domain.errors import (
     NotFoundError,
     TaskConflictError,
 )
-from review.usecases.forms import PEOPLE_FIELDS, FormError, validate_form
+from review.usecases.forms import PEOPLE_FIELDS, FormError, form_schema, validate_form
 from review.usecases.host import WorkflowHost
 from review.usecases.ports import InstanceStore, NotWaitingError, PeopleDirectory, Row
+from review.usecases.trails import trail_steps
 from review.usecases.transitions import Actor, Step, TransitionWriter
-from review.usecases.views import DECISION_LABELS, task_view
+from review.usecases.views import DECISION_LABELS, decided_view, task_view
 from zc_auth import Principal, Role, ScopeType
 
 
@@ -84,7 +87,26 @@ class Tasks:
                 limit=size,
                 offset=(page - 1) * size,
             )
-            return {"items": [task_view(r) for r in rows], "total": total, "page": page, "size": size}
+            items = [task_view(r, self._days_left(r["due_at"])) for r in rows]
+            return {"items": items, "total": total, "page": page, "size": size}
+
+    def _days_left(self, due: datetime | None) -> int | None:
+        """Working days until the task's due date (negative once overdue); None without a due date or when the
+        calendar does not cover the dates."""
+        if due is None:
+            return None
+        try:
+            return self._transitions.calendar.working_days_left(self._host.now(), due)
+        except CalendarGapError:
+            return None
+
+    async def decided(self, principal: Principal, *, page: int, size: int) -> dict[str, Any]:
+        """已办: what the caller decided, newest first (their own history rows only)."""
+        async with self._host.sessions() as s:
+            rows, total = await self._host.store(s).decisions_of(
+                principal.subject, limit=size, offset=(page - 1) * size
+            )
+        return {"items": [decided_view(r) for r in rows], "total": total, "page": page, "size": size}
 
     async def stage_counts(self, principal: Principal) -> dict[str, int]:
         async with self._host.sessions() as s:
@@ -96,8 +118,11 @@ class Tasks:
             task = await self._visible_task(store, principal, task_id)
             instance = await store.instance(task["instance_id"])
             assert instance is not None  # a task row cannot outlive its instance (FK)
+            events = await store.history_of(instance["id"])
             return {
-                **task_view(task),
+                "trail": trail_steps(events),
+                **task_view(task, self._days_left(task["due_at"])),
+                "form_schema": form_schema(task["form_key"]),
                 "instance_id": str(instance["id"]),
                 "routing": instance["routing"],
                 "current_stage": instance["current_stage"],
@@ -122,7 +147,7 @@ class Tasks:
                 raise TaskConflictError("该任务已被他人认领")
             updated = await store.task(task_id)
             assert updated is not None
-            return task_view(updated)
+            return task_view(updated, self._days_left(updated["due_at"]))
 
     async def _check_people(self, task: Row, form: Mapping[str, Any]) -> None:
         """A form that names people (the experts of a panel) may name only holders of the role in the task's
@@ -200,7 +225,12 @@ class Tasks:
                 task=task,
                 decision=decision.decision,
                 comment=data["comment"],
-                details={"reasons": list(decision.reasons), "return_target": data["return_target"]},
+                # the title too: 已办 lists a decision long after its task row is gone
+                details={
+                    "reasons": list(decision.reasons),
+                    "return_target": data["return_target"],
+                    "title": task["title"],
+                },
             )
             try:
                 saved = await self._transitions.save(s, store, instance, version, result, step)

@@ -21,12 +21,31 @@ KIND_LABELS = {
 
 def trail_label(h: Row) -> str:
     if h["kind"] == "task_completed":
-        return f"{h['task_name']}：{DECISION_LABELS.get(h['decision'] or '', h['decision'] or '')}"
+        # the task's title (单位审核推荐) where the history kept it; older rows have only the element id
+        title = (h["details"] or {}).get("title") or h["task_name"]
+        return f"{title}：{DECISION_LABELS.get(h['decision'] or '', h['decision'] or '')}"
     if h["kind"] == "message" and h["details"].get("message") == "resubmitted":
         return "申报人修改后重新提交"
     if h["kind"] == "message" and h["details"].get("message") == "withdraw":
         return "申报人撤回"
     return KIND_LABELS.get(h["kind"], h["kind"])
+
+
+def trail_steps(events: list[Row]) -> list[dict[str, Any]]:
+    """The steps of an instance a person follows (the applicant, and the reviewers in 任务详情): decisions,
+    messages, timers, start and end; with the reason of a return or a refusal."""
+    return [
+        {
+            "at": h["at"].isoformat(),
+            "kind": h["kind"],
+            "label": trail_label(h),
+            "stage": h["stage"],
+            "decision": h["decision"],
+            "reason": h["comment"] if h["decision"] in ("return", "reject") else None,
+        }
+        for h in events
+        if h["kind"] in ("task_completed", "message", "timer", "started", "cancelled")
+    ]
 
 
 class Trails:
@@ -42,19 +61,7 @@ class Trails:
                 raise NotFoundError("没有该申报的审核记录")
             events = await store.history_of(instance["id"])
             tasks = await store.tasks_of(instance["id"])
-        steps = []
-        for h in events:
-            if h["kind"] in ("task_completed", "message", "timer", "started", "cancelled"):
-                steps.append(
-                    {
-                        "at": h["at"].isoformat(),
-                        "kind": h["kind"],
-                        "label": trail_label(h),
-                        "stage": h["stage"],
-                        "decision": h["decision"],
-                        "reason": h["comment"] if h["decision"] in ("return", "reject") else None,
-                    }
-                )
+        steps = trail_steps(events)
         return {
             "business_key": business_key,
             "process_key": instance["process_key"],
@@ -64,7 +71,8 @@ class Trails:
                 {"title": t["title"], "stage": t["stage"], "due_at": t["due_at"].isoformat() if t["due_at"] else None}
                 for t in tasks
             ],
-            "waiting": instance["waiting"],
+            # what and until when; where in the diagram (element_id, token_at) is the operator console's business
+            "waiting": [{k: w.get(k) for k in ("kind", "name", "due_at")} for w in instance["waiting"]],
             "steps": steps,
         }
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -70,7 +70,7 @@ class Pending:
 
 class TransitionWriter:
     def __init__(self, *, calendar: BusinessCalendar, outbox: MessagingTables, clock: Callable[[], datetime]) -> None:
-        self._calendar = calendar
+        self.calendar = calendar  # the due dates it sets, and the working days left the inbox shows
         self._outbox = outbox
         self._clock = clock
 
@@ -121,7 +121,13 @@ class TransitionWriter:
             "status": result.status,
             "next_due_at": result.next_due_at,
             "waiting": [
-                {"kind": w.kind, "name": w.name, "due_at": w.due_at.isoformat() if w.due_at else None}
+                {
+                    "kind": w.kind,
+                    "name": w.name,
+                    "due_at": w.due_at.isoformat() if w.due_at else None,
+                    "element_id": w.element_id,
+                    "token_at": w.token_at,
+                }
                 for w in result.waiting
             ],
             "current_stage": current_stage,
@@ -159,6 +165,8 @@ class TransitionWriter:
                     "due_at": self._due(now, task.due_in_working_days),
                 }
             )
+        if result.passed:  # the path taken, for the operator console's diagram (compaction drops it from the state)
+            step = replace(step, details={**step.details, "passed": list(result.passed)})
         history = [history_row(instance, step, now, version)]
         if result.error:
             history.append(history_row(instance, Step("error", step.actor, comment=result.error), now, version))
@@ -168,7 +176,7 @@ class TransitionWriter:
         if not working_days:
             return None
         try:
-            return self._calendar.add_working_days(now, working_days)
+            return self.calendar.add_working_days(now, working_days)
         except DomainError:
             return None  # the calendar lacks next year: the task shows no due date rather than a wrong one
 

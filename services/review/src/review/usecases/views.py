@@ -14,7 +14,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def task_view(t: Row) -> dict[str, Any]:
+def task_view(t: Row, working_days_left: int | None = None) -> dict[str, Any]:
     return {
         "task_id": str(t["task_id"]),
         "process_key": t["process_key"],
@@ -33,6 +33,7 @@ def task_view(t: Row) -> dict[str, Any]:
         "claimed_at": _iso(t["claimed_at"]),
         "created_at": _iso(t["created_at"]),
         "due_at": _iso(t["due_at"]),
+        "working_days_left": working_days_left,
     }
 
 
@@ -63,4 +64,23 @@ def history_view(h: Row) -> dict[str, Any]:
         "comment": h["comment"],
         "details": h["details"],
         "definition_version": h["definition_version"],
+    }
+
+
+def decided_view(h: Row) -> dict[str, Any]:
+    """One row of 已办: a completed task as its history row kept it."""
+    details = h["details"] or {}
+    return {
+        "task_id": str(h["task_id"]),
+        "instance_id": str(h["instance_id"]),
+        "process_key": h["process_key"],
+        "business_key": h["business_key"],
+        "title": details.get("title") or h["task_name"],
+        "stage": h["stage"],
+        "role": h["actor_role"],
+        "decision": h["decision"],
+        "decision_label": DECISION_LABELS.get(h["decision"], h["decision"]),
+        "comment": h["comment"],
+        "reasons": list(details.get("reasons") or []),
+        "decided_at": _iso(h["at"]),
     }

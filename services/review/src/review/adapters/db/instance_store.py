@@ -183,6 +183,22 @@ class SqlInstanceStore:
         row = (await self._s.execute(q)).first()
         return dict(row._mapping) if row else None
 
+    async def awaiting_message(
+        self, message: str, unit_ids: Sequence[str], *, limit: int, offset: int
+    ) -> tuple[list[Row], int]:
+        """Running instances of these units that wait for `message` (公示中: the notice's objection), the notice
+        ending soonest first."""
+        i = process_instances.c
+        where = and_(
+            i.status == "running",
+            i.waiting.contains([{"kind": "message", "name": message}]),
+            i.routing["unit_id"].astext.in_(list(unit_ids)),
+        )
+        cols = [c for c in process_instances.c if c.name != "state"]
+        q = select(*cols).where(where).order_by(i.next_due_at.asc().nulls_last(), i.id).limit(limit).offset(offset)
+        total = (await self._s.execute(select(func.count()).select_from(process_instances).where(where))).scalar_one()
+        return [dict(r._mapping) for r in await self._s.execute(q)], int(total)
+
     async def save_instance(self, instance_id: UUID, expected_version: int, values: Mapping[str, Any]) -> bool:
         stmt = (
             update(process_instances)
@@ -250,6 +266,7 @@ class SqlInstanceStore:
         status: str | None,
         process_key: str | None,
         business_key: str | None,
+        unchanged_since: datetime | None = None,
         limit: int,
         offset: int,
     ) -> tuple[list[Row], int]:
@@ -261,6 +278,8 @@ class SqlInstanceStore:
             conds.append(process_instances.c.process_key == process_key)
         if business_key:
             conds.append(process_instances.c.business_key == business_key)
+        if unchanged_since is not None:  # waiting since at least then: nothing moved it after that time
+            conds.append(process_instances.c.updated_at <= unchanged_since)
         where = and_(*conds) if conds else None
         q = select(*cols).order_by(process_instances.c.updated_at.desc()).limit(limit).offset(offset)
         count = select(func.count()).select_from(process_instances)
@@ -381,6 +400,20 @@ class SqlInstanceStore:
         q = select(history).where(history.c.task_id == task_id, history.c.kind == "task_completed").limit(1)
         row = (await self._s.execute(q)).first()
         return dict(row._mapping) if row else None
+
+    async def decisions_of(self, actor_id: str, *, limit: int, offset: int) -> tuple[list[Row], int]:
+        """已办: the tasks `actor_id` completed, newest first, with their instance's process and business key."""
+        mine = [history.c.actor_id == actor_id, history.c.kind == "task_completed"]
+        q = (
+            select(history, process_instances.c.process_key, process_instances.c.business_key)
+            .join(process_instances, process_instances.c.id == history.c.instance_id)
+            .where(*mine)
+            .order_by(history.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        total = (await self._s.execute(select(func.count()).select_from(history).where(*mine))).scalar_one()
+        return [dict(r._mapping) for r in await self._s.execute(q)], int(total)
 
     async def history_of(self, instance_id: UUID) -> list[Row]:
         q = select(history).where(history.c.instance_id == instance_id).order_by(history.c.id)

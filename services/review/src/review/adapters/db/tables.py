@@ -124,6 +124,12 @@ history = Table(
     Column("definition_version", Integer),  # none for records made outside a transition
     Index("ix_history_instance", "instance_id", "id"),
     Index("ix_history_task", "task_id", postgresql_where=text("task_id IS NOT NULL")),
+    Index(
+        "ix_history_decisions_by_actor",
+        "actor_id",
+        text("id DESC"),
+        postgresql_where=text("kind = 'task_completed'"),
+    ),
 )
 
 # Commands carrying an Idempotency-Key: a retry returns the stored answer and changes nothing.

@@ -52,6 +52,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_VERSION
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask, MultiInstanceTask
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, diff_workflow, migrate_workflow
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
@@ -637,6 +638,7 @@ class SpiffEngine:
 
     def _step(self, workflow: BpmnWorkflow, act: Callable[[], None]) -> EngineState:
         error: str | None = None
+        done_before = {t.id for t in _all_tasks(workflow) if t.state == TaskState.COMPLETED}
         try:
             act()
             workflow.do_engine_steps()  # ends with refresh_timers()
@@ -648,11 +650,12 @@ class SpiffEngine:
         except Exception as exc:  # a process fault (script, condition, timer, helper): recorded on the instance
             cause = _domain_cause(exc)  # e.g. a calendar year not loaded yet, raised inside an expression
             error = cause.message if cause else f"{type(exc).__name__}: {exc}"
+        passed = _passed(workflow, done_before)  # before compaction drops them
         if error is None:
             _compact(workflow, self._compact_depth)
-        return self._describe(workflow, error)
+        return self._describe(workflow, error, passed)
 
-    def _describe(self, workflow: BpmnWorkflow, error: str | None) -> EngineState:
+    def _describe(self, workflow: BpmnWorkflow, error: str | None, passed: tuple[str, ...] = ()) -> EngineState:
         if error is None:
             errored = next((t for t in _all_tasks(workflow) if t.state == TaskState.ERROR), None)
             if errored is not None:
@@ -672,15 +675,21 @@ class SpiffEngine:
         for task in workflow.event_manager.tasks.values():
             spec = task.task_spec
             definition = spec.event_definition
-            # an event-based gateway waits on several definitions at once (MultipleEventDefinition)
-            for item in getattr(definition, "event_definitions", None) or [definition]:
+            # an event-based gateway waits on several definitions at once (MultipleEventDefinition): the i-th is
+            # its i-th outgoing event's, taken over by the gateway when they were connected (library's
+            # EventBasedGateway.connect)
+            items = getattr(definition, "event_definitions", None) or [definition]
+            gateway = isinstance(spec, EventBasedGateway) and len(spec.outputs) == len(items)
+            for i, item in enumerate(items):
                 name = item.name or spec.bpmn_name or spec.bpmn_id
+                event_id = spec.outputs[i].bpmn_id if gateway else spec.bpmn_id
                 if isinstance(item, TimerEventDefinition):
                     value = task._get_internal_data("event_value")
                     due = value.get("next") if isinstance(value, dict) else value  # a cycle keeps its next run
-                    waiting.append(WaitingEvent("timer", name, _parse_due(due) if due else None))
+                    due_at = _parse_due(due) if due else None
+                    waiting.append(WaitingEvent("timer", name, due_at, element_id=event_id, token_at=spec.bpmn_id))
                 elif isinstance(item, MessageEventDefinition):
-                    waiting.append(WaitingEvent("message", name))
+                    waiting.append(WaitingEvent("message", name, element_id=event_id, token_at=spec.bpmn_id))
         return EngineState(
             state=self._dump(workflow),
             status=status,
@@ -690,6 +699,7 @@ class SpiffEngine:
             data=data,
             error=error,
             tree_size=len(workflow.tasks),
+            passed=passed,
         )
 
     @staticmethod
@@ -853,6 +863,18 @@ def _all_tasks(workflow: BpmnWorkflow) -> Iterator[Task]:
     """Every task of an instance, in no particular order: each sits in the top workflow's dict or in one of
     its subprocesses' (kept flat on the top workflow). Far cheaper than walking the tree."""
     return chain(workflow.tasks.values(), *(sub.tasks.values() for sub in workflow.subprocesses.values()))
+
+
+def _passed(workflow: BpmnWorkflow, done_before: set[Any]) -> tuple[str, ...]:
+    """The BPMN elements whose tasks completed since `done_before` was taken, in the order they completed
+    (the library's own tasks, such as a process's root or an end join, have no BPMN id)."""
+    done = [
+        t
+        for t in _all_tasks(workflow)
+        if t.state == TaskState.COMPLETED and t.id not in done_before and t.task_spec.bpmn_id
+    ]
+    done.sort(key=lambda t: t.last_state_change)  # stable: ties keep the dicts' order, parents first
+    return tuple(dict.fromkeys(t.task_spec.bpmn_id for t in done))
 
 
 def _domain_cause(exc: BaseException) -> DomainError | None:
