@@ -120,9 +120,20 @@ def test_a_whole_review_is_decided_in_the_workbench(page: Page, probe_stack: Pro
         expect(page.get_by_text(re.compile(r"我的待办（共 [1-9]\d* 件）"))).to_be_visible()
         expect(page.locator(".el-table__row").first).to_contain_text("单位审核推荐")
         shot(page, "01-inbox")
+        # the unit writes to the applicant from the task, then returns it with a reason
+        task = journey.task_for("unit_reviewer", key, "单位的待办")
+        page.goto(f"/workbench/tasks/{task['task_id']}")
+        page.get_by_role("button", name="发送消息").click()
+        letter = page.get_by_role("dialog", name="发送消息")
+        letter.get_by_label("标题").fill("请补充业绩证明")
+        letter.get_by_label("内容").fill("请在三个工作日内补充近三年业绩证明材料。")
+        letter.get_by_role("button", name="发送").click()
+        expect(page.get_by_text("消息已发送")).to_be_visible()
         decide(page, journey, "unit_reviewer", key, "退回修改", reasons=("请补充近三年业绩证明",), name="02-return")
 
-        sign_in(page, "申报人（十五）", "/centre/applications")
+        sign_in(page, "申报人（十五）", "/centre/messages")
+        expect(page.locator(".el-table__row", has_text="请补充业绩证明")).to_contain_text("未读")
+        page.get_by_role("menuitem", name="我的申报").click()
         card = page.locator(".el-card", has_text="农业技术人员")
         expect(card).to_contain_text("请补充近三年业绩证明")
         card.get_by_role("button", name="继续申报").click()
@@ -133,6 +144,10 @@ def test_a_whole_review_is_decided_in_the_workbench(page: Page, probe_stack: Pro
         expect(page.locator(".el-card", has_text="农业技术人员")).to_contain_text("审核中")
 
         decide(page, journey, "unit_reviewer", key, "通过", name="03-approve")
+        page.get_by_role("menuitem", name="公示").click()  # its 公示 runs: until when, and 登记异议 beside it
+        notice = page.locator(".el-table__row", has_text="农艺师")
+        expect(notice).to_contain_text("登记异议")
+        shot(page, "03b-notices")
         page.get_by_role("menuitem", name="已办").click()
         expect(page.locator(".el-table__row").first).to_contain_text("通过")
         expect(page.locator(".el-table__body")).to_contain_text("请补充近三年业绩证明")
