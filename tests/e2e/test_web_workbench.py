@@ -194,3 +194,35 @@ def test_a_whole_review_is_decided_in_the_workbench(page: Page, probe_stack: Pro
     expect(page.locator(".el-table__row", has_text=number)).to_contain_text("已撤销")
     check = journey.as_("applicant15").get("/api/certificates/certificates/mine").json()["items"][0]
     assert check["status"] == "revoked" and check["revoke_reason"] == "经核查，申报材料不实"
+
+
+def test_a_talent_statistics_record_is_reviewed_in_the_workbench(page: Page, probe_stack: ProbeStack) -> None:
+    """Record reviews in the same workbench: the unit opens a 专技人才统计 record, reads it labelled as the applicant's
+    form labelled it, and approves; the applicant's record shows the outcome."""
+    from zc_devstack.demo_application import TALENT, UNIT
+
+    journey = Journey(probe_stack.base, advance_clock=probe_stack.advance, say=lambda _l: None, applicant="applicant15")
+    applicant = journey.as_("applicant15")
+    rec = applicant.post("/api/applications/records/talent_stats", json={"unit_id": UNIT}).json()
+    saved = applicant.put(
+        f"/api/applications/records/talent_stats/{rec['id']}", json=TALENT, headers={"If-Match": str(rec["version"])}
+    )
+    assert saved.status_code == 200, saved.text
+    assert applicant.post(f"/api/applications/records/talent_stats/{rec['id']}/submit").status_code == 200
+
+    decide_record = journey.task_for("unit_reviewer", rec["id"], "统计的待办")
+    sign_in(page, LOGIN["unit_reviewer"], f"/workbench/tasks/{decide_record['task_id']}")
+    expect(page.get_by_text("专技人才统计")).to_be_visible()
+    first_label = page.locator(".el-descriptions__label").first
+    expect(first_label).not_to_have_text(re.compile(r"^[a-z_]+$"))  # a Chinese label, not the field's key
+    shot(page, "09-record")
+    page.get_by_role("radiogroup", name="审核结论").get_by_text("通过", exact=True).click()
+    page.get_by_role("button", name="提交", exact=True).click()
+    page.get_by_role("dialog", name="确认办理").get_by_role("button", name="确定").click()
+    expect(page.get_by_text("办理成功")).to_be_visible()
+
+    def decided() -> str | None:
+        status = applicant.get(f"/api/applications/records/talent_stats/{rec['id']}").json()["status"]
+        return status if status != "submitted" else None
+
+    assert journey.eventually(decided, "统计审核结果") == "approved"
