@@ -16278,6 +16278,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description 任务已被他人认领或已办理 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description 请求内容过大 */
             413: {
                 headers: {
@@ -16361,6 +16370,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description 任务已被他人认领或已办理 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description 请求内容过大 */
             413: {
                 headers: {
@@ -16430,6 +16448,15 @@ export interface operations {
             };
             /** @description 资源不存在或无权查看 */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 任务已被他人认领或已办理 */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -37,7 +37,7 @@ from review.usecases.trails import Trails
 from review.usecases.vocabulary import vocabulary
 from zc_auth import Principal, PrincipalDep, Role, require_role
 from zc_auth.routes import whoami_router
-from zc_http import ForbiddenProblem
+from zc_http import ForbiddenProblem, problem
 
 router = APIRouter()
 router.include_router(whoami_router())
@@ -180,12 +180,18 @@ async def task_detail(task_id: UUID, principal: ReviewerDep, tasks: TasksDep) ->
     return await tasks.task_detail(principal, task_id)
 
 
-@router.post("/tasks/{task_id}/claim", tags=["tasks"], summary="认领", response_model=Task)
+# a task another reviewer claimed or decided first: 409 with the reason (refresh the inbox)
+_TASK_CONFLICT: dict[int | str, dict[str, Any]] = {409: problem(409, "任务已被他人认领或已办理")}
+
+
+@router.post("/tasks/{task_id}/claim", tags=["tasks"], summary="认领", response_model=Task, responses=_TASK_CONFLICT)
 async def claim(task_id: UUID, principal: ReviewerDep, tasks: TasksDep) -> dict[str, Any]:
     return await tasks.claim(principal, task_id)
 
 
-@router.post("/tasks/{task_id}/unclaim", tags=["tasks"], summary="取消认领", response_model=Task)
+@router.post(
+    "/tasks/{task_id}/unclaim", tags=["tasks"], summary="取消认领", response_model=Task, responses=_TASK_CONFLICT
+)
 async def unclaim(task_id: UUID, principal: ReviewerDep, tasks: TasksDep) -> dict[str, Any]:
     return await tasks.claim(principal, task_id, release=True)
 
@@ -205,7 +211,11 @@ class CompleteTask(BaseModel):
 
 
 @router.post(
-    "/tasks/{task_id}/complete", tags=["tasks"], summary="办理（通过 / 退回 / 不通过）", response_model=CompletedTask
+    "/tasks/{task_id}/complete",
+    tags=["tasks"],
+    summary="办理（通过 / 退回 / 不通过）",
+    response_model=CompletedTask,
+    responses=_TASK_CONFLICT,
 )
 async def complete(
     task_id: UUID, body: CompleteTask, principal: ReviewerDep, tasks: TasksDep, idempotency_key: IdempotencyKey = None
