@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 
-.PHONY: run test lint install lock schemas clean-data help bench-review demo chaos web web-test browser k8s-tools
+.PHONY: run test lint install lock schemas clean-data help bench-review demo chaos web web-test browser k8s-tools bench-workbench images image-tools
 
 help:
 	@echo "make run    - start the whole system on http://127.0.0.1:8000 (embedded PostgreSQL + NATS)"
@@ -17,6 +17,7 @@ help:
 	@echo "make demo   - with make run going: the 申报评审 journey step by step, ending with a checked certificate"
 	@echo "make chaos  - the crash matrix: load while processes are killed, then reconcile (docs/chaos.md)"
 	@echo "make bench-review - the review host's benchmarks (bench/review_host.py; ARGS=returns|throughput|timers)"
+	@echo "make bench-workbench - 我的待办 with 10,000 open tasks in Chromium (bench/workbench_inbox.py)"
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -69,7 +70,17 @@ browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null; }
 
-test: install lint web web-test browser k8s-tools
+# The container images (deploy/images/, docs/decisions/0023-container-images.md): buildah builds them and mmdebstrap
+# makes their Debian bases, both Debian packages. A second run rebuilds only what changed. IMAGES="review web" builds
+# some of them; tests/e2e/test_images.py starts every one as the manifests in deploy/k8s say.
+image-tools:
+	@command -v buildah >/dev/null && command -v mmdebstrap >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends buildah mmdebstrap >/dev/null; }
+
+images: image-tools
+	deploy/images/build.sh $(IMAGES)
+
+test: install lint web web-test browser k8s-tools image-tools
 	$(PY) -m zc_contracts.export --check
 	$(PY) -m zc_devstack openapi --check
 	$(PY) -m pytest
@@ -85,6 +96,10 @@ chaos: install
 
 bench-review: install
 	$(PY) bench/review_host.py $(ARGS)
+
+# the reviewer's 我的待办 with 10,000 open tasks, in Chromium (bench/workbench_inbox.py)
+bench-workbench: install web browser
+	$(PY) bench/workbench_inbox.py $(ARGS)
 
 schemas: install
 	$(PY) -m zc_contracts.export
