@@ -3636,14 +3636,14 @@ export interface components {
         };
         /** DecidedPage */
         DecidedPage: {
-            /** 已办 */
-            items: components["schemas"]["DecidedTask"][];
             /** 总数 */
             total: number;
             /** 页码 */
             page: number;
             /** 每页条数 */
             size: number;
+            /** 已办 */
+            items: components["schemas"]["DecidedTask"][];
         };
         /**
          * DecidedTask
@@ -4411,14 +4411,14 @@ export interface components {
         };
         /** InstancePage */
         InstancePage: {
-            /** 流程实例 */
-            items: components["schemas"]["ProcessInstance"][];
             /** 总数 */
             total: number;
             /** 页码 */
             page: number;
             /** 每页条数 */
             size: number;
+            /** 流程实例 */
+            items: components["schemas"]["ProcessInstance"][];
         };
         /**
          * InstanceTimer
@@ -4773,14 +4773,14 @@ export interface components {
         };
         /** NoticePage */
         NoticePage: {
-            /** 公示中 */
-            items: components["schemas"]["InNotice"][];
             /** 总数 */
             total: number;
             /** 页码 */
             page: number;
             /** 每页条数 */
             size: number;
+            /** 公示中 */
+            items: components["schemas"]["InNotice"][];
         };
         /** Objection */
         Objection: {
@@ -6214,14 +6214,14 @@ export interface components {
         };
         /** TaskPage */
         TaskPage: {
-            /** 我的待办 */
-            items: components["schemas"]["Task"][];
             /** 总数 */
             total: number;
             /** 页码 */
             page: number;
             /** 每页条数 */
             size: number;
+            /** 我的待办 */
+            items: components["schemas"]["Task"][];
         };
         /**
          * TaskRouting

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, RootModel
 
-from zc_http import IsoDateTime
+from zc_http import IsoDateTime, Paged
 
 RESPONSE = ConfigDict(extra="forbid")
 
@@ -59,13 +59,10 @@ class Task(BaseModel):
     )
 
 
-class TaskPage(BaseModel):
+class TaskPage(Paged):
     model_config = RESPONSE
 
     items: list[Task] = Field(title="我的待办")
-    total: int = Field(title="总数")
-    page: int = Field(title="页码")
-    size: int = Field(title="每页条数")
 
 
 class StageCounts(RootModel[dict[str, int]]):
@@ -153,13 +150,10 @@ class DecidedTask(BaseModel):
     decided_at: IsoDateTime = Field(title="办理时间")
 
 
-class DecidedPage(BaseModel):
+class DecidedPage(Paged):
     model_config = RESPONSE
 
     items: list[DecidedTask] = Field(title="已办")
-    total: int = Field(title="总数")
-    page: int = Field(title="页码")
-    size: int = Field(title="每页条数")
 
 
 class InNotice(BaseModel):
@@ -176,13 +170,10 @@ class InNotice(BaseModel):
     since: IsoDateTime = Field(title="公示开始")
 
 
-class NoticePage(BaseModel):
+class NoticePage(Paged):
     model_config = RESPONSE
 
     items: list[InNotice] = Field(title="公示中")
-    total: int = Field(title="总数")
-    page: int = Field(title="页码")
-    size: int = Field(title="每页条数")
 
 
 # -- the applicant's trail ---------------------------------------------------------------------------------
@@ -264,13 +255,10 @@ class ProcessInstance(BaseModel):
     next_due: InstanceDeadline | None = Field(title="下一定时器期限")
 
 
-class InstancePage(BaseModel):
+class InstancePage(Paged):
     model_config = RESPONSE
 
     items: list[ProcessInstance] = Field(title="流程实例")
-    total: int = Field(title="总数")
-    page: int = Field(title="页码")
-    size: int = Field(title="每页条数")
 
 
 class HistoryEntry(BaseModel):
