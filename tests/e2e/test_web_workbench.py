@@ -212,7 +212,7 @@ def test_a_talent_statistics_record_is_reviewed_in_the_workbench(page: Page, pro
 
     decide_record = journey.task_for("unit_reviewer", rec["id"], "统计的待办")
     sign_in(page, LOGIN["unit_reviewer"], f"/workbench/tasks/{decide_record['task_id']}")
-    expect(page.get_by_text("专技人才统计")).to_be_visible()
+    expect(page.get_by_role("heading", name="专技人才统计")).to_be_visible()
     first_label = page.locator(".el-descriptions__label").first
     expect(first_label).not_to_have_text(re.compile(r"^[a-z_]+$"))  # a Chinese label, not the field's key
     shot(page, "09-record")
