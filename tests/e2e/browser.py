@@ -49,6 +49,13 @@ def opened_page(browser: Browser, base_url: str) -> Iterator[Page]:
 def screenshot_and_axe(page: Page, path: Path) -> None:
     """The screenshot at `path`, and no serious or critical axe-core violation (WCAG 2 A/AA rules) on the screen."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    # transitions finished first (a toast fading in is half transparent: its contrast is not the one users read)
+    page.evaluate(
+        """() => Promise.race([
+            Promise.all(document.getAnimations().map((a) => a.finished.catch(() => null))),
+            new Promise((done) => setTimeout(done, 3000)),
+        ])"""
+    )
     page.screenshot(path=str(path), full_page=True)
     page.add_script_tag(path=str(AXE))
     found = page.evaluate(
