@@ -134,3 +134,10 @@ export function problemWith(spec: FieldSpec, value: unknown): string {
   }
   return "";
 }
+
+/** A value as the read-only pages show it: 是 / 否 for a switch, — for nothing filled in. */
+export function shown(value: unknown): string {
+  if (value === undefined || value === null || value === "") return "—";
+  if (typeof value === "boolean") return value ? "是" : "否";
+  return String(value);
+}
