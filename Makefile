@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 
-.PHONY: run test lint install lock schemas clean-data help bench-review demo chaos web web-test browser k8s-tools bench-workbench images image-tools
+.PHONY: run test lint install lock schemas clean-data help bench bench-review demo chaos web web-test browser k8s-tools bench-workbench images image-tools
 
 help:
 	@echo "make run    - start the whole system on http://127.0.0.1:8000 (embedded PostgreSQL + NATS)"
@@ -93,6 +93,10 @@ lint: install
 
 chaos: install
 	$(PY) -m zc_devstack chaos --report docs/chaos.md $(ARGS)
+
+# every system benchmark in one run (about 15 minutes), printed and written to docs/benchmarks.md (bench/run_all.py)
+bench: install web
+	$(PY) bench/run_all.py $(ARGS)
 
 bench-review: install
 	$(PY) bench/review_host.py $(ARGS)
