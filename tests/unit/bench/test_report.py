@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
 
-from report import Section, Table, Target, latency_row, pct  # noqa: E402
+from report import Section, Table, Target, latency_row, pct
 
 
 def test_percentiles_are_nearest_rank_over_unsorted_values() -> None:

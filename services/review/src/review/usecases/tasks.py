@@ -3,11 +3,14 @@ a task (exactly once; a retried request with the same idempotency key gets the f
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from review.domain.calendar import CalendarGapError
 from review.domain.errors import (
@@ -20,11 +23,44 @@ from review.domain.errors import (
 )
 from review.usecases.forms import PEOPLE_FIELDS, FormError, form_schema, validate_form
 from review.usecases.host import WorkflowHost
-from review.usecases.ports import InstanceStore, NotWaitingError, PeopleDirectory, Row
+from review.usecases.ports import (
+    InstanceStore,
+    NotWaitingError,
+    PeopleDirectory,
+    ProcessDefinition,
+    Row,
+    TransitionWrite,
+)
 from review.usecases.trails import trail_steps
-from review.usecases.transitions import Actor, Step, TransitionWriter
+from review.usecases.transitions import Actor, Pending, Step, TransitionWriter
 from review.usecases.views import DECISION_LABELS, decided_view, task_view
 from zc_auth import Principal, Role, ScopeType
+from zc_contracts import Envelope
+
+
+@dataclass(frozen=True)
+class CompletionRead:
+    """What a completion reads in one statement: the answer stored for its Idempotency-Key (if any), the task
+    and its instance (None when the task is not open), and the ids of the instance's open tasks."""
+
+    task: Row | None
+    instance: Row | None
+    open_ids: set[UUID]
+    earlier: Mapping[str, Any] | None
+
+
+class CompletionStore(Protocol):
+    async def read(self, task_id: UUID, actor_id: str, idempotency_key: str | None) -> CompletionRead: ...
+
+    async def definition(self, definition_id: UUID) -> Row | None: ...
+
+    async def save(
+        self, write: TransitionWrite, envelopes: Sequence[Envelope], answer: Row | None
+    ) -> set[UUID] | None: ...
+
+
+# opens a CompletionStore on the host's database (review.adapters.db.instance_store.SqlCompletions.open)
+OpenCompletions = Callable[[async_sessionmaker[AsyncSession]], AbstractAsyncContextManager[CompletionStore]]
 
 
 @dataclass(frozen=True)
@@ -72,6 +108,8 @@ class Tasks:
     ) -> None:
         self._host = host
         self._transitions = transitions
+        # the store's completion path (SqlInstanceStore.completions): a completion's two statements
+        self._completions: OpenCompletions = host.store.completions  # type: ignore[attr-defined]
         self.people = people  # the API's; a worker completes no tasks and needs none
 
     async def inbox(
@@ -184,77 +222,99 @@ class Tasks:
     async def _complete(
         self, principal: Principal, task_id: UUID, decision: Decision, idempotency_key: str | None
     ) -> dict[str, Any]:
-        async with self._host.sessions() as s, s.begin():
-            store = self._host.store(s)
-            if idempotency_key:
-                earlier = await store.command_result(principal.subject, idempotency_key)
-                if earlier is not None:
-                    return dict(earlier["response"])
-            found = await store.task_with_instance(task_id)  # one round trip, no lock: the save is version-checked
-            task = await self._check_visible(store, principal, task_id, found[0] if found else None)
-            assert found is not None
-            instance = found[1]
-            _refuse_own(principal, instance)
-            if instance["status"] != "running":
-                raise InstanceStateError(f"流程当前状态为 {instance['status']}，不能办理")
-            if task["assignee"] and task["assignee"] != principal.subject:
-                raise TaskConflictError("该任务已被他人认领")
-            self._check_decision(task, decision)
-            form = validate_form(task["form_key"], decision.decision, dict(decision.form))
-            await self._check_people(task, form)
-            version, definition = await self._host.definition(store, instance["definition_id"])
-            data = {
-                "decision": decision.decision,
-                "comment": decision.comment or "；".join(decision.reasons) or None,
+        # Two statements, each its own transaction: a read without lock (the answer already stored for this
+        # key, the task, its instance and the instance's open task ids) and one write (version-checked state,
+        # task rows, history, outbox and the command's answer, all or nothing).
+        async with self._completions(self._host.sessions) as db:
+            found = await db.read(task_id, principal.subject, idempotency_key)
+            if found.earlier is not None:
+                return dict(found.earlier)
+            if found.task is not None and found.instance is not None:
+                return await self._decide(db, principal, found, decision, idempotency_key)
+        async with self._host.sessions() as s:  # not open: decided already (409) or never visible (404)
+            await self._check_visible(self._host.store(s), principal, task_id, None)
+        raise AssertionError("unreachable: _check_visible raises for a task that is not open")
+
+    async def _decide(
+        self,
+        db: CompletionStore,
+        principal: Principal,
+        found: CompletionRead,
+        decision: Decision,
+        idempotency_key: str | None,
+    ) -> dict[str, Any]:
+        task, instance = found.task, found.instance
+        assert task is not None and instance is not None
+        task_id = task["task_id"]
+        self._check_visible_row(principal, task)
+        _refuse_own(principal, instance)
+        if instance["status"] != "running":
+            raise InstanceStateError(f"流程当前状态为 {instance['status']}，不能办理")
+        if task["assignee"] and task["assignee"] != principal.subject:
+            raise TaskConflictError("该任务已被他人认领")
+        self._check_decision(task, decision)
+        form = validate_form(task["form_key"], decision.decision, dict(decision.form))
+        await self._check_people(task, form)
+        version, definition = await self._definition(db, instance["definition_id"])
+        data = {
+            "decision": decision.decision,
+            "comment": decision.comment or "；".join(decision.reasons) or None,
+            "reasons": list(decision.reasons),
+            "return_target": decision.return_target or "applicant",
+            "stage": task["stage"],
+            "decided_by": principal.subject,
+            **form,
+        }
+        now = self._host.now()
+        try:
+            result = self._host.engine.complete_task(definition, instance["state"], str(task_id), data, now=now)
+        except NotWaitingError as exc:
+            raise TaskConflictError("该任务已被处理，请刷新待办列表") from exc
+        actor = Actor(principal.subject, task["role"], task["scope_type"], task["scope_id"])
+        step = Step(
+            "task_completed",
+            actor,
+            task=task,
+            decision=decision.decision,
+            comment=data["comment"],
+            # the title too: 已办 lists a decision long after its task row is gone
+            details={
                 "reasons": list(decision.reasons),
-                "return_target": decision.return_target or "applicant",
-                "stage": task["stage"],
-                "decided_by": principal.subject,
-                **form,
+                "return_target": data["return_target"],
+                "title": task["title"],
+            },
+        )
+        write, events, saved = self._transitions.prepare(Pending(instance, version, result, step), found.open_ids)
+        response = {
+            "task_id": str(task_id),
+            "decision": decision.decision,
+            "instance_id": str(instance["id"]),
+            "status": saved["status"],
+            "current_stage": saved["current_stage"],
+        }
+        answer = None
+        if idempotency_key:
+            answer = {
+                "actor_id": principal.subject,
+                "idempotency_key": idempotency_key,
+                "response": response,
+                "created_at": now,
             }
-            try:
-                result = self._host.engine.complete_task(
-                    definition, instance["state"], str(task_id), data, now=self._host.now()
-                )
-            except NotWaitingError as exc:
-                raise TaskConflictError("该任务已被处理，请刷新待办列表") from exc
-            actor = Actor(principal.subject, task["role"], task["scope_type"], task["scope_id"])
-            step = Step(
-                "task_completed",
-                actor,
-                task=task,
-                decision=decision.decision,
-                comment=data["comment"],
-                # the title too: 已办 lists a decision long after its task row is gone
-                details={
-                    "reasons": list(decision.reasons),
-                    "return_target": data["return_target"],
-                    "title": task["title"],
-                },
-            )
-            try:
-                saved = await self._transitions.save(s, store, instance, version, result, step)
-            except TaskConflictError as exc:
-                raise TaskConflictError("该任务已被处理或流程已变化，请刷新待办列表") from exc
-            response = {
-                "task_id": str(task_id),
-                "decision": decision.decision,
-                "instance_id": str(instance["id"]),
-                "status": saved["status"],
-                "current_stage": saved["current_stage"],
-            }
-            if idempotency_key:
-                await store.store_command_result(
-                    {
-                        "actor_id": principal.subject,
-                        "idempotency_key": idempotency_key,
-                        "command": "complete_task",
-                        "status_code": 200,
-                        "response": response,
-                        "created_at": self._host.now(),
-                    }
-                )
-            return response
+        if await db.save(write, events, answer) is None:
+            raise TaskConflictError("该任务已被处理或流程已变化，请刷新待办列表")
+        return response
+
+    async def _definition(self, db: CompletionStore, definition_id: UUID) -> tuple[int, ProcessDefinition]:
+        """As WorkflowHost.definition, read through the completion's own connection (a second connection
+        taken while holding one could wait for the pool forever under load)."""
+        cached = self._host.parsed.get(definition_id)
+        if cached is None:
+            row = await db.definition(definition_id)
+            if row is None:
+                raise NotFoundError("流程定义不存在")
+            cached = (row["version"], self._host.engine.parse(row["process_key"], row["source"], row["decisions"]))
+            self._host.parsed[definition_id] = cached
+        return cached
 
     @staticmethod
     def _check_decision(task: Row, decision: Decision) -> None:
@@ -267,6 +327,11 @@ class Tasks:
 
     async def _visible_task(self, store: InstanceStore, principal: Principal, task_id: UUID) -> Row:
         return await self._check_visible(store, principal, task_id, await store.task(task_id))
+
+    @staticmethod
+    def _check_visible_row(principal: Principal, task: Row) -> None:
+        if not may_act(principal, task):
+            raise NotFoundError("任务不存在或已办结")  # 404, not 403: do not reveal other scopes' tasks
 
     async def _check_visible(self, store: InstanceStore, principal: Principal, task_id: UUID, task: Row | None) -> Row:
         if task is None:

@@ -96,18 +96,29 @@ class TransitionWriter:
         if any(created is None for created in created_per_write):
             raise TaskConflictError("流程实例已被并发修改，请重试")
         envelopes: list[Envelope] = []
-        saved = []
         for p, write, created in zip(batch, writes, created_per_write, strict=True):
-            instance, result, values = p.instance, p.result, write.values
-            if result.error:
-                log.warning(
-                    "process instance errored", extra={"instance_id": str(instance["id"]), "error": result.error}
-                )
-            new_tasks = [t for t in result.open_tasks if UUID(t.task_id) in (created or ())]
-            envelopes += self._envelopes(instance, result, new_tasks, values["updated_at"])
-            saved.append({**instance, **values, "version": instance["version"] + 1})
+            envelopes += self._events(p, write, created or set())
         await add_all_to_outbox(session, self._outbox, envelopes)  # one statement for all of them, in order
-        return saved
+        return [self._saved(p, write) for p, write in zip(batch, writes, strict=True)]
+
+    def prepare(self, p: Pending, open_before: set[UUID]) -> tuple[TransitionWrite, list[Envelope], Row]:
+        """One transition to be saved in one statement together with its events (a task completion): the write,
+        the events and the instance as it will be. Which open tasks are new is known before the save from the
+        ids open when the instance was read (`open_before`, read with it): the version-checked save writes
+        nothing unless the instance is still as read, and every change of its open tasks bumps the version."""
+        write = self._write(p)
+        return write, self._events(p, write, set(write.open_ids) - open_before), self._saved(p, write)
+
+    def _events(self, p: Pending, write: TransitionWrite, created: set[UUID]) -> list[Envelope]:
+        instance, result = p.instance, p.result
+        if result.error:
+            log.warning("process instance errored", extra={"instance_id": str(instance["id"]), "error": result.error})
+        new_tasks = [t for t in result.open_tasks if UUID(t.task_id) in created]
+        return self._envelopes(instance, result, new_tasks, write.values["updated_at"])
+
+    @staticmethod
+    def _saved(p: Pending, write: TransitionWrite) -> Row:
+        return {**p.instance, **write.values, "version": p.instance["version"] + 1}
 
     def _write(self, p: Pending) -> TransitionWrite:
         now = self._clock()

@@ -1,23 +1,50 @@
 """Adapters: SQL for definitions, instances, the open-task inbox, history and command results.
 
-Every method runs in the caller's session (its transaction); the use cases decide where it begins and ends.
+Every method runs in the caller's session (its transaction); the use cases decide where it begins and ends. The
+one exception is a task completion's hot path (SqlCompletions): two autocommit statements on the pool's asyncpg
+connection.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, and_, bindparam, exists, false, func, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    text,
+    union,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from review.adapters.db.tables import command_results, history, open_tasks, process_definitions, process_instances
+from review.adapters.db.tables import (
+    command_results,
+    history,
+    messaging,
+    open_tasks,
+    process_definitions,
+    process_instances,
+)
 from review.usecases.ports import TransitionWrite
+from review.usecases.tasks import CompletionRead
 from zc_auth import region_prefix
+from zc_contracts import Envelope
 from zc_db import json_dumps
+from zc_telemetry import inject_context
 
 Row = dict[str, Any]
 
@@ -88,6 +115,11 @@ def _json_default(value: Any) -> str:
 class SqlInstanceStore:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
+
+    @staticmethod
+    def completions(sessions: async_sessionmaker[AsyncSession]) -> AbstractAsyncContextManager[SqlCompletions]:
+        """A task completion's path: its read and its write as two autocommit statements (SqlCompletions)."""
+        return SqlCompletions.open(sessions)
 
     # definitions
 
@@ -331,42 +363,57 @@ class SqlInstanceStore:
         stmt = update(open_tasks).where(open_tasks.c.task_id == task_id, cond).values(assignee=assignee, claimed_at=at)
         return bool((await self._s.execute(stmt)).rowcount)
 
-    def _inbox_query(self, groups: Sequence[tuple[str, str, str | None]], filters: Mapping[str, Any]) -> Select[Any]:
-        visible = []
+    def _visible(
+        self, groups: Sequence[tuple[str, str, str | None]], filters: Mapping[str, Any], *columns: Any
+    ) -> Select[Any] | CompoundSelect | None:
+        """`columns` of the open tasks these grants see, as one SELECT per index range of ix_open_tasks_inbox joined
+        by UNION ALL (UNION where two ranges may overlap): each is an index-only scan, where one OR over all of
+        them made a bitmap scan that visited every visible task's table page (migration r10000000005). None for
+        a caller without grants."""
+        t = open_tasks.c
+        scopes_by_role: dict[str, list[tuple[str, str | None]]] = {}
         for role, scope_type, scope_id in groups:
+            scopes_by_role.setdefault(role, []).append((scope_type, scope_id))
+        ranges: list[ColumnElement[bool]] = []
+        overlap = False
+        for role, scopes in scopes_by_role.items():
+            if any(scope_type == "global" for scope_type, _ in scopes):  # covers the role's other grants
+                ranges.append(and_(t.role == role, or_(t.scope_type.is_(None), t.scope_id.is_not(None))))
+                continue
             # a task without a scope is for every holder of the role; a scoped one for that scope only, and a
             # scoped task whose routing named no scope for nobody (as review.usecases.tasks.may_act)
-            unscoped = open_tasks.c.scope_type.is_(None)
-            if scope_type == "global":
-                visible.append(and_(open_tasks.c.role == role, or_(unscoped, open_tasks.c.scope_id.is_not(None))))
-                continue
-            # a region grant reaches its region and those below it (zc_auth.region_covers)
-            prefix = region_prefix(scope_id) if scope_type == "region" and scope_id else None
-            same = (
-                open_tasks.c.scope_id.startswith(prefix, autoescape=True)
-                if prefix is not None
-                else open_tasks.c.scope_id == scope_id
-            )
-            in_scope = and_(open_tasks.c.scope_type == scope_type, same)
-            visible.append(and_(open_tasks.c.role == role, or_(unscoped, in_scope)))
+            ranges.append(and_(t.role == role, t.scope_type.is_(None)))
+            regions = 0
+            for scope_type, scope_id in dict.fromkeys(scopes):
+                # a region grant reaches its region and those below it (zc_auth.region_covers)
+                prefix = region_prefix(scope_id) if scope_type == "region" and scope_id else None
+                same = t.scope_id.startswith(prefix, autoescape=True) if prefix is not None else t.scope_id == scope_id
+                ranges.append(and_(t.role == role, t.scope_type == scope_type, same))
+                regions += scope_type == "region"
+            overlap = overlap or regions > 1  # e.g. a province's grant and a city's in it
+        if not ranges:
+            return None
         # a task the process made for one person is visible to them only
         user = filters.get("user")
-        for_me = and_(open_tasks.c.candidate_user == user, or_(*visible)) if visible else false()
-        grouped = and_(or_(*visible), open_tasks.c.candidate_user.is_(None)) if visible else false()
-        q = select(open_tasks).where(or_(grouped, for_me))
-        if filters.get("process"):
-            q = q.where(open_tasks.c.process_key == filters["process"])
-        if filters.get("stage"):
-            q = q.where(open_tasks.c.stage == filters["stage"])
-        if filters.get("series"):
-            q = q.where(open_tasks.c.series_code == filters["series"])
-        if filters.get("unit"):
-            q = q.where(open_tasks.c.unit_id == filters["unit"])
+        conditions = [
+            t.candidate_user.is_(None) if user is None else or_(t.candidate_user.is_(None), t.candidate_user == user)
+        ]
+        for key, column in (
+            ("process", t.process_key),
+            ("stage", t.stage),
+            ("series", t.series_code),
+            ("unit", t.unit_id),
+        ):
+            if filters.get(key):
+                conditions.append(column == filters[key])
         if filters.get("due_before"):
-            q = q.where(open_tasks.c.due_at <= filters["due_before"])
+            conditions.append(t.due_at <= filters["due_before"])
         if filters.get("mine"):
-            q = q.where(open_tasks.c.assignee == filters["mine"])
-        return q
+            conditions.append(t.assignee == filters["mine"])
+        selects = [select(*columns).where(visible, *conditions) for visible in ranges]
+        if len(selects) == 1:
+            return selects[0]
+        return union(*selects) if overlap else union_all(*selects)
 
     async def inbox(
         self,
@@ -378,16 +425,36 @@ class SqlInstanceStore:
         limit: int,
         offset: int,
     ) -> tuple[list[Row], int]:
-        q = self._inbox_query(groups, filters)
-        total = int((await self._s.execute(select(func.count()).select_from(q.subquery()))).scalar_one())
-        column = open_tasks.c[sort]
-        order = column.desc().nulls_last() if descending else column.asc().nulls_last()
-        rows = await self._s.execute(q.order_by(order, open_tasks.c.task_id).limit(limit).offset(offset))
-        return [dict(r._mapping) for r in rows], total
+        visible = self._visible(groups, filters, open_tasks.c.task_id, open_tasks.c[sort])
+        if visible is None:
+            return [], 0
+        v = visible.cte("visible")  # read once (the index alone), counted and sorted
+
+        def order(column: Any, task_id: Any) -> tuple[Any, Any]:
+            return (column.desc() if descending else column.asc()).nulls_last(), task_id
+
+        # the page's ids from the visible set, then only their rows; the total rides along in one round trip
+        page = select(v.c.task_id).order_by(*order(v.c[sort], v.c.task_id)).limit(limit).offset(offset).subquery()
+        total = select(func.count()).select_from(v).scalar_subquery().label("total_")
+        q = (
+            select(open_tasks, total)
+            .join(page, page.c.task_id == open_tasks.c.task_id)
+            .order_by(*order(open_tasks.c[sort], open_tasks.c.task_id))
+        )
+        rows = [dict(r._mapping) for r in await self._s.execute(q)]
+        if not rows:  # a page past the end (or an empty inbox) has no row to carry the total
+            return [], int((await self._s.execute(select(func.count()).select_from(v))).scalar_one())
+        count = rows[0]["total_"]
+        for row in rows:
+            del row["total_"]
+        return rows, int(count)
 
     async def stage_counts(self, groups: Sequence[tuple[str, str, str | None]], user: str) -> dict[str, int]:
-        sub = self._inbox_query(groups, {"user": user}).subquery()
-        q = select(sub.c.stage, func.count()).group_by(sub.c.stage)
+        visible = self._visible(groups, {"user": user}, open_tasks.c.task_id, open_tasks.c.stage)
+        if visible is None:
+            return {}
+        v = visible.subquery()
+        q = select(v.c.stage, func.count()).group_by(v.c.stage)
         return {str(stage or "other"): int(n) for stage, n in await self._s.execute(q)}
 
     # history
@@ -430,3 +497,127 @@ class SqlInstanceStore:
 
     async def store_command_result(self, row: Row) -> None:
         await self._s.execute(insert(command_results).values(**row))
+
+
+# -- a task completion: one read and one write, each a single autocommit statement --------------------------
+
+_I_COLUMNS = ", ".join(f"i.{c.name} AS i__{c.name}" for c in process_instances.c)
+
+# The command's stored answer (a retry with its Idempotency-Key), the task with its instance, and the ids of the
+# instance's open tasks, all from one snapshot: the ids tell which of the engine's open tasks are new, and the
+# version-checked save guarantees they are still the instance's (every change of the set bumps the version).
+_DEFINITION = "SELECT version, process_key, source, decisions FROM process_definitions WHERE id = $1::uuid"
+_COMPLETION_READ = f"""
+SELECT
+    (SELECT c.response FROM command_results c WHERE c.actor_id = $2::text AND c.idempotency_key = $3::text)
+        AS earlier,
+    ARRAY(SELECT o.task_id FROM open_tasks o WHERE o.instance_id = t.instance_id) AS open_ids,
+    t.*, {_I_COLUMNS}
+FROM (SELECT $1::uuid AS wanted) w
+LEFT JOIN open_tasks t ON t.task_id = w.wanted
+LEFT JOIN process_instances i ON i.id = t.instance_id
+"""
+
+# The completion's write: what _SAVE_TRANSITIONS writes for one instance, plus its outbox rows and the command's
+# answer (when it carries an Idempotency-Key), each only when the version-checked update matched. One statement
+# is one transaction, without BEGIN and COMMIT round trips: all of it or, on a version that moved on, none of it.
+_COMPLETION_SAVE = f"""
+WITH v AS (
+    SELECT * FROM jsonb_to_recordset($1::jsonb) AS v(
+        id uuid, expected_version integer, open_ids uuid[], state jsonb, status text,
+        next_due_at timestamptz, waiting jsonb, current_stage text, error text, tree_size integer,
+        updated_at timestamptz, routing jsonb, definition_id uuid)
+), saved AS (
+    UPDATE process_instances p SET
+        {", ".join(f"{c} = v.{c}" for c in _SET_ALWAYS)},
+        {", ".join(f"{c} = COALESCE(v.{c}, p.{c})" for c in _SET_IF_GIVEN)},
+        version = v.expected_version + 1
+    FROM v WHERE p.id = v.id AND p.version = v.expected_version
+    RETURNING p.id
+), dropped AS (
+    DELETE FROM open_tasks t USING v
+    WHERE t.instance_id = v.id AND v.id IN (SELECT id FROM saved) AND t.task_id <> ALL(v.open_ids)
+), added AS (
+    INSERT INTO open_tasks ({_TASK_COLUMNS})
+    SELECT {_TASK_COLUMNS} FROM jsonb_populate_recordset(NULL::open_tasks, $2::jsonb)
+    WHERE instance_id IN (SELECT id FROM saved)
+    ON CONFLICT (task_id) DO NOTHING
+    RETURNING task_id
+), logged AS (
+    INSERT INTO history ({_HISTORY_COLUMNS})
+    SELECT {_HISTORY_COLUMNS} FROM jsonb_populate_recordset(NULL::history, $3::jsonb)
+    WHERE instance_id IN (SELECT id FROM saved)
+), sent AS (
+    INSERT INTO {messaging.outbox.name} (id, subject, payload, headers)
+    SELECT o.id, o.subject, o.payload, $7::jsonb
+    FROM unnest($4::uuid[], $5::text[], $6::bytea[]) WITH ORDINALITY AS o(id, subject, payload, n)
+    WHERE EXISTS (SELECT FROM saved)
+    ORDER BY o.n
+), answered AS (
+    INSERT INTO command_results (actor_id, idempotency_key, command, status_code, response, created_at)
+    SELECT $8::text, $9::text, 'complete_task', 200, $10::jsonb, $11::timestamptz
+    WHERE $9::text IS NOT NULL AND EXISTS (SELECT FROM saved)
+)
+SELECT EXISTS (SELECT FROM saved) AS saved, ARRAY(SELECT task_id FROM added) AS added
+"""
+
+
+class SqlCompletions:
+    """A task completion's reads and writes straight on the pool's asyncpg connection: no session, no
+    transaction block (each statement commits by itself), no ORM result processing. The connection is one of
+    the engine's pool (its JSON codecs, its checks on checkout), so the service keeps one pool."""
+
+    def __init__(self, connection: Any) -> None:
+        self._c = connection  # asyncpg.Connection, with SQLAlchemy's JSON codecs (orjson on read, text on write)
+
+    @classmethod
+    @asynccontextmanager
+    async def open(cls, sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[SqlCompletions]:
+        engine: AsyncEngine = sessions.kw["bind"]
+        async with engine.connect() as conn:  # checked in without a round trip: no transaction was begun
+            raw = await conn.get_raw_connection()
+            yield cls(raw.driver_connection)
+
+    async def read(self, task_id: UUID, actor_id: str, idempotency_key: str | None) -> CompletionRead:
+        row = await self._c.fetchrow(_COMPLETION_READ, task_id, actor_id, idempotency_key)
+        earlier = row["earlier"]
+        if row["task_id"] is None:
+            return CompletionRead(None, None, set(), earlier)
+        data = dict(row.items())
+        del data["earlier"], data["open_ids"]
+        instance = {k[3:]: data.pop(k) for k in list(data) if k.startswith("i__")}
+        return CompletionRead(data, instance, set(row["open_ids"]), earlier)
+
+    async def definition(self, definition_id: UUID) -> Row | None:
+        row = await self._c.fetchrow(_DEFINITION, definition_id)
+        return dict(row.items()) if row else None
+
+    async def save(self, write: TransitionWrite, envelopes: Sequence[Envelope], answer: Row | None) -> set[UUID] | None:
+        """None when the instance's version moved on (nothing was written), else the ids of its new open tasks."""
+        unknown = set(write.values) - {*_SET_ALWAYS, *_SET_IF_GIVEN}
+        if unknown or not set(_SET_ALWAYS) <= set(write.values):
+            raise ValueError(f"a transition sets {sorted(_SET_ALWAYS)} and may set {sorted(_SET_IF_GIVEN)}")
+        instance = {
+            **write.values,
+            "id": write.instance_id,
+            "expected_version": write.expected_version,
+            "open_ids": list(write.open_ids),
+        }
+        headers: dict[str, str] = {}
+        if envelopes:
+            inject_context(headers)  # the relay continues the trace of the request that made the change
+        row = await self._c.fetchrow(
+            _COMPLETION_SAVE,
+            _json([instance]),
+            _json(write.task_rows),
+            _json(write.history_rows),
+            [e.id for e in envelopes],
+            [e.subject for e in envelopes],
+            [e.to_bytes() for e in envelopes],
+            json_dumps(headers),
+            answer["actor_id"] if answer else None,
+            answer["idempotency_key"] if answer else None,
+            _json(answer["response"]) if answer else None,
+            answer["created_at"] if answer else None,
+        )
+        return set(row["added"]) if row["saved"] else None

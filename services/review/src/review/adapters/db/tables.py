@@ -99,7 +99,14 @@ open_tasks = Table(
     Column("claimed_at", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("due_at", DateTime(timezone=True)),
-    Index("ix_open_tasks_group", "role", "scope_type", "scope_id"),
+    # the inbox reads its ids, total and stage counts from this index alone (migration r10000000005)
+    Index(
+        "ix_open_tasks_inbox",
+        "role",
+        "scope_type",
+        "scope_id",
+        postgresql_include=["candidate_user", "stage", "due_at", "created_at", "task_id"],
+    ),
     Index("ix_open_tasks_instance", "instance_id"),
 )
 
