@@ -17,7 +17,7 @@ help:
 	@echo "make demo   - with make run going: the 申报评审 journey step by step, ending with a checked certificate"
 	@echo "make chaos  - the crash matrix: load while processes are killed, then reconcile (docs/chaos.md)"
 	@echo "make bench  - every system benchmark in one run (~15 min), written to docs/benchmarks.md (bench/run_all.py)"
-	@echo "make bench-review - the review host's benchmarks (bench/review_host.py; ARGS=returns|throughput|timers)"
+	@echo "make bench-review - the review host's benchmarks (bench/review_host.py; ARGS=completions|returns|throughput|timers|all)"
 	@echo "make bench-workbench - 我的待办 with 10,000 open tasks in Chromium (bench/workbench_inbox.py)"
 
 $(UV):
