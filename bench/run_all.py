@@ -31,7 +31,7 @@ BENCHMARKS: list[tuple[str, str]] = [
     ("review_host", "run"),
     ("big_inbox", "run"),
     ("applications_routes", "run"),
-    ("system", "run_all"),
+    ("mixed_load", "run_all"),  # one stack: submit → inbox, the mixed load, memory
 ]
 
 
