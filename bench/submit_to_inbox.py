@@ -384,12 +384,12 @@ def section(
         tables=[table, stages_table],
         targets=targets,
         limits=(
-            biggest + "The applications outbox relay polls every 200 ms (zc_messaging OutboxRelay's poll_interval; "
-            "the submit does not wake it), so an event waits up to 200 ms for its pick-up, 100 ms on average, "
-            "before anything else happens; it then publishes the batch one event at a time, each awaiting "
-            "JetStream's acknowledgement (the server syncs every write to disk, sync_interval: always). The "
-            "review consumer handles what it fetched one message at a time. Every service, PostgreSQL, NATS and "
-            "the load generator share the same cores, so past the rate they sustain, the queue and the tail grow."
+            biggest + "The applications outbox relay is woken by the outbox's insert notification (a statement "
+            "trigger, NOTIFY at commit) and publishes a batch pipelined, its acks awaited together (JetStream syncs "
+            "every write to disk, sync_interval: always); the review consumer handles what it fetched one message "
+            "at a time. Every service, PostgreSQL, NATS and the load generator share the same cores: past the rate "
+            "they sustain (the applications API's submit first: '→ submit transaction begins'), the queue and the "
+            "tail grow."
         ),
         details=details,
         seconds=ran,

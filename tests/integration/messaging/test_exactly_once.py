@@ -131,8 +131,8 @@ async def test_event_delivered_once_when_relay_killed_between_publish_and_mark_s
     engine: AsyncEngine, database_url: str, provisioned: str, tmp_path: Path, report_counts
 ) -> None:
     await write_changes(engine, N)
-    # The relay publishes in batches of 5 and dies right after publishing the 7th event: events 6 and 7
-    # are in the stream, but their batch's mark-sent never committed.
+    # The relay publishes in batches of 5, pipelined, and dies while going through the acks of its second batch
+    # (at the 7th event): events 6 to 10 are in the stream, but their batch's mark-sent never committed.
     proc = spawn_msg_proc(
         "relay",
         db=database_url,
@@ -145,7 +145,7 @@ async def test_event_delivered_once_when_relay_killed_between_publish_and_mark_s
     nc = await nats.connect(provisioned)
     try:
         js = nc.jetstream()
-        assert await stream_messages(js) == 7
+        assert await stream_messages(js) == 10
         pending_after_crash = (await eo.counts(engine))["outbox_pending"]
         assert pending_after_crash == N - 5
 
@@ -159,12 +159,12 @@ async def test_event_delivered_once_when_relay_killed_between_publish_and_mark_s
     final = await eo.counts(engine)
     assert final == {"state_changes": N, "effects": N, "distinct_effects": N, "outbox_pending": 0}
     assert relay_stats.published == pending_after_crash
-    assert relay_stats.publish_duplicates == 2, "JetStream dropped the re-published events 6 and 7"
+    assert relay_stats.publish_duplicates == 5, "JetStream dropped the re-published events 6 to 10"
     assert in_stream == N
     assert consumer_stats.delivered == N and consumer_stats.applied == N
     report_counts(
         {
-            "published_before_crash": 7,
+            "published_before_crash": 10,
             "republished": relay_stats.published,
             "publish_duplicates_dropped": relay_stats.publish_duplicates,
             "in_stream": in_stream,

@@ -24,3 +24,24 @@ def drop_messaging_tables(op: Any) -> None:
     bind = op.get_bind()
     tables.inbox.drop(bind)
     tables.outbox.drop(bind)
+
+
+# The outbox relay LISTENs on this channel: a statement-level trigger notifies it when rows are inserted, and
+# PostgreSQL delivers the notification at commit (once per transaction), so no writer pays a round trip for it
+# and the relay need not wait for its next poll.
+OUTBOX_CHANNEL = "zc_outbox"
+
+
+def create_outbox_notify(op: Any) -> None:
+    op.execute(
+        "CREATE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS "
+        f"$$ BEGIN PERFORM pg_notify('{OUTBOX_CHANNEL}', ''); RETURN NULL; END $$"
+    )
+    op.execute(
+        "CREATE TRIGGER outbox_notify AFTER INSERT ON outbox FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify()"
+    )
+
+
+def drop_outbox_notify(op: Any) -> None:
+    op.execute("DROP TRIGGER IF EXISTS outbox_notify ON outbox")
+    op.execute("DROP FUNCTION IF EXISTS outbox_notify()")
