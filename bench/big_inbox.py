@@ -403,7 +403,7 @@ async def plans(url: str) -> list[tuple[str, str, str]]:
 
 async def main(quick: bool) -> Section:
     tasks, rows = (10_000, 100_000) if quick else (100_000, 1_000_000)
-    rounds, warm_up = (60, 10) if quick else (300, 20)
+    rounds, warm_up = (60, 10) if quick else (200, 20)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="zc-bench-") as tmp:
         pg = EmbeddedPostgres(Path(tmp) / "pg", preferred_port=0)

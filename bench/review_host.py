@@ -550,7 +550,7 @@ async def measured(
 
 def completions_plan(quick: bool) -> tuple[int, int]:
     """(requests per measured run, alternations)."""
-    return (300, 2) if quick else (1200, 5)
+    return (300, 2) if quick else (1200, 4)
 
 
 async def bench_completions(
