@@ -101,6 +101,9 @@ class RateResult:
         return [s for s in self.sent if s.status != 200]
 
 
+IDLE_REUSE_SECONDS = 4.0  # below the gateway's keep-alive timeout (5 s)
+
+
 class Client:
     """A minimal keep-alive HTTP/1.1 client: the load generator shares the 2 cores with the stack and must cost
     them little (httpx's pool costs milliseconds a request once hundreds are in flight). Like a browser, a request
@@ -108,7 +111,18 @@ class Client:
 
     def __init__(self, port: int) -> None:
         self.port = port
-        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        # with the time each went idle: one idle longer than the server keeps it (the gateway: 5 s) is not reused
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
+
+    async def _connection(self, fresh: bool) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, bool]:
+        now = time.monotonic()
+        while self.idle and not fresh:
+            reader, writer, since = self.idle.pop()
+            if now - since < IDLE_REUSE_SECONDS:
+                return reader, writer, True
+            writer.close()
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+        return reader, writer, False
 
     async def post(self, path: str, token: str) -> int:
         request = (
@@ -116,8 +130,7 @@ class Client:
             f"Content-Length: 0\r\n\r\n"
         ).encode()
         for attempt in (1, 2):
-            reused = bool(self.idle)
-            reader, writer = self.idle.pop() if reused else await asyncio.open_connection("127.0.0.1", self.port)
+            reader, writer, reused = await self._connection(fresh=attempt == 2)
             try:
                 writer.write(request)
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -140,12 +153,12 @@ class Client:
             if b"connection: close" in lower:
                 writer.close()
             else:
-                self.idle.append((reader, writer))
+                self.idle.append((reader, writer, time.monotonic()))
             return status
         raise AssertionError("unreachable")
 
     def close(self) -> None:
-        for _, writer in self.idle:
+        for _, writer, _ in self.idle:
             writer.close()
 
 
