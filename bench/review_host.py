@@ -690,6 +690,14 @@ async def bench_completions(
                 p99 < 0.1,
             ),
         ],
+        limits=(
+            f"CPU. A completion costs the replicas {med(1, 1):.1f} ms and PostgreSQL {med(2, 1):.1f} ms here, the twin"
+            f" {med(1, 2):.1f} + {med(2, 2):.1f} ms; 500/s on 2 cores leaves 4 ms per completion for the replicas,"
+            " PostgreSQL and the client together. What the completion adds to the twin, by a py-spy profile of both"
+            " replicas (decision 0012, addendum for issue 23): the engine step (SpiffWorkflow, ~38 % of the route),"
+            " reading and writing the whole instance state through asyncpg (~49 %: the state is the largest value"
+            " of every completion, JSON text inside JSONB, read whole and written whole), pool checkout (~6 %)."
+        ),
         seconds=time.perf_counter() - t_start,
     )
 
