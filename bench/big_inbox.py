@@ -32,6 +32,7 @@ from sqlalchemy import event
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 
+from httpclient import HttpConnection  # noqa: E402
 from report import Section, Table, Target, latency_row, ms, pct  # noqa: E402
 
 from review.adapters.db.instance_store import SqlInstanceStore  # noqa: E402
@@ -289,28 +290,6 @@ def api_process(url: str, port: int, jwks: Any, ready: Any) -> None:
             await server.serve(sockets=[sock])
 
     asyncio_run(run(), loop_factory=uvicorn.Config(app=None).get_loop_factory())
-
-
-class HttpConnection:
-    """A minimal keep-alive HTTP/1.1 client (the client's own cost stays small beside the server's)."""
-
-    def __init__(self, port: int, token: str) -> None:
-        self.port, self.token = port, token
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def get(self, path: str) -> tuple[int, bytes]:
-        if self.writer is None or self.reader is None or self.reader.at_eof():  # uvicorn drops idle ones
-            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
-        assert self.reader is not None
-        self.writer.write(f"GET {path} HTTP/1.1\r\nHost: svc\r\nAuthorization: Bearer {self.token}\r\n\r\n".encode())
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        length = next(int(line[15:]) for line in head.lower().split(b"\r\n") if line.startswith(b"content-length:"))
-        return int(head[9:12]), await self.reader.readexactly(length)
-
-    async def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
 
 
 def free_port() -> int:

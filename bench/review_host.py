@@ -54,6 +54,7 @@ from zc_db.migrate import upgrade  # noqa: E402
 from zc_devstack.postgres import EmbeddedPostgres  # noqa: E402
 
 sys.path.insert(0, str(REPO / "bench"))
+from httpclient import HttpConnection  # noqa: E402
 from report import Section, Table, Target  # noqa: E402
 
 SOURCE = (REPO / "tests" / "support" / "bpmn" / "host_test.bpmn").read_text(encoding="utf-8")
@@ -384,33 +385,6 @@ def api_process(url: str, port: int, jwks: Any, ready: Any) -> None:
 
     # the event loop uvicorn.run would pick (uvloop when installed)
     asyncio_run(run(), loop_factory=uvicorn.Config(app=None).get_loop_factory())
-
-
-class HttpConnection:
-    """A minimal keep-alive HTTP/1.1 client (the load generator must cost the 2 cores little)."""
-
-    def __init__(self, port: int, token: str) -> None:
-        self.port, self.token = port, token
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
-        if self.writer is None or self.reader is None or self.reader.at_eof():  # uvicorn drops idle ones
-            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
-        assert self.reader is not None
-        self.writer.write(
-            f"POST {path} HTTP/1.1\r\nHost: svc\r\nAuthorization: Bearer {self.token}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
-            + body
-        )
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        status = int(head[9:12])
-        length = next(int(line[15:]) for line in head.lower().split(b"\r\n") if line.startswith(b"content-length:"))
-        return status, await self.reader.readexactly(length)
-
-    async def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
 
 
 async def bench_throughput(pg: EmbeddedPostgres, n: int = 3000, concurrency: int = 16, workers: int = 2) -> None:
