@@ -387,6 +387,20 @@ def api_process(url: str, port: int, jwks: Any, ready: Any) -> None:
     asyncio_run(run(), loop_factory=uvicorn.Config(app=None).get_loop_factory())
 
 
+def completer(conns: asyncio.Queue[HttpConnection], prefix: str, body: bytes) -> Callable[[str], Awaitable[None]]:
+    """POST {prefix}/{task_id}/complete on the next free keep-alive connection; anything but 200 fails the run."""
+
+    async def post(task_id: str) -> None:
+        conn = await conns.get()
+        try:
+            status, text_ = await conn.post(f"{prefix}/{task_id}/complete", body)
+            assert status == 200, text_
+        finally:
+            conns.put_nowait(conn)
+
+    return post
+
+
 async def bench_throughput(pg: EmbeddedPostgres, n: int = 3000, concurrency: int = 16, workers: int = 2) -> None:
     url = await fresh_db(pg, "bench_tp")
     tokens = TokenFactory(issuer=ISSUER, audience="review")
@@ -427,18 +441,8 @@ async def bench_throughput(pg: EmbeddedPostgres, n: int = 3000, concurrency: int
         for _ in range(concurrency):
             conns.put_nowait(HttpConnection(port, token))
 
-        def poster(prefix: str) -> Callable[[str], Awaitable[None]]:
-            async def post(task_id: str) -> None:
-                conn = await conns.get()
-                try:
-                    status, text_ = await conn.post(f"{prefix}/tasks/{task_id}/complete", body)
-                    assert status == 200, text_
-                finally:
-                    conns.put_nowait(conn)
-
-            return post
-
-        complete_tcp, floor_tcp = poster("/api/review"), poster("/api/review/bench")
+        complete_tcp = completer(conns, "/api/review/tasks", body)
+        floor_tcp = completer(conns, "/api/review/bench/tasks", body)
 
         try:
             await drive(await prepare(reviews, WARM_UP), concurrency, complete_tcp)  # not counted
@@ -554,18 +558,8 @@ async def bench_completions(
             for _ in range(concurrency):
                 conns.put_nowait(HttpConnection(port, token))
 
-            def poster(prefix: str) -> Callable[[str], Awaitable[None]]:
-                async def post(task_id: str) -> None:
-                    conn = await conns.get()
-                    try:
-                        status, text_ = await conn.post(f"{prefix}/{task_id}/complete", body)
-                        assert status == 200, text_
-                    finally:
-                        conns.put_nowait(conn)
-
-                return post
-
-            complete, twin = poster("/api/review/tasks"), poster("/api/review/bench/twin")
+            complete = completer(conns, "/api/review/tasks", body)
+            twin = completer(conns, "/api/review/bench/twin", body)
             await drive(warm, concurrency, complete)  # not counted
             await drive(await twin_instances(url, WARM_UP), concurrency, twin)
             for i in range(rounds):

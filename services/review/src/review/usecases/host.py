@@ -5,15 +5,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Protocol
 from uuid import UUID
 
 from cachetools import LRUCache
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from review.domain.errors import NotFoundError
-from review.usecases.ports import InstanceStore, ProcessDefinition, WorkflowEngine
+from review.usecases.ports import InstanceStore, ProcessDefinition, Row, WorkflowEngine
 
 DEFINITIONS_CACHE_CHARS = 32 * 1024 * 1024  # characters of diagram text whose parsed definitions are kept
+
+
+class DefinitionSource(Protocol):
+    """Where a definition row is read: the session's InstanceStore, or a completion's own connection."""
+
+    async def definition(self, definition_id: UUID) -> Row | None: ...
 
 
 class WorkflowHost:
@@ -39,7 +46,7 @@ class WorkflowHost:
     def now(self) -> datetime:
         return self._clock()
 
-    async def definition(self, store: InstanceStore, definition_id: UUID) -> tuple[int, ProcessDefinition]:
+    async def definition(self, store: DefinitionSource, definition_id: UUID) -> tuple[int, ProcessDefinition]:
         """The stored definition's version and its parse (parsed once, then kept)."""
         cached = self.parsed.get(definition_id)
         if cached is None:

@@ -27,7 +27,6 @@ from review.usecases.ports import (
     InstanceStore,
     NotWaitingError,
     PeopleDirectory,
-    ProcessDefinition,
     Row,
     TransitionWrite,
 )
@@ -255,7 +254,8 @@ class Tasks:
         self._check_decision(task, decision)
         form = validate_form(task["form_key"], decision.decision, dict(decision.form))
         await self._check_people(task, form)
-        version, definition = await self._definition(db, instance["definition_id"])
+        # read through the completion's own connection: a second one taken while holding it could wait for the pool
+        version, definition = await self._host.definition(db, instance["definition_id"])
         data = {
             "decision": decision.decision,
             "comment": decision.comment or "；".join(decision.reasons) or None,
@@ -303,18 +303,6 @@ class Tasks:
         if await db.save(write, events, answer) is None:
             raise TaskConflictError("该任务已被处理或流程已变化，请刷新待办列表")
         return response
-
-    async def _definition(self, db: CompletionStore, definition_id: UUID) -> tuple[int, ProcessDefinition]:
-        """As WorkflowHost.definition, read through the completion's own connection (a second connection
-        taken while holding one could wait for the pool forever under load)."""
-        cached = self._host.parsed.get(definition_id)
-        if cached is None:
-            row = await db.definition(definition_id)
-            if row is None:
-                raise NotFoundError("流程定义不存在")
-            cached = (row["version"], self._host.engine.parse(row["process_key"], row["source"], row["decisions"]))
-            self._host.parsed[definition_id] = cached
-        return cached
 
     @staticmethod
     def _check_decision(task: Row, decision: Decision) -> None:
